@@ -1,0 +1,117 @@
+/** @file log.c  Log sinks and the security log. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+static FILE *main_log;
+static FILE *sec_log;
+static enum log_level cur_level = LOG_LVL_INFO;
+
+static const char *lvl_name[] = { "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG" };
+
+int log_init(const char *path, enum log_level level)
+{
+	cur_level = level;
+	if (!path) {
+		main_log = NULL;
+		return 0;
+	}
+	main_log = fopen(path, "a");
+	if (!main_log)
+		return errno;
+	setvbuf(main_log, NULL, _IOLBF, 0);
+	return 0;
+}
+
+int log_security_open(const char *path)
+{
+	if (sec_log)
+		fclose(sec_log);
+	sec_log = NULL;
+	if (!path)
+		return 0;
+	sec_log = fopen(path, "a");
+	if (!sec_log)
+		return errno;
+	setvbuf(sec_log, NULL, _IOLBF, 0);
+	return 0;
+}
+
+void log_close(void)
+{
+	if (main_log)
+		fclose(main_log);
+	if (sec_log)
+		fclose(sec_log);
+	main_log = sec_log = NULL;
+}
+
+void log_set_level(enum log_level level)
+{
+	cur_level = level;
+}
+
+enum log_level log_get_level(void)
+{
+	return cur_level;
+}
+
+static void stamp(char *buf, size_t size)
+{
+	struct timeval tv;
+	struct tm tm;
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000));
+}
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	char ts[32];
+	va_list ap;
+	FILE *f = main_log ? main_log : stderr;
+
+	if (lvl > cur_level)
+		return;
+	stamp(ts, sizeof(ts));
+	fprintf(f, "%s tandemd[%d]: %s: ", ts, (int)getpid(), lvl_name[lvl]);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+}
+
+/* Replace anything that could break the line format. */
+static void sanitize(char *dst, size_t size, const char *src)
+{
+	size_t i = 0;
+
+	for (; src && *src && i + 1 < size; src++) {
+		unsigned char c = (unsigned char)*src;
+		dst[i++] = (c < 0x20 || c == 0x7f || c == '"' || c == '\\') ? '?' : (char)c;
+	}
+	dst[i] = '\0';
+}
+
+void log_security(const char *event, const char *src, const char *user,
+		  const char *reason)
+{
+	char ts[32], u[128], r[160];
+
+	stamp(ts, sizeof(ts));
+	sanitize(u, sizeof(u), user ? user : "");
+	sanitize(r, sizeof(r), reason ? reason : "");
+	if (sec_log)
+		fprintf(sec_log, "%s tandemd[%d]: SECURITY event=%s src=%s user=\"%s\" reason=\"%s\"\n",
+			ts, (int)getpid(), event, src, u, r);
+	log_msg(LOG_LVL_NOTICE, "SECURITY event=%s src=%s user=\"%s\" reason=\"%s\"",
+		event, src, u, r);
+}

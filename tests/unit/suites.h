@@ -1,0 +1,13 @@
+/* Every unit-test group, run in this order by tests/unit/main.c. */
+#ifndef TANDEM_TEST_SUITES_H
+#define TANDEM_TEST_SUITES_H
+int test_core_run(void);
+int test_conf_run(void);
+int test_sip_msg_run(void);
+int test_auth_run(void);
+int test_trans_run(void);
+int test_registrar_run(void);
+
+#define TANDEM_SUITES \
+	X(core) X(conf) X(sip_msg) X(auth) X(trans) X(registrar)
+#endif
