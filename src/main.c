@@ -1,1 +1,334 @@
-int main(void) { return 0; }
+/**
+ * @file main.c  tandemd: read CONFDIR, open DATADIR, serve SIP.
+ *
+ * Start-up order (closed in reverse): log, config, store, auth, loop,
+ * transport + SIP stack, registrar, listeners, control socket, signals.
+ * Everything that can fail on configuration fails before anything listens.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/loop.h"
+#include "ctl/commands.h"
+#include "ctl/ctl.h"
+#include "pbx/config.h"
+#include "pbx/pbx.h"
+#include "pbx/registrar.h"
+#include "sip/auth.h"
+#include "sip/sip.h"
+#include "store/store.h"
+
+static struct {
+	const char *confdir;
+	const char *datadir;
+	const char *nodename;
+	bool foreground;
+	struct conf *tandem_raw;   /* keeps the strings of tandem.conf alive */
+	int sigfd;
+	time_t started;
+} g = { .sigfd = -1 };
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: tandemd -C CONFDIR -D DATADIR [-f] [-n NODENAME]\n"
+		"  -C  configuration directory (sip.conf, extensions.conf, tandem.conf, ...)\n"
+		"  -D  data directory (databases, spool, control socket tandemd.ctl)\n"
+		"  -f  stay in the foreground and log to stderr\n"
+		"  -n  this node's name (default: tandem.conf [general] node, else the host name)\n"
+		"  -V  print the version\n");
+}
+
+static int mkdirs(const char *path)
+{
+	char tmp[PATH_MAX], *p;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0750) < 0 && errno != EEXIST)
+			return errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0750) < 0 && errno != EEXIST)
+		return errno;
+	return 0;
+}
+
+/* ------------------------------------------------------------- reload */
+
+int tandemd_reload(char *err, size_t errsize)
+{
+	struct pbx_config cfg;
+	int e;
+
+	err[0] = '\0';
+	e = pbx_config_load(&cfg, g.confdir, err, errsize);
+	if (e) {
+		log_error("reload failed, keeping the running configuration: %s", err);
+		return e;
+	}
+	pbx_set_sipconf(cfg.sip);
+	cfg.sip = NULL;
+	conf_free(g.tandem_raw);
+	g.tandem_raw = cfg.tandem.raw;    /* level and file names take effect */
+	cfg.tandem.raw = NULL;
+	log_set_level(cfg.tandem.log_level);
+	pbx_config_free(&cfg);
+	log_notice("configuration reloaded from %s", g.confdir);
+	return 0;
+}
+
+const char *tandemd_nodename(void)
+{
+	return g.nodename;
+}
+
+time_t tandemd_started(void)
+{
+	return g.started;
+}
+
+/* ------------------------------------------------------------- signals */
+
+static void signal_h(int fd, uint32_t events, void *arg)
+{
+	struct signalfd_siginfo si;
+	char err[512];
+
+	(void)events;
+	(void)arg;
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			tandemd_reload(err, sizeof(err));
+		} else {
+			log_notice("signal %u: stopping", si.ssi_signo);
+			loop_stop();
+		}
+	}
+}
+
+static int signals_init(void)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);   /* a full file limit is an error, not death */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	g.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (g.sigfd < 0)
+		return errno;
+	return loop_fd_listen(g.sigfd, EPOLLIN, signal_h, NULL);
+}
+
+/* ---------------------------------------------------------- daemonize */
+
+/* Fork; the parent waits for the child's verdict on a pipe and exits with
+ * it, so `tandemd` without -f returns only once SIP is listening. */
+static int daemonize(int *notify_fd)
+{
+	int p[2];
+	pid_t pid;
+	char c = 1;
+
+	if (pipe(p) < 0)
+		return errno;
+	pid = fork();
+	if (pid < 0)
+		return errno;
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			c = 1;
+		_exit(c);
+	}
+	close(p[0]);
+	setsid();
+	*notify_fd = p[1];
+	return 0;
+}
+
+static void notify_parent(int fd, char status)
+{
+	if (fd >= 0) {
+		if (write(fd, &status, 1) < 0) { /* parent gone: nothing to do */ }
+		close(fd);
+	}
+}
+
+/* --------------------------------------------------------------- main */
+
+static void commit_turn(void *arg)
+{
+	(void)arg;
+	store_commit();
+}
+
+static int listen_all(const struct sipconf *sc)
+{
+	char a[64];
+	int e;
+
+	e = sip_transp_listen(SIP_TRANSP_UDP, &sc->gen.udpbind);
+	if (e) {
+		sip_sa_str(&sc->gen.udpbind, a, sizeof(a));
+		fprintf(stderr, "tandemd: cannot listen on udp:%s: %s\n", a, strerror(e));
+		log_error("cannot listen on udp:%s: %s", a, strerror(e));
+		return e;
+	}
+	if (sc->gen.tcpenable) {
+		e = sip_transp_listen(SIP_TRANSP_TCP, &sc->gen.tcpbind);
+		if (e) {
+			sip_sa_str(&sc->gen.tcpbind, a, sizeof(a));
+			fprintf(stderr, "tandemd: cannot listen on tcp:%s: %s\n", a, strerror(e));
+			log_error("cannot listen on tcp:%s: %s", a, strerror(e));
+			return e;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct pbx_config cfg;
+	char err[1024] = "", path[PATH_MAX], host[256];
+	int c, e, notify_fd = -1;
+
+	while ((c = getopt(argc, argv, "C:D:fn:hV")) != -1) {
+		switch (c) {
+		case 'C': g.confdir = optarg; break;
+		case 'D': g.datadir = optarg; break;
+		case 'f': g.foreground = true; break;
+		case 'n': g.nodename = optarg; break;
+		case 'V': printf("tandemd %s\n", TANDEM_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 1;
+		}
+	}
+	if (!g.confdir || !g.datadir || optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	log_init(NULL, LOG_LVL_INFO);
+	e = pbx_config_load(&cfg, g.confdir, err, sizeof(err));
+	if (e) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (!g.nodename)
+		g.nodename = cfg.tandem.node;
+	if (!g.nodename && gethostname(host, sizeof(host)) == 0)
+		g.nodename = host;
+	if ((e = mkdirs(g.datadir))) {
+		fprintf(stderr, "tandemd: cannot create %s: %s\n", g.datadir, strerror(e));
+		return 1;
+	}
+	if (!g.foreground) {
+		snprintf(path, sizeof(path), "%s/%s", g.datadir, cfg.tandem.log_file);
+		if (cfg.tandem.log_file[0] == '/')
+			snprintf(path, sizeof(path), "%s", cfg.tandem.log_file);
+		if ((e = log_init(path, cfg.tandem.log_level))) {
+			fprintf(stderr, "tandemd: cannot open log %s: %s\n", path, strerror(e));
+			return 1;
+		}
+		if (daemonize(&notify_fd)) {
+			fprintf(stderr, "tandemd: cannot fork: %s\n", strerror(errno));
+			return 1;
+		}
+		int nfd = open("/dev/null", O_RDWR);
+		if (nfd >= 0) {
+			dup2(nfd, 0);
+			dup2(nfd, 1);
+			dup2(nfd, 2);
+			close(nfd);
+		}
+	} else {
+		log_set_level(cfg.tandem.log_level);
+	}
+	if (cfg.tandem.security_log[0] == '/')
+		snprintf(path, sizeof(path), "%s", cfg.tandem.security_log);
+	else
+		snprintf(path, sizeof(path), "%s/%s", g.datadir, cfg.tandem.security_log);
+	if ((e = log_security_open(path)))
+		log_warn("cannot open security log %s: %s", path, strerror(e));
+
+	g.started = time(NULL);
+	e = loop_init();
+	if (!e)
+		e = store_init(g.datadir);
+	if (!e)
+		e = auth_init(cfg.tandem.nonce_lifetime);
+	struct sip_transp_opts to = { cfg.tandem.tcp_idle_timeout,
+				      cfg.tandem.tcp_msg_timeout, cfg.tandem.tcp_max_conns };
+	struct sip_stack_handlers sh = { pbx_request, pbx_ack };
+	if (!e)
+		e = sip_transp_init(sip_stack_recv, &to);
+	if (!e)
+		e = sip_stack_init(&sh);
+	if (!e)
+		e = registrar_init();
+	if (!e) {
+		pbx_set_sipconf(cfg.sip);
+		cfg.sip = NULL;
+		g.tandem_raw = cfg.tandem.raw;
+		cfg.tandem.raw = NULL;
+		e = registrar_restore();
+	}
+	if (!e)
+		e = loop_turn_hook(commit_turn, NULL);
+	if (!e)
+		e = listen_all(pbx_sipconf());
+	if (!e) {
+		snprintf(path, sizeof(path), "%s/tandemd.ctl", g.datadir);
+		e = ctl_init(path);
+	}
+	if (!e)
+		e = ctl_commands_init();
+	if (!e)
+		e = signals_init();
+	pbx_config_free(&cfg);
+	if (e) {
+		log_error("start-up failed: %s", strerror(e));
+		notify_parent(notify_fd, 1);
+		return 1;
+	}
+	char lst[256];
+	sip_transp_describe(lst, sizeof(lst));
+	log_notice("tandemd %s node %s serving SIP on %s", TANDEM_VERSION,
+		   g.nodename ? g.nodename : "?", lst);
+	notify_parent(notify_fd, 0);
+
+	loop_run();
+
+	ctl_close();
+	sip_transp_close();
+	registrar_close();
+	store_commit();
+	sip_stack_close();
+	pbx_close();
+	auth_close();
+	store_close();
+	loop_close();
+	conf_free(g.tandem_raw);
+	if (g.sigfd >= 0)
+		close(g.sigfd);
+	log_notice("stopped");
+	log_close();
+	return 0;
+}

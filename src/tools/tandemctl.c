@@ -1,1 +1,204 @@
-int main(void) { return 0; }
+/**
+ * @file tandemctl.c  The admin's client for DATADIR/tandemd.ctl.
+ *
+ * tandemctl [-D DATADIR] COMMAND [ARGS] [--json]
+ * Exit status: 0 success, 1 the daemon refused or failed (message on
+ * stderr), 2 no daemon answered.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define DEFAULT_DATADIR "/var/lib/tandem"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: tandemctl [-D DATADIR] COMMAND [ARGS] [--json]\n"
+		"commands:\n"
+		"  status                 node state; exit 0 once SIP is accepted\n"
+		"  peers                  sip.conf peers and their reachability\n"
+		"  registrations          current registrations\n"
+		"  reload                 re-read the configuration\n"
+		"  calls | cdr [--last N] | dialplan [CONTEXT] | db ... | queue ... |\n"
+		"  cluster status|standby|unstandby|takeover\n"
+		"DATADIR defaults to $TANDEM_DATADIR or " DEFAULT_DATADIR ".\n");
+}
+
+static int request(const char *datadir, json_t *req, json_t **reply)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *out, buf[65536];
+	size_t len = 0, cap = 0;
+	char *in = NULL;
+	int fd;
+
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/tandemd.ctl", datadir) >=
+	    sizeof(sa.sun_path)) {
+		fprintf(stderr, "tandemctl: data directory path too long\n");
+		return 2;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "tandemctl: no daemon answers on %s: %s\n", sa.sun_path,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 2;
+	}
+	struct timeval tv = { 30, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	out = json_dumps(req, JSON_COMPACT);
+	if (!out || send(fd, out, strlen(out), MSG_NOSIGNAL) < 0 ||
+	    send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
+		fprintf(stderr, "tandemctl: cannot send to %s\n", sa.sun_path);
+		free(out);
+		close(fd);
+		return 2;
+	}
+	free(out);
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			break;
+		if (len + (size_t)n + 1 > cap) {
+			cap = (len + (size_t)n + 1) * 2;
+			char *p = realloc(in, cap);
+			if (!p)
+				break;
+			in = p;
+		}
+		memcpy(in + len, buf, (size_t)n);
+		len += (size_t)n;
+	}
+	close(fd);
+	json_error_t jerr;
+	*reply = in ? json_loadb(in, len, 0, &jerr) : NULL;
+	free(in);
+	if (!*reply) {
+		fprintf(stderr, "tandemctl: no valid answer from the daemon\n");
+		return 2;
+	}
+	return 0;
+}
+
+static const char *js(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+static long long ji(json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+static void print_status(json_t *d)
+{
+	printf("Node:           %s\n", js(d, "node"));
+	printf("Version:        %s\n", js(d, "version"));
+	printf("SIP:            %s (%s)\n",
+	       json_is_true(json_object_get(d, "sip_ready")) ? "accepting" : "not ready",
+	       js(d, "listen"));
+	printf("Peers:          %lld\n", ji(d, "peers"));
+	printf("Registrations:  %lld\n", ji(d, "registrations"));
+	printf("Transactions:   %lld server, %lld client\n", ji(d, "server_transactions"),
+	       ji(d, "client_transactions"));
+	printf("Uptime:         %lld s\n", ji(d, "uptime"));
+}
+
+static void print_peers(json_t *d)
+{
+	json_t *arr = json_object_get(d, "peers"), *p;
+	size_t i, online = 0;
+
+	printf("%-24s %-28s %-4s %-8s %s\n", "Name", "Address", "Dyn", "Auth", "Status");
+	json_array_foreach(arr, i, p) {
+		const char *addr = js(p, "address");
+		printf("%-24s %-28s %-4s %-8s %s\n", js(p, "name"), *addr ? addr : "(Unspecified)",
+		       !strcmp(js(p, "host"), "dynamic") ? "D" : "",
+		       json_is_true(json_object_get(p, "auth")) ? "digest" : "none", js(p, "status"));
+		if (json_is_true(json_object_get(p, "registered")))
+			online++;
+	}
+	printf("%zu sip peers [registered: %zu, not registered: %zu]\n", json_array_size(arr),
+	       online, json_array_size(arr) - online);
+}
+
+static void print_regs(json_t *d)
+{
+	json_t *arr = json_object_get(d, "registrations"), *r;
+	size_t i;
+
+	printf("%-20s %-36s %-26s %7s  %s\n", "Peer", "Contact", "Source", "Expires", "User-Agent");
+	json_array_foreach(arr, i, r)
+		printf("%-20s %-36s %-26s %6llds  %s\n", js(r, "peer"), js(r, "contact"),
+		       js(r, "source"), ji(r, "expires_in"), js(r, "user_agent"));
+	printf("%zu registrations\n", json_array_size(arr));
+}
+
+int main(int argc, char **argv)
+{
+	const char *datadir = getenv("TANDEM_DATADIR");
+	bool as_json = false;
+	json_t *args = json_array(), *req, *reply = NULL, *data;
+	const char *cmd = NULL;
+	int i, rc;
+
+	if (!datadir)
+		datadir = DEFAULT_DATADIR;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			as_json = true;
+		else if (!strcmp(argv[i], "-D") && i + 1 < argc)
+			datadir = argv[++i];
+		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!cmd)
+			cmd = argv[i];
+		else
+			json_array_append_new(args, json_string(argv[i]));
+	}
+	if (!cmd) {
+		usage(stderr);
+		json_decref(args);
+		return 1;
+	}
+	req = json_pack("{s:s, s:o}", "cmd", cmd, "args", args);
+	rc = request(datadir, req, &reply);
+	json_decref(req);
+	if (rc)
+		return rc;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		fprintf(stderr, "tandemctl: %s: %s\n", cmd, js(reply, "error"));
+		json_decref(reply);
+		return 1;
+	}
+	data = json_object_get(reply, "data");
+	rc = 0;
+	if (!strcmp(cmd, "status") && !json_is_true(json_object_get(data, "sip_ready")))
+		rc = 1;
+	if (as_json) {
+		char *s = json_dumps(data, JSON_INDENT(2));
+		printf("%s\n", s ? s : "null");
+		free(s);
+	} else if (!strcmp(cmd, "status")) {
+		print_status(data);
+	} else if (!strcmp(cmd, "peers")) {
+		print_peers(data);
+	} else if (!strcmp(cmd, "registrations")) {
+		print_regs(data);
+	} else {
+		const char *r = js(data, "result");
+		printf("%s\n", *r ? r : "ok");
+	}
+	json_decref(reply);
+	return rc;
+}

@@ -1,0 +1,108 @@
+/**
+ * @file commands.c  The daemon side of tandemctl: status, peers,
+ * registrations, reload. Commands of parts not built yet answer with an
+ * error saying so (tandemctl exits 1).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/loop.h"
+#include "ctl/commands.h"
+#include "ctl/ctl.h"
+#include "pbx/pbx.h"
+#include "pbx/registrar.h"
+#include "sip/sip.h"
+
+static json_t *cmd_status(json_t *args, char *err, size_t errsize)
+{
+	const struct sip_transp_stats *ts = sip_transp_stats();
+	char lst[256];
+
+	(void)args;
+	(void)err;
+	(void)errsize;
+	sip_transp_describe(lst, sizeof(lst));
+	return json_pack("{s:s, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}}",
+		"node", tandemd_nodename() ? tandemd_nodename() : "",
+		"version", TANDEM_VERSION,
+		"sip_ready", sip_transp_nlisteners() > 0,
+		"listen", lst,
+		"uptime", (json_int_t)(time(NULL) - tandemd_started()),
+		"peers", (json_int_t)pbx_sipconf()->npeers,
+		"registrations", (json_int_t)registrar_count(),
+		"server_transactions", (json_int_t)sip_strans_count(),
+		"client_transactions", (json_int_t)sip_ctrans_count(),
+		"sip", "rx", (json_int_t)ts->rx_msgs, "tx", (json_int_t)ts->tx_msgs,
+		"rx_bad", (json_int_t)ts->rx_bad, "tcp_connections", (json_int_t)ts->tcp_conns);
+}
+
+static json_t *cmd_peers(json_t *args, char *err, size_t errsize)
+{
+	const struct sipconf *sc = pbx_sipconf();
+	json_t *arr = json_array();
+	size_t i;
+
+	(void)args;
+	(void)err;
+	(void)errsize;
+	for (i = 0; i < sc->npeers; i++) {
+		const struct peer *p = sc->list[i];
+		struct binding *b = registrar_find(p->name);
+		char status[64], addr[96] = "";
+
+		registrar_peer_status(p, status, sizeof(status));
+		if (b)
+			sip_src_str(&b->src, addr, sizeof(addr));
+		else if (p->host)
+			snprintf(addr, sizeof(addr), "%s:%u", p->host, p->port);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:i, s:s, s:b}",
+			"name", p->name, "type", peer_type_name(p->type),
+			"host", p->dynamic ? "dynamic" : (p->host ? p->host : ""),
+			"registered", b != NULL, "address", addr, "status", status,
+			"latency_ms", b && (b->qstate == QUALIFY_OK || b->qstate == QUALIFY_LAGGED)
+				? (int)b->latency_ms : -1,
+			"context", p->context ? p->context : "",
+			"auth", p->secret != NULL));
+	}
+	return json_pack("{s:o}", "peers", arr);
+}
+
+static json_t *cmd_registrations(json_t *args, char *err, size_t errsize)
+{
+	(void)args;
+	(void)err;
+	(void)errsize;
+	return registrar_json();
+}
+
+static json_t *cmd_reload(json_t *args, char *err, size_t errsize)
+{
+	(void)args;
+	if (tandemd_reload(err, errsize))
+		return NULL;
+	return json_pack("{s:s}", "result", "configuration reloaded");
+}
+
+static json_t *cmd_later(json_t *args, char *err, size_t errsize)
+{
+	(void)args;
+	snprintf(err, errsize, "not available in this version of tandemd yet");
+	return NULL;
+}
+
+int ctl_commands_init(void)
+{
+	static const char *const later[] = { "calls", "cdr", "dialplan", "db", "queue",
+					     "cluster", NULL };
+	size_t i;
+	int e = 0;
+
+	e |= ctl_register("status", cmd_status);
+	e |= ctl_register("peers", cmd_peers);
+	e |= ctl_register("registrations", cmd_registrations);
+	e |= ctl_register("reload", cmd_reload);
+	for (i = 0; later[i]; i++)
+		e |= ctl_register(later[i], cmd_later);
+	return e;
+}

@@ -1,0 +1,133 @@
+/** @file config.c  Loading CONFDIR (see config.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "pbx/config.h"
+
+static const char *const optional_files[] = {
+	"voicemail.conf", "queues.conf", "musiconhold.conf", "features.conf",
+	"rtp.conf", "http.conf", "prometheus.conf", NULL
+};
+
+static int u32_opt(const struct conf_section *sec, const char *name, uint32_t *out,
+		   char *err, size_t errsize)
+{
+	const struct conf_var *v = conf_var(sec, name);
+	char *e;
+	unsigned long x;
+
+	if (!v)
+		return 0;
+	errno = 0;
+	x = strtoul(v->value, &e, 10);
+	if (errno || e == v->value || *e || x > UINT32_MAX) {
+		snprintf(err, errsize, "%s:%u: %s must be a whole number, not '%s'",
+			 v->file, v->line, name, v->value);
+		return EINVAL;
+	}
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static int tandem_build(struct tandem_conf *t, char *err, size_t errsize)
+{
+	const struct conf_section *sec;
+	const struct conf_var *v;
+	int e = 0;
+
+	t->log_level = LOG_LVL_INFO;
+	t->log_file = "tandemd.log";
+	t->security_log = "security.log";
+	t->nonce_lifetime = 30;
+	t->tcp_idle_timeout = 60;
+	t->tcp_msg_timeout = 10;
+	t->tcp_max_conns = 1024;
+	if (!t->raw)
+		return 0;
+	if ((sec = conf_section(t->raw, "general")))
+		t->node = conf_get(sec, "node");
+	if ((sec = conf_section(t->raw, "log"))) {
+		static const char *const lv[] = { "error", "warning", "notice", "info", "debug" };
+		if ((v = conf_var(sec, "level"))) {
+			unsigned i;
+			for (i = 0; i < 5 && strcasecmp(v->value, lv[i]); i++)
+				;
+			if (i == 5) {
+				snprintf(err, errsize, "%s:%u: level must be error, warning, "
+					 "notice, info or debug", v->file, v->line);
+				return EINVAL;
+			}
+			t->log_level = (enum log_level)i;
+		}
+		if (conf_get(sec, "file"))
+			t->log_file = conf_get(sec, "file");
+		if (conf_get(sec, "security"))
+			t->security_log = conf_get(sec, "security");
+	}
+	if ((sec = conf_section(t->raw, "security")))
+		e = u32_opt(sec, "nonce_lifetime", &t->nonce_lifetime, err, errsize);
+	if (!e && (sec = conf_section(t->raw, "sip"))) {
+		e = u32_opt(sec, "tcp_idle_timeout", &t->tcp_idle_timeout, err, errsize);
+		if (!e)
+			e = u32_opt(sec, "tcp_msg_timeout", &t->tcp_msg_timeout, err, errsize);
+		if (!e)
+			e = u32_opt(sec, "tcp_max_conns", &t->tcp_max_conns, err, errsize);
+	}
+	return e;
+}
+
+static bool exists(const char *dir, const char *file)
+{
+	char p[4096];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	return stat(p, &st) == 0;
+}
+
+int pbx_config_load(struct pbx_config *cfg, const char *confdir, char *err, size_t errsize)
+{
+	struct conf *c = NULL;
+	int e = 0;
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (exists(confdir, "tandem.conf"))
+		e = conf_load(&cfg->tandem.raw, confdir, "tandem.conf", err, errsize);
+	if (!e)
+		e = tandem_build(&cfg->tandem, err, errsize);
+	if (!e) {
+		e = conf_load(&c, confdir, "sip.conf", err, errsize);
+		if (e == ENOENT && !err[0])
+			snprintf(err, errsize, "%s/sip.conf: file not found", confdir);
+	}
+	if (!e)
+		e = sipconf_build(&cfg->sip, c, err, errsize);
+	if (!e) {
+		e = conf_load(&cfg->extensions, confdir, "extensions.conf", err, errsize);
+		if (e == ENOENT && !err[0])
+			snprintf(err, errsize, "%s/extensions.conf: file not found", confdir);
+	}
+	for (i = 0; !e && optional_files[i]; i++) {
+		struct conf *o = NULL;
+		if (!exists(confdir, optional_files[i]))
+			continue;
+		e = conf_load(&o, confdir, optional_files[i], err, errsize);
+		conf_free(o);
+	}
+	if (e)
+		pbx_config_free(cfg);
+	return e;
+}
+
+void pbx_config_free(struct pbx_config *cfg)
+{
+	conf_free(cfg->tandem.raw);
+	sipconf_free(cfg->sip);
+	conf_free(cfg->extensions);
+	memset(cfg, 0, sizeof(*cfg));
+}

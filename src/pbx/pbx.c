@@ -1,0 +1,63 @@
+/**
+ * @file pbx.c  Method dispatch and the current configuration snapshot.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/log.h"
+#include "pbx/pbx.h"
+#include "pbx/registrar.h"
+
+#define ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, NOTIFY, SUBSCRIBE, INFO, REFER, UPDATE"
+
+static struct sipconf *cur;
+
+const struct sipconf *pbx_sipconf(void)
+{
+	return cur;
+}
+
+void pbx_set_sipconf(struct sipconf *sc)
+{
+	struct sipconf *old = cur;
+
+	cur = sc;
+	if (old) {
+		registrar_reconfigure();
+		sipconf_free(old);
+	}
+}
+
+void pbx_close(void)
+{
+	sipconf_free(cur);
+	cur = NULL;
+}
+
+void pbx_request(struct sip_strans *st, const struct sip_msg *msg,
+		 const struct sip_src *src)
+{
+	const struct pl *m = &msg->met;
+
+	if (sip_met_is(m, "REGISTER")) {
+		registrar_handle(st, msg, src);
+	} else if (sip_met_is(m, "OPTIONS")) {
+		sip_strans_reply(st, 200, NULL, "Allow: " ALLOW "\r\nAccept: application/sdp\r\n"
+				 "Supported: replaces, timer\r\n", NULL, NULL, 0);
+	} else if (sip_met_is(m, "INVITE") || sip_met_is(m, "SUBSCRIBE") ||
+		   sip_met_is(m, "BYE") || sip_met_is(m, "CANCEL") ||
+		   sip_met_is(m, "NOTIFY") || sip_met_is(m, "INFO") ||
+		   sip_met_is(m, "REFER") || sip_met_is(m, "UPDATE")) {
+		/* Calls and presence arrive with the B2BUA; until then say so. */
+		sip_strans_reply(st, sip_met_is(m, "BYE") || sip_met_is(m, "CANCEL") ? 481 : 501,
+				 NULL, NULL, NULL, NULL, 0);
+	} else {
+		sip_strans_reply(st, 405, NULL, "Allow: " ALLOW "\r\n", NULL, NULL, 0);
+	}
+}
+
+void pbx_ack(const struct sip_msg *msg, const struct sip_src *src)
+{
+	(void)msg;
+	(void)src;
+}

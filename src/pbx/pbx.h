@@ -1,0 +1,20 @@
+/**
+ * @file pbx.h  The PBX as the SIP stack's transaction user: holds the
+ * current configuration snapshot and sends each new request to the part
+ * that handles its method.
+ */
+#ifndef TANDEM_PBX_PBX_H
+#define TANDEM_PBX_PBX_H
+
+#include "pbx/peers.h"
+#include "sip/sip.h"
+
+/** Install a new sip.conf snapshot; the previous one is freed. */
+void pbx_set_sipconf(struct sipconf *sc);
+void pbx_close(void);
+/** sip_request_h for the stack. */
+void pbx_request(struct sip_strans *st, const struct sip_msg *msg,
+		 const struct sip_src *src);
+void pbx_ack(const struct sip_msg *msg, const struct sip_src *src);
+
+#endif

@@ -1,0 +1,358 @@
+/**
+ * @file peers.c  sip.conf: [general] and peers, with chan_sip's semantics.
+ *
+ * Every option is checked against chan_sip's list. Unknown ones warn
+ * once per load with FILE:LINE, and options chan_sip dropped get a hint
+ * (musicclass -> mohsuggest, see ../shared/reference-config/README.md
+ * defect 7). Bad values of options Tandem uses are errors.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/log.h"
+#include "pbx/peers.h"
+#include "sip/transp.h"
+
+/* chan_sip peer options Tandem accepts (acted on now or by later parts). */
+static const char *const peer_opts[] = {
+	"type", "secret", "md5secret", "remotesecret", "context", "callerid",
+	"fullname", "cid_number", "defaultuser", "username", "fromuser",
+	"fromdomain", "host", "port", "defaultip", "nat", "qualify",
+	"qualifyfreq", "transport", "dtmfmode", "disallow", "allow", "language",
+	"callgroup", "pickupgroup", "namedcallgroup", "namedpickupgroup",
+	"canreinvite", "directmedia", "subscribecontext", "mohinterpret",
+	"mohsuggest", "notifycid", "rpid_update", "rpid", "sendrpid",
+	"trustrpid", "mailbox", "call-limit", "callcounter", "busylevel",
+	"insecure", "accountcode", "amaflags", "setvar", "permit", "deny",
+	"acl", "contactpermit", "contactdeny", "outboundproxy", "regexten",
+	"subscribemwi", "vmexten", "allowsubscribe", "allowtransfer", "t38pt_udptl",
+	"progressinband", "promiscredir", "useclientcode", "videosupport",
+	"textsupport", "maxcallbitrate", "session-timers", "session-expires",
+	"session-minse", "session-refresher", "rtptimeout", "rtpholdtimeout",
+	"rtpkeepalive", "timert1", "timerb", "encryption", "avpf", "icesupport",
+	"force_avp", "description", "auth", "parkinglot", "hasvoicemail",
+	"autoframing", "g726nonstandard", "ignoresdpversion", "callingpres",
+	"preferred_codec_only", "allowoverlap", "buggymwi", "constantssrc",
+	"usereqphone", "unsolicited_mailbox", "registertrying", "supportpath",
+	"forcerport", "comedia", "language", NULL
+};
+
+/* Options chan_sip removed, with what replaced them. */
+static const struct { const char *name, *hint; } dropped_opts[] = {
+	{ "musicclass", "not a chan_sip peer option since Asterisk 1.6; music on hold "
+			"is chosen with mohsuggest= (and mohinterpret=)" },
+	{ "musiconhold", "not a chan_sip peer option since Asterisk 1.6; music on hold "
+			 "is chosen with mohsuggest= (and mohinterpret=)" },
+	{ "ignoreexpiry", "not a chan_sip option; chan_sip's [general] option is "
+			  "ignoreregexpire" },
+	{ NULL, NULL }
+};
+
+static const char *const general_opts[] = {
+	"context", "allowguest", "realm", "domain", "udpbindaddr", "tcpenable",
+	"tcpbindaddr", "tlsenable", "tlsbindaddr", "transport", "srvlookup",
+	"defaultexpiry", "minexpiry", "maxexpiry", "mwiexpiry", "useragent",
+	"sdpsession", "sdpowner", "allowtransfer", "alwaysauthreject",
+	"auth_options_requests", "nat", "externip", "externaddr", "localnet",
+	"qualify", "qualifyfreq", "language", "disallow", "allow", "dtmfmode",
+	"rtptimeout", "rtpholdtimeout", "rtpkeepalive", "callcounter",
+	"notifyringing", "notifyhold", "notifycid", "limitonpeers",
+	"subscribecontext", "allowsubscribe", "directmedia", "canreinvite",
+	"videosupport", "maxexpirey", "registertimeout", "registerattempts",
+	"register", "bindaddr", "bindport", "udpbindaddr", "tos_sip", "tos_audio",
+	"cos_sip", "cos_audio", "ignoreregexpire", "rtcachefriends",
+	"progressinband", "mohinterpret", "mohsuggest", "pedantic", "trustrpid",
+	"sendrpid", "rpid_update", "session-timers", "t1min", "timert1",
+	"timerb", "match_auth_username", "accept_outofcall_message",
+	"callevents", "vmexten", "compactheaders", "maxcallbitrate", "tcpauthtimeout",
+	"tcpauthlimit", "websocket_enabled", "keepalive", "pickupexten", NULL
+};
+
+const char *peer_type_name(enum peer_type t)
+{
+	return t == PEER_PEER ? "peer" : t == PEER_USER ? "user" : "friend";
+}
+
+static bool in_list(const char *const *list, const char *name)
+{
+	for (; *list; list++)
+		if (!strcasecmp(*list, name))
+			return true;
+	return false;
+}
+
+/* Warn about an option once per load (keyed by name and section). */
+static void check_option(const struct conf_var *v, const char *const *known,
+			 const char *where)
+{
+	size_t i;
+
+	if (v->inherited)
+		return;   /* warned at the template's own line */
+	for (i = 0; dropped_opts[i].name; i++) {
+		if (!strcasecmp(dropped_opts[i].name, v->name)) {
+			log_warn("%s:%u: '%s' in [%s]: %s", v->file, v->line, v->name,
+				 where, dropped_opts[i].hint);
+			return;
+		}
+	}
+	if (!in_list(known, v->name))
+		log_warn("%s:%u: unknown option '%s' in [%s] ignored", v->file,
+			 v->line, v->name, where);
+}
+
+static int parse_u32(const struct conf_var *v, uint32_t *out, char *err, size_t errsize)
+{
+	char *e;
+	unsigned long x;
+
+	errno = 0;
+	x = strtoul(v->value, &e, 10);
+	if (errno || e == v->value || *e || x > UINT32_MAX) {
+		snprintf(err, errsize, "%s:%u: %s must be a whole number, not '%s'",
+			 v->file, v->line, v->name, v->value);
+		return EINVAL;
+	}
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static int parse_bind(const struct conf_var *v, struct sockaddr_storage *sa,
+		      char *err, size_t errsize)
+{
+	if (sip_sa_parse(v->value, 5060, sa) != 0) {
+		snprintf(err, errsize, "%s:%u: %s: '%s' is not an address[:port]",
+			 v->file, v->line, v->name, v->value);
+		return EINVAL;
+	}
+	return 0;
+}
+
+static int build_general(struct sipconf *sc, const struct conf_section *sec,
+			 char *err, size_t errsize)
+{
+	struct sip_general *g = &sc->gen;
+	const struct conf_var *v;
+	int e = 0;
+
+	g->realm = "asterisk";
+	g->defaultexpiry = 120;
+	g->minexpiry = 60;
+	g->maxexpiry = 3600;
+	sip_sa_parse("0.0.0.0:5060", 5060, &g->udpbind);
+	sip_sa_parse("0.0.0.0:5060", 5060, &g->tcpbind);
+	if (!sec)
+		return 0;
+	for (v = sec->vars; v && !e; v = v->next) {
+		check_option(v, general_opts, "general");
+		if (!strcasecmp(v->name, "realm"))
+			g->realm = v->value;
+		else if (!strcasecmp(v->name, "useragent"))
+			g->useragent = v->value;
+		else if (!strcasecmp(v->name, "defaultexpiry"))
+			e = parse_u32(v, &g->defaultexpiry, err, errsize);
+		else if (!strcasecmp(v->name, "minexpiry"))
+			e = parse_u32(v, &g->minexpiry, err, errsize);
+		else if (!strcasecmp(v->name, "maxexpiry"))
+			e = parse_u32(v, &g->maxexpiry, err, errsize);
+		else if (!strcasecmp(v->name, "udpbindaddr"))
+			e = parse_bind(v, &g->udpbind, err, errsize);
+		else if (!strcasecmp(v->name, "tcpbindaddr"))
+			e = parse_bind(v, &g->tcpbind, err, errsize);
+		else if (!strcasecmp(v->name, "tcpenable")) {
+			if (conf_bool(v->value, &g->tcpenable)) {
+				snprintf(err, errsize, "%s:%u: tcpenable must be yes or no",
+					 v->file, v->line);
+				e = EINVAL;
+			}
+		}
+	}
+	if (!e && (g->minexpiry > g->maxexpiry || g->defaultexpiry < g->minexpiry ||
+		   g->defaultexpiry > g->maxexpiry)) {
+		snprintf(err, errsize, "%s:%u: expiry settings must satisfy minexpiry <= "
+			 "defaultexpiry <= maxexpiry (%u, %u, %u)", sec->file, sec->line,
+			 g->minexpiry, g->defaultexpiry, g->maxexpiry);
+		e = EINVAL;
+	}
+	return e;
+}
+
+static int build_peer(struct sipconf *sc, const struct conf_section *sec,
+		      struct peer *p, char *err, size_t errsize)
+{
+	const struct conf_var *v;
+	uint32_t u;
+
+	p->name = sec->name;
+	p->sec = sec;
+	p->qualify_maxms = 2000;
+	p->qualifyfreq = 60;
+	p->force_rport = true;    /* chan_sip's default nat=force_rport */
+	p->call_limit = -1;
+	p->port = 5060;
+	for (v = sec->vars; v; v = v->next) {
+		const char *n = v->name, *val = v->value;
+
+		check_option(v, peer_opts, sec->name);
+		if (!strcasecmp(n, "type")) {
+			if (!strcasecmp(val, "friend"))
+				p->type = PEER_FRIEND;
+			else if (!strcasecmp(val, "peer"))
+				p->type = PEER_PEER;
+			else if (!strcasecmp(val, "user"))
+				p->type = PEER_USER;
+			else {
+				snprintf(err, errsize, "%s:%u: type must be friend, peer or "
+					 "user, not '%s'", v->file, v->line, val);
+				return EINVAL;
+			}
+		} else if (!strcasecmp(n, "secret")) {
+			p->secret = val;
+		} else if (!strcasecmp(n, "context")) {
+			p->context = val;
+		} else if (!strcasecmp(n, "callerid")) {
+			p->callerid = val;
+		} else if (!strcasecmp(n, "defaultuser") || !strcasecmp(n, "username")) {
+			p->defaultuser = val;
+		} else if (!strcasecmp(n, "language")) {
+			p->language = val;
+		} else if (!strcasecmp(n, "mailbox")) {
+			p->mailbox = val;
+		} else if (!strcasecmp(n, "host")) {
+			p->dynamic = !strcasecmp(val, "dynamic");
+			p->host = p->dynamic ? NULL : val;
+		} else if (!strcasecmp(n, "port")) {
+			if (parse_u32(v, &u, err, errsize) || !u || u > 65535) {
+				snprintf(err, errsize, "%s:%u: port must be 1-65535, not '%s'",
+					 v->file, v->line, val);
+				return EINVAL;
+			}
+			p->port = (uint16_t)u;
+		} else if (!strcasecmp(n, "qualify")) {
+			bool b;
+			if (!conf_bool(val, &b)) {
+				p->qualify = b;
+			} else if (!parse_u32(v, &u, err, errsize)) {
+				p->qualify = u > 0;
+				p->qualify_maxms = u;
+			} else {
+				snprintf(err, errsize, "%s:%u: qualify must be yes, no or "
+					 "milliseconds, not '%s'", v->file, v->line, val);
+				return EINVAL;
+			}
+		} else if (!strcasecmp(n, "qualifyfreq")) {
+			if (parse_u32(v, &p->qualifyfreq, err, errsize) || !p->qualifyfreq) {
+				snprintf(err, errsize, "%s:%u: qualifyfreq must be > 0 seconds",
+					 v->file, v->line);
+				return EINVAL;
+			}
+		} else if (!strcasecmp(n, "nat")) {
+			p->force_rport = strstr(val, "force_rport") || !strcasecmp(val, "yes");
+			p->comedia = strstr(val, "comedia") || !strcasecmp(val, "yes");
+			if (!strcasecmp(val, "no"))
+				p->force_rport = p->comedia = false;
+		} else if (!strcasecmp(n, "call-limit")) {
+			if (parse_u32(v, &u, err, errsize))
+				return EINVAL;
+			p->call_limit = (int)u;
+		}
+	}
+	(void)sc;
+	return 0;
+}
+
+static void peer_set_free(struct sipconf *sc)
+{
+	size_t i;
+
+	for (i = 0; i < sc->npeers; i++)
+		free(sc->list[i]);
+	free(sc->list);
+	sc->list = NULL;
+	sc->npeers = 0;
+}
+
+int sipconf_build(struct sipconf **out, struct conf *conf, char *err, size_t errsize)
+{
+	struct sipconf *sc = calloc(1, sizeof(*sc));
+	const struct conf_section *sec;
+	size_t n = 0, cap = 0;
+	int e;
+
+	if (!sc) {
+		conf_free(conf);
+		return ENOMEM;
+	}
+	sc->conf = conf;
+	e = hash_init(&sc->peers, 64);
+	if (!e)
+		e = build_general(sc, conf_section(conf, "general"), err, errsize);
+	for (sec = conf->sections; sec && !e; sec = sec->next) {
+		struct peer *p;
+
+		if (sec->is_template) {
+			const struct conf_var *v;
+			for (v = sec->vars; v; v = v->next)
+				check_option(v, peer_opts, sec->name);
+			continue;
+		}
+		if (!strcmp(sec->name, "general") || !strcmp(sec->name, "authentication"))
+			continue;
+		struct pl name = { sec->name, strlen(sec->name) };
+		if (sipconf_peer(sc, &name)) {
+			snprintf(err, errsize, "%s:%u: peer [%s] is defined twice",
+				 sec->file, sec->line, sec->name);
+			e = EINVAL;
+			break;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct peer **l = realloc(sc->list, cap * sizeof(*l));
+			if (!l) {
+				e = ENOMEM;
+				break;
+			}
+			sc->list = l;
+		}
+		p = calloc(1, sizeof(*p));
+		if (!p) {
+			e = ENOMEM;
+			break;
+		}
+		sc->list[n++] = p;
+		sc->npeers = n;
+		e = build_peer(sc, sec, p, err, errsize);
+		if (!e)
+			hash_add(&sc->peers, &p->le, pl_hash(&name, false), p);
+	}
+	if (e) {
+		sipconf_free(sc);
+		return e;
+	}
+	*out = sc;
+	return 0;
+}
+
+void sipconf_free(struct sipconf *sc)
+{
+	if (!sc)
+		return;
+	peer_set_free(sc);
+	hash_close(&sc->peers);
+	conf_free(sc->conf);
+	free(sc);
+}
+
+static bool name_cmp(const void *obj, const void *arg)
+{
+	const struct peer *p = obj;
+	return pl_strcmp(arg, p->name) == 0;
+}
+
+struct peer *sipconf_peer(const struct sipconf *sc, const struct pl *name)
+{
+	return hash_find(&sc->peers, pl_hash(name, false), name_cmp, name);
+}

@@ -1,0 +1,44 @@
+/**
+ * @file store.h  Durable state under DATADIR in SQLite (DATADIR/tandem.db).
+ *
+ * Writes made during one loop turn go into one transaction, committed at
+ * the end of the turn (group commit, WAL mode, synchronous=NORMAL: durable
+ * against a killed process). Whatever must not be acknowledged before it
+ * is durable registers a commit callback; callbacks run after the commit
+ * with ok=false when it failed (disk full, I/O error), and the failure is
+ * logged once with the database path and SQLite's reason.
+ */
+#ifndef TANDEM_STORE_H
+#define TANDEM_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct store_binding {
+	const char *peer;
+	const char *contact;      /* Contact URI as registered */
+	const char *source;       /* "udp:1.2.3.4:5062" where it came from */
+	const char *callid;
+	uint32_t cseq;
+	int64_t expires_at;       /* wall clock, seconds since the epoch */
+	const char *user_agent;
+};
+
+int  store_init(const char *datadir);
+void store_close(void);
+/** Path of the database file (for messages). */
+const char *store_path(void);
+
+int store_binding_put(const struct store_binding *b);
+int store_binding_del(const char *peer);
+typedef void (store_binding_h)(const struct store_binding *b, void *arg);
+/** Call h for every stored binding (at start-up). */
+int store_binding_load(store_binding_h *h, void *arg);
+
+typedef void (store_commit_h)(bool ok, void *arg);
+/** Run h after this turn's writes are committed (or failed). */
+int store_on_commit(store_commit_h *h, void *arg);
+/** Commit now (end of turn hook; also used at shutdown). */
+void store_commit(void);
+
+#endif
