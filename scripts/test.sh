@@ -1,0 +1,33 @@
+#!/bin/sh
+# Build Tandem and run the whole test suite:
+#  1. gcc build, every test (unit + end-to-end with SIPp, baresip, Kamailio)
+#  2. clang build with -Werror (warnings differ between compilers)
+#  3. AddressSanitizer + UndefinedBehaviorSanitizer build, every test again
+#  4. libFuzzer harnesses, each for FUZZ_SECONDS (default 60)
+# Exits non-zero on the first failing stage.
+set -eu
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh test
+JOBS=$(nproc)
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+
+stage() { printf '\n=== %s ===\n' "$*"; }
+
+stage "gcc build and tests"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$JOBS"
+(cd build && ctest --output-on-failure -j"$JOBS")
+
+stage "clang build"
+CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-clang -j"$JOBS"
+
+stage "ASan + UBSan build and tests"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTANDEM_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$JOBS"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ctest --output-on-failure -j"$JOBS")
+
+stage "fuzzing, ${FUZZ_SECONDS}s per harness"
+tests/fuzz/run.sh "$FUZZ_SECONDS"
