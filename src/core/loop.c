@@ -250,3 +250,17 @@ int loop_run(void)
 	}
 	return 0;
 }
+
+void loop_test_advance(uint64_t ms)
+{
+	uint64_t target = now_ms + ms;
+
+	while (heap_n && heap[0]->when <= target) {
+		struct tmr *t = heap[0];
+		if (t->when > now_ms)
+			now_ms = t->when;
+		tmr_cancel(t);
+		t->h(t->arg);
+	}
+	now_ms = target;
+}

@@ -54,4 +54,10 @@ uint64_t tmr_left(const struct tmr *t);
 /** Number of armed timers (tests, metrics). */
 size_t tmr_count(void);
 
+/**
+ * Tests only: move the clock forward by ms and fire every timer due by
+ * then, in order, as the loop would.
+ */
+void loop_test_advance(uint64_t ms);
+
 #endif

@@ -1,3 +1,441 @@
-/** @file test_trans.c  Placeholder until the trans tests land. */
+/**
+ * @file test_trans.c  Server and client transactions (RFC 3261 17) over a
+ * real loopback UDP socket pair, with the loop's clock driven by the test.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "core/loop.h"
+#include "core/mem.h"
+#include "sip/sip.h"
 #include "suites.h"
-int test_trans_run(void) { return 0; }
+
+static int sfd = -1, pfd = -1;          /* "server" and "peer" sockets */
+static struct sockaddr_storage saddr, paddr;
+static int tu_calls, ack_calls;
+static struct sip_strans *last_st;
+static uint16_t tu_reply;                /* 0: TU does not answer */
+
+static void bind_lo(int *fd, struct sockaddr_storage *sa)
+{
+	struct sockaddr_in *in = (void *)sa;
+	socklen_t l = sizeof(*in);
+
+	*fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	assert_true(*fd >= 0);
+	memset(sa, 0, sizeof(*sa));
+	in->sin_family = AF_INET;
+	in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(*fd, (struct sockaddr *)in, sizeof(*in)), 0);
+	assert_int_equal(getsockname(*fd, (struct sockaddr *)sa, &l), 0);
+}
+
+static void tu_request(struct sip_strans *st, const struct sip_msg *msg,
+		       const struct sip_src *src)
+{
+	(void)msg;
+	(void)src;
+	tu_calls++;
+	last_st = st;
+	if (tu_reply)
+		sip_strans_reply(st, tu_reply, NULL, NULL, NULL, NULL, 0);
+}
+
+static void tu_ack(const struct sip_msg *msg, const struct sip_src *src)
+{
+	(void)msg;
+	(void)src;
+	ack_calls++;
+}
+
+static int setup(void **state)
+{
+	struct sip_stack_handlers h = { tu_request, tu_ack };
+
+	(void)state;
+	assert_int_equal(loop_init(), 0);
+	assert_int_equal(sip_transp_init(sip_stack_recv, NULL), 0);
+	assert_int_equal(sip_stack_init(&h), 0);
+	bind_lo(&sfd, &saddr);
+	bind_lo(&pfd, &paddr);
+	tu_calls = ack_calls = 0;
+	tu_reply = 0;
+	last_st = NULL;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	sip_stack_close();
+	sip_transp_close();
+	loop_close();
+	close(sfd);
+	close(pfd);
+	assert_int_equal(sip_strans_count(), 0);
+	assert_int_equal(sip_ctrans_count(), 0);
+	return 0;
+}
+
+/* Deliver text as if it arrived at the server from the peer. */
+static void deliver(const char *text)
+{
+	static char buf[4096];
+	struct sip_msg msg;
+	struct sip_src src;
+	size_t len = strlen(text);
+	int err;
+
+	memcpy(buf, text, len + 1);
+	memset(&src, 0, sizeof(src));
+	src.addr = paddr;
+	src.alen = sizeof(struct sockaddr_in);
+	src.tp = SIP_TRANSP_UDP;
+	src.fd = sfd;
+	src.local = saddr;
+	err = sip_msg_decode(&msg, buf, len);
+	sip_stack_recv(&msg, err, &src);
+}
+
+/* Read everything the server sent to the peer; returns the count and
+ * copies the last message into out. */
+static int drain(char *out, size_t size)
+{
+	char buf[4096];
+	int n = 0;
+	ssize_t r;
+
+	while ((r = recv(pfd, buf, sizeof(buf) - 1, 0)) > 0) {
+		buf[r] = '\0';
+		if (out)
+			snprintf(out, size, "%s", buf);
+		n++;
+	}
+	return n;
+}
+
+static int status_of(const char *msg)
+{
+	int code = 0;
+	sscanf(msg, "SIP/2.0 %d", &code);
+	return code;
+}
+
+#define REQ(met, branch, cseq) \
+	met " sip:100@127.0.0.1 SIP/2.0\r\n" \
+	"Via: SIP/2.0/UDP 127.0.0.1:5999;branch=" branch ";rport\r\n" \
+	"From: <sip:200@127.0.0.1>;tag=abc\r\nTo: <sip:100@127.0.0.1>\r\n" \
+	"Call-ID: call-" branch "\r\nCSeq: " cseq "\r\nMax-Forwards: 70\r\n" \
+	"Content-Length: 0\r\n\r\n"
+
+static void t_nonInvite_server(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	tu_reply = 200;
+	deliver(REQ("OPTIONS", "z9hG4bK-n1", "1 OPTIONS"));
+	assert_int_equal(tu_calls, 1);
+	assert_int_equal(drain(out, sizeof(out)), 1);
+	assert_int_equal(status_of(out), 200);
+	assert_non_null(strstr(out, "received=127.0.0.1;rport="));
+	/* retransmission: answered from the transaction, TU not called */
+	deliver(REQ("OPTIONS", "z9hG4bK-n1", "1 OPTIONS"));
+	assert_int_equal(tu_calls, 1);
+	assert_int_equal(drain(out, sizeof(out)), 1);
+	assert_int_equal(status_of(out), 200);
+	assert_int_equal(sip_strans_count(), 1);
+	loop_test_advance(64 * SIP_T1 + 1);    /* timer J */
+	assert_int_equal(sip_strans_count(), 0);
+	/* after J a retransmission is a new request */
+	deliver(REQ("OPTIONS", "z9hG4bK-n1", "1 OPTIONS"));
+	assert_int_equal(tu_calls, 2);
+	drain(NULL, 0);
+	loop_test_advance(64 * SIP_T1 + 1);
+}
+
+static void t_invite_server_error(void **state)
+{
+	char out[4096];
+	int sent = 0;
+
+	(void)state;
+	tu_reply = 486;
+	deliver(REQ("INVITE", "z9hG4bK-i1", "1 INVITE"));
+	assert_int_equal(drain(out, sizeof(out)), 2);   /* 100 then 486 */
+	assert_int_equal(status_of(out), 486);
+	assert_non_null(strstr(out, ";tag="));
+	assert_int_equal(sip_strans_state(last_st), STRANS_COMPLETED);
+	/* timer G: 500, 1000, 2000, 4000 ms */
+	loop_test_advance(500);
+	sent += drain(NULL, 0);
+	loop_test_advance(1000);
+	sent += drain(NULL, 0);
+	loop_test_advance(2000);
+	sent += drain(NULL, 0);
+	assert_int_equal(sent, 3);
+	/* the ACK (same branch for a non-2xx) confirms; TU does not see it */
+	deliver("ACK sip:100@127.0.0.1 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK-i1;rport\r\n"
+		"From: <sip:200@127.0.0.1>;tag=abc\r\nTo: <sip:100@127.0.0.1>;tag=x\r\n"
+		"Call-ID: call-z9hG4bK-i1\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\n"
+		"Content-Length: 0\r\n\r\n");
+	assert_int_equal(ack_calls, 0);
+	assert_int_equal(sip_strans_state(last_st), STRANS_CONFIRMED);
+	loop_test_advance(8000);
+	assert_int_equal(drain(NULL, 0), 0);   /* no more retransmissions */
+	assert_int_equal(sip_strans_count(), 0);   /* timer I */
+}
+
+static int ended;
+static void end_h(struct sip_strans *st, int err, void *arg)
+{
+	(void)st;
+	(void)arg;
+	ended = err;
+}
+
+static void t_invite_server_noack(void **state)
+{
+	(void)state;
+	tu_reply = 0;
+	ended = 0;
+	deliver(REQ("INVITE", "z9hG4bK-i2", "1 INVITE"));
+	assert_int_equal(drain(NULL, 0), 1);    /* 100 Trying at once */
+	/* retransmitted INVITE gets the 100 again */
+	deliver(REQ("INVITE", "z9hG4bK-i2", "1 INVITE"));
+	assert_int_equal(drain(NULL, 0), 1);
+	assert_int_equal(tu_calls, 1);
+	sip_strans_set_end_handler(last_st, end_h, NULL);
+	sip_strans_reply(last_st, 404, NULL, NULL, NULL, NULL, 0);
+	loop_test_advance(64 * SIP_T1 + 1);    /* timer H */
+	assert_int_equal(ended, ETIMEDOUT);
+	assert_int_equal(sip_strans_count(), 0);
+	drain(NULL, 0);
+}
+
+static void t_invite_server_2xx(void **state)
+{
+	(void)state;
+	tu_reply = 200;
+	deliver(REQ("INVITE", "z9hG4bK-i3", "1 INVITE"));
+	drain(NULL, 0);
+	assert_int_equal(sip_strans_state(last_st), STRANS_ACCEPTED);
+	/* retransmitted INVITE absorbed in Accepted (RFC 6026) */
+	deliver(REQ("INVITE", "z9hG4bK-i3", "1 INVITE"));
+	assert_int_equal(tu_calls, 1);
+	/* ACK for a 2xx has its own branch and goes to the TU */
+	deliver("ACK sip:100@127.0.0.1 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK-ack3\r\n"
+		"From: <sip:200@127.0.0.1>;tag=abc\r\nTo: <sip:100@127.0.0.1>;tag=x\r\n"
+		"Call-ID: call-z9hG4bK-i3\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(ack_calls, 1);
+	loop_test_advance(64 * SIP_T1 + 1);    /* timer L */
+	assert_int_equal(sip_strans_count(), 0);
+	drain(NULL, 0);
+}
+
+static void t_hold_release(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	tu_reply = 0;
+	deliver(REQ("REGISTER", "z9hG4bK-r1", "1 REGISTER"));
+	assert_non_null(last_st);
+	assert_int_equal(sip_strans_hold(last_st, 200, NULL, "Expires: 60\r\n"), 0);
+	assert_int_equal(drain(NULL, 0), 0);        /* nothing before commit */
+	sip_strans_release(last_st, true);
+	assert_int_equal(drain(out, sizeof(out)), 1);
+	assert_int_equal(status_of(out), 200);
+	assert_non_null(strstr(out, "Expires: 60\r\n"));
+	deliver(REQ("REGISTER", "z9hG4bK-r2", "2 REGISTER"));
+	sip_strans_hold(last_st, 200, NULL, NULL);
+	sip_strans_release(last_st, false);          /* commit failed */
+	assert_int_equal(drain(out, sizeof(out)), 1);
+	assert_int_equal(status_of(out), 500);
+	loop_test_advance(64 * SIP_T1 + 1);
+}
+
+static void t_bad_request(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	deliver("REGISTER sip:127.0.0.1 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK-b1\r\n"
+		"From: <sip:200@127.0.0.1>;tag=abc\r\nTo: <sip:100@127.0.0.1>\r\n"
+		"Call-ID: bad-1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(tu_calls, 0);
+	assert_int_equal(drain(out, sizeof(out)), 1);
+	assert_int_equal(status_of(out), 400);
+	/* garbage is dropped without an answer */
+	deliver("\x01\x02garbage\r\n\r\n");
+	assert_int_equal(drain(NULL, 0), 0);
+	assert_int_equal(sip_strans_count(), 0);
+}
+
+/* ------------------------------------------------------------ clients */
+
+static int resp_codes[8], nresp, resp_err;
+
+static void resp_h(int err, const struct sip_msg *msg, void *arg)
+{
+	(void)arg;
+	if (err)
+		resp_err = err;
+	else if (nresp < 8)
+		resp_codes[nresp++] = msg->scode;
+}
+
+static struct sip_src peer_dst(void)
+{
+	struct sip_src d;
+
+	memset(&d, 0, sizeof(d));
+	d.addr = paddr;
+	d.alen = sizeof(struct sockaddr_in);
+	d.tp = SIP_TRANSP_UDP;
+	d.fd = sfd;
+	d.local = saddr;
+	return d;
+}
+
+/* Answer the request the peer last received with status code. */
+static void answer(const char *req, int code)
+{
+	char resp[4096], via[512] = "", from[256] = "", to[256] = "", cid[128] = "",
+	     cseq[64] = "";
+	const char *p;
+
+	if ((p = strstr(req, "Via: ")))
+		sscanf(p, "Via: %511[^\r]", via);
+	if ((p = strstr(req, "From: ")))
+		sscanf(p, "From: %255[^\r]", from);
+	if ((p = strstr(req, "To: ")))
+		sscanf(p, "To: %255[^\r]", to);
+	if ((p = strstr(req, "Call-ID: ")))
+		sscanf(p, "Call-ID: %127[^\r]", cid);
+	if ((p = strstr(req, "CSeq: ")))
+		sscanf(p, "CSeq: %63[^\r]", cseq);
+	snprintf(resp, sizeof(resp), "SIP/2.0 %d X\r\nVia: %s\r\nFrom: %s\r\nTo: %s;tag=t1\r\n"
+		 "Call-ID: %s\r\nCSeq: %s\r\nContent-Length: 0\r\n\r\n", code, via, from,
+		 to, cid, cseq);
+	deliver(resp);
+}
+
+static void t_nonInvite_client_timeout(void **state)
+{
+	struct sip_src d = peer_dst();
+	int retx = 0;
+
+	(void)state;
+	nresp = resp_err = 0;
+	assert_int_equal(sip_ctrans_request(NULL, &d, "OPTIONS", "sip:100@127.0.0.1",
+		"From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:100@127.0.0.1>\r\n"
+		"Call-ID: c1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n",
+		NULL, NULL, 0, resp_h, NULL), 0);
+	assert_int_equal(drain(NULL, 0), 1);
+	/* timer E: 500, 1000, 2000, 4000, 4000, ... capped at T2 */
+	loop_test_advance(500);  retx += drain(NULL, 0);
+	loop_test_advance(1000); retx += drain(NULL, 0);
+	loop_test_advance(2000); retx += drain(NULL, 0);
+	loop_test_advance(4000); retx += drain(NULL, 0);
+	loop_test_advance(4000); retx += drain(NULL, 0);
+	assert_int_equal(retx, 5);
+	loop_test_advance(64 * SIP_T1);   /* timer F */
+	drain(NULL, 0);
+	assert_int_equal(resp_err, ETIMEDOUT);
+	assert_int_equal(sip_ctrans_count(), 0);
+}
+
+static void t_invite_client(void **state)
+{
+	struct sip_src d = peer_dst();
+	char req[4096], ack[4096];
+	struct sip_ctrans *ct = NULL;
+
+	(void)state;
+	nresp = resp_err = 0;
+	assert_int_equal(sip_ctrans_request(&ct, &d, "INVITE", "sip:100@127.0.0.1",
+		"From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:100@127.0.0.1>\r\n"
+		"Call-ID: c2\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n",
+		NULL, NULL, 0, resp_h, NULL), 0);
+	assert_int_equal(drain(req, sizeof(req)), 1);
+	assert_int_equal(sip_ctrans_state(ct), CTRANS_CALLING);
+	loop_test_advance(500);
+	assert_int_equal(drain(NULL, 0), 1);     /* timer A */
+	answer(req, 180);
+	assert_int_equal(sip_ctrans_state(ct), CTRANS_PROCEEDING);
+	loop_test_advance(4000);
+	assert_int_equal(drain(NULL, 0), 0);     /* no retransmission after 1xx */
+	answer(req, 486);
+	assert_int_equal(drain(ack, sizeof(ack)), 1);
+	assert_int_equal(strncmp(ack, "ACK sip:100@127.0.0.1 SIP/2.0", 29), 0);
+	assert_non_null(strstr(ack, "tag=t1"));
+	assert_non_null(strstr(ack, "CSeq: 1 ACK"));
+	answer(req, 486);                         /* retransmitted final */
+	assert_int_equal(drain(NULL, 0), 1);      /* ACKed again */
+	assert_int_equal(nresp, 2);               /* 180 and one 486 */
+	assert_int_equal(resp_codes[0], 180);
+	assert_int_equal(resp_codes[1], 486);
+	loop_test_advance(32001);                 /* timer D */
+	assert_int_equal(sip_ctrans_count(), 0);
+}
+
+static void t_invite_client_cancel(void **state)
+{
+	struct sip_src d = peer_dst();
+	char req[4096], cancel[4096];
+	struct sip_ctrans *ct = NULL;
+
+	(void)state;
+	nresp = resp_err = 0;
+	sip_ctrans_request(&ct, &d, "INVITE", "sip:100@127.0.0.1",
+		"From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:100@127.0.0.1>\r\n"
+		"Call-ID: c3\r\nCSeq: 7 INVITE\r\nMax-Forwards: 70\r\n",
+		NULL, NULL, 0, resp_h, NULL);
+	drain(req, sizeof(req));
+	assert_int_equal(sip_ctrans_cancel(ct), 0);   /* waits for a 1xx */
+	assert_int_equal(drain(NULL, 0), 0);
+	answer(req, 180);
+	assert_int_equal(drain(cancel, sizeof(cancel)), 1);
+	assert_int_equal(strncmp(cancel, "CANCEL sip:100@127.0.0.1 SIP/2.0", 32), 0);
+	assert_non_null(strstr(cancel, "CSeq: 7 CANCEL"));
+	/* same branch as the INVITE (9.1) */
+	const char *b1 = strstr(req, "branch="), *b2 = strstr(cancel, "branch=");
+	assert_non_null(b1);
+	assert_non_null(b2);
+	assert_int_equal(strncmp(b1, b2, 31), 0);
+	answer(cancel, 200);
+	answer(req, 487);
+	assert_int_equal(drain(NULL, 0), 1);      /* ACK for the 487 */
+	loop_test_advance(40000);
+	assert_int_equal(sip_ctrans_count(), 0);
+}
+
+int test_trans_run(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(t_nonInvite_server, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_invite_server_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_invite_server_noack, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_invite_server_2xx, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_hold_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_bad_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_nonInvite_client_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_invite_client, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_invite_client_cancel, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("trans", tests, NULL, NULL);
+}
