@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "pbx/peers.h"
+#include "sip/auth.h"
 #include "sip/transp.h"
 
 /* chan_sip peer options Tandem accepts (acted on now or by later parts). */
@@ -148,8 +149,15 @@ static int build_general(struct sipconf *sc, const struct conf_section *sec,
 		return 0;
 	for (v = sec->vars; v && !e; v = v->next) {
 		check_option(v, general_opts, "general");
-		if (!strcasecmp(v->name, "realm"))
+		if (!strcasecmp(v->name, "realm")) {
 			g->realm = v->value;
+			if (!auth_realm_valid(v->value)) {
+				snprintf(err, errsize, "%s:%u: realm must not be empty nor "
+					 "contain quotes, backslashes or control characters",
+					 v->file, v->line);
+				e = EINVAL;
+			}
+		}
 		else if (!strcasecmp(v->name, "useragent"))
 			g->useragent = v->value;
 		else if (!strcasecmp(v->name, "defaultexpiry"))
