@@ -86,6 +86,7 @@ int tandemd_reload(char *err, size_t errsize)
 	g.tandem_raw = cfg.tandem.raw;    /* level and file names take effect */
 	cfg.tandem.raw = NULL;
 	log_set_level(cfg.tandem.log_level);
+	auth_set_offer(cfg.tandem.digest, cfg.tandem.ndigest);
 	pbx_config_free(&cfg);
 	log_notice("configuration reloaded from %s", g.confdir);
 	return 0;
@@ -274,6 +275,8 @@ int main(int argc, char **argv)
 		e = store_init(g.datadir);
 	if (!e)
 		e = auth_init(cfg.tandem.nonce_lifetime);
+	if (!e)
+		e = auth_set_offer(cfg.tandem.digest, cfg.tandem.ndigest);
 	struct sip_transp_opts to = { cfg.tandem.tcp_idle_timeout,
 				      cfg.tandem.tcp_msg_timeout, cfg.tandem.tcp_max_conns };
 	struct sip_stack_handlers sh = { pbx_request, pbx_ack };

@@ -33,6 +33,37 @@ static int u32_opt(const struct conf_section *sec, const char *name, uint32_t *o
 	return 0;
 }
 
+/* "sha256,md5" style list of one or two algorithms, preferred first. */
+static int parse_digest(struct tandem_conf *t, const struct conf_var *v, char *err,
+			size_t errsize)
+{
+	char buf[64], *tok, *save = NULL;
+	size_t n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", v->value);
+	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		enum auth_alg a;
+		if (!strcasecmp(tok, "md5"))
+			a = AUTH_ALG_MD5;
+		else if (!strcasecmp(tok, "sha256") || !strcasecmp(tok, "sha-256"))
+			a = AUTH_ALG_SHA256;
+		else
+			goto bad;
+		if (n == 2 || (n == 1 && t->digest[0] == a))
+			goto bad;
+		t->digest[n++] = a;
+	}
+	if (!n)
+		goto bad;
+	t->ndigest = n;
+	return 0;
+bad:
+	snprintf(err, errsize, "%s:%u: digest_algorithms must list md5 and/or sha256, "
+		 "each once, preferred first (e.g. 'sha256,md5'), not '%s'", v->file,
+		 v->line, v->value);
+	return EINVAL;
+}
+
 static int tandem_build(struct tandem_conf *t, char *err, size_t errsize)
 {
 	const struct conf_section *sec;
@@ -43,6 +74,9 @@ static int tandem_build(struct tandem_conf *t, char *err, size_t errsize)
 	t->log_file = "tandemd.log";
 	t->security_log = "security.log";
 	t->nonce_lifetime = 30;
+	t->digest[0] = AUTH_ALG_MD5;
+	t->digest[1] = AUTH_ALG_SHA256;
+	t->ndigest = 2;
 	t->tcp_idle_timeout = 60;
 	t->tcp_msg_timeout = 10;
 	t->tcp_max_conns = 1024;
@@ -68,8 +102,11 @@ static int tandem_build(struct tandem_conf *t, char *err, size_t errsize)
 		if (conf_get(sec, "security"))
 			t->security_log = conf_get(sec, "security");
 	}
-	if ((sec = conf_section(t->raw, "security")))
+	if ((sec = conf_section(t->raw, "security"))) {
 		e = u32_opt(sec, "nonce_lifetime", &t->nonce_lifetime, err, errsize);
+		if (!e && (v = conf_var(sec, "digest_algorithms")))
+			e = parse_digest(t, v, err, errsize);
+	}
 	if (!e && (sec = conf_section(t->raw, "sip"))) {
 		e = u32_opt(sec, "tcp_idle_timeout", &t->tcp_idle_timeout, err, errsize);
 		if (!e)

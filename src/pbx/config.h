@@ -11,6 +11,7 @@
 #include "core/conf.h"
 #include "core/log.h"
 #include "pbx/peers.h"
+#include "sip/auth.h"
 
 struct tandem_conf {
 	struct conf *raw;           /* tandem.conf, may be NULL */
@@ -19,6 +20,8 @@ struct tandem_conf {
 	const char *log_file;       /* [log] file, relative to DATADIR */
 	const char *security_log;   /* [log] security */
 	uint32_t nonce_lifetime;    /* [security] nonce_lifetime */
+	enum auth_alg digest[2];    /* [security] digest_algorithms, preferred first */
+	size_t ndigest;
 	uint32_t tcp_idle_timeout;  /* [sip] */
 	uint32_t tcp_msg_timeout;
 	uint32_t tcp_max_conns;

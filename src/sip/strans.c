@@ -329,6 +329,12 @@ int sip_strans_reply_stateless(struct sip_strans *st, uint16_t scode,
 
 	if (!st || st->state == STRANS_TERMINATED)
 		return ENOENT;
+	/* A tag derived from the request, not drawn at random: the same
+	 * request gets the same answer, so nothing but the challenge's nonce
+	 * tells two answers apart. */
+	struct pl k = { st->key, strlen(st->key) }, sb = { st->sentby, strlen(st->sentby) };
+	snprintf(st->totag, sizeof(st->totag), "%08x%08x", pl_hash(&k, false),
+		 pl_hash(&sb, true));
 	err = sip_strans_reply(st, scode, reason, extra, NULL, NULL, 0);
 	terminate(st);
 	return err;

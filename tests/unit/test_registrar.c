@@ -158,9 +158,9 @@ static void reg(const char *user, const char *branch, int cseq, const char *expi
 		 "Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK%s;rport\r\n"
 		 "From: <sip:%s@127.0.0.1>;tag=f1\r\nTo: <sip:%s@127.0.0.1>\r\n"
 		 "Call-ID: reg-%s\r\nCSeq: %d REGISTER\r\nMax-Forwards: 70\r\n"
-		 "Contact: <sip:%s@127.0.0.1:5999>\r\n%s%s%s"
+		 "Contact: <sip:%s@127.0.0.1:5999>\r\n%s%s%s%s"
 		 "User-Agent: unit\r\nContent-Length: 0\r\n\r\n",
-		 branch, user, user, user, cseq, user,
+		 branch, user, user, branch, cseq, user,
 		 expires ? "Expires: " : "", expires ? expires : "", expires ? "\r\n" : "",
 		 authz ? authz : "");
 	deliver(m);
