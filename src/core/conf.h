@@ -17,6 +17,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Limits; going past one is a "FILE:LINE: ..." error. */
+#define CONF_LINE_MAX      65536  /* bytes in a line, without its newline */
+#define CONF_INCLUDE_DEPTH 10     /* files open at once, the top one too */
+#define CONF_COMMENT_DEPTH 128    /* nested ;-- --; block comments */
+
 struct conf_var {
 	char *name;
 	char *value;
@@ -41,11 +46,18 @@ struct conf {
 	struct conf_section *sections;  /* in file order */
 	char **files;                   /* every file read, NULL-terminated */
 };
+/*
+ * Names in files[] (and so in every file member and error message) are
+ * as written: relative to CONFDIR, or absolute; files[0] is the top file.
+ * A file read twice is listed once.
+ */
 
 /**
  * Read CONFDIR/filename and its includes. On error returns an errno value
  * (ENOENT when the top file is missing, EINVAL for bad syntax) and writes
  * "FILE:LINE: what is wrong" into err. Warnings go to the log.
+ * When the top file itself cannot be read err is "FILE: reason".
+ * EFBIG when inheritance would take more than 128 MiB of memory.
  */
 int conf_load(struct conf **confp, const char *confdir, const char *filename,
 	      char *err, size_t errsize);
