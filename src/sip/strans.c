@@ -253,6 +253,8 @@ static int build(struct sip_strans *st, char **out, size_t *outlen, uint16_t sco
 	char *buf;
 	int n;
 
+	if (!st->req)
+		return ENOENT;
 	if (sip_msg_decode(&req, st->req, st->reqlen) != 0 && !req.req)
 		return EINVAL;
 	buf = malloc(size);
@@ -264,7 +266,8 @@ static int build(struct sip_strans *st, char **out, size_t *outlen, uint16_t sco
 		free(buf);
 		return EMSGSIZE;
 	}
-	*out = buf;
+	char *fit = realloc(buf, (size_t)n);   /* kept for up to 32 s: no slack */
+	*out = fit ? fit : buf;
 	*outlen = (size_t)n;
 	return 0;
 }
@@ -281,6 +284,10 @@ static void after_send(struct sip_strans *st, uint16_t scode)
 	tmr_cancel(&st->end);
 	if (!st->invite) {
 		st->state = STRANS_COMPLETED;
+		/* only the response is needed to absorb retransmissions */
+		free(st->req);
+		st->req = NULL;
+		st->reqlen = 0;
 		if (reliable(st))
 			terminate(st);
 		else
@@ -423,6 +430,8 @@ struct sip_strans *sip_strans_find_invite(const struct sip_msg *cancel,
 
 int sip_strans_request(const struct sip_strans *st, struct sip_msg *msg)
 {
+	if (!st->req)
+		return ENOENT;
 	return sip_msg_decode(msg, st->req, st->reqlen);
 }
 
