@@ -864,9 +864,10 @@ static int parse_text(struct parser *p, const struct frame *fr,
 		if (err)
 			goto out;
 	}
-	if (fc.comment)
-		log_warn("%s:%u: block comment ';--' is never closed", fc.name,
-			 fc.comment_line);
+	if (fc.comment)   /* Asterisk only warns and drops the rest: we refuse */
+		err = fail(p, fc.name, fc.comment_line, EINVAL,
+			   "block comment ';--' is never closed (the rest of the file "
+			   "would be ignored)");
 out:
 	free(work);
 	return err;
