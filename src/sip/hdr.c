@@ -417,7 +417,8 @@ int sip_param_get(const struct pl *params, const char *name, struct pl *val)
 			break;
 		n = skip_ws(p + 1, e);
 		ne = n;
-		while (ne < e && *ne != '=' && *ne != ';' && !is(*ne, C_WS))
+		while (ne < e && *ne != '=' && *ne != ';' && *ne != ','
+		       && !is(*ne, C_WS))
 			ne++;
 		v = ve = ne;
 		p = skip_ws(ne, e);
@@ -430,7 +431,8 @@ int sip_param_get(const struct pl *params, const char *name, struct pl *val)
 			}
 			else {
 				ve = v;
-				while (ve < e && *ve != ';' && !is(*ve, C_WS))
+				while (ve < e && *ve != ';' && *ve != ','
+				       && !is(*ve, C_WS))
 					ve++;
 			}
 			p = ve;

@@ -8,15 +8,17 @@
  * Content-Length) are parsed once the walk is done; the others wait for
  * the caller and the helpers of hdr.c.
  *
- * Errors come in two weights. A start line that cannot be read, or a
- * missing or broken Via, From, To, Call-ID or CSeq, leaves msg->req false:
- * nothing can be answered and the caller drops the message. Everything
- * else (a bad Request-URI, an unsupported version, a CSeq method that
- * differs from the request's, duplicated single-valued headers, a bad or
- * conflicting Content-Length, a short body, a malformed extension header,
- * too many headers) lets the walk go on, so that a request keeps req true
- * and its five key fields for the 400 (or 505) reply. msg->err names the
- * first problem found; "Version Not Supported" means answer 505.
+ * Errors come in two weights. A start line that cannot be read, a message
+ * over SIP_MSG_MAX, or a missing or broken Via, From, To, Call-ID or CSeq
+ * leaves msg->req false: nothing can be answered and the caller drops the
+ * message. Everything else (a bad Request-URI, an unsupported version, a
+ * CSeq method that differs from the request's, duplicated single-valued
+ * headers, a bad or conflicting Content-Length, a short body, a header
+ * line without "name:" (skipped), more than SIP_MAX_HDRS headers (the rest
+ * are not stored but still looked at)) lets the walk go on, so that a
+ * request keeps req true and its five key fields for the 400 (or 505)
+ * reply. msg->err names the first problem found; "Version Not Supported"
+ * means answer 505. A response with any error is to be dropped.
  *
  * Leniency, on purpose:
  *  - lines may end in a bare LF instead of CRLF (RFC 3261 7 asks for CRLF;
@@ -33,7 +35,8 @@
  * Framing (18.3): on streams Content-Length is mandatory and decides where
  * the message ends; on datagrams it may be absent (the body is then the
  * rest), a longer datagram is cut at Content-Length (dblreq) and a shorter
- * one is an error (clerr).
+ * one is an error (clerr). sip_msg_frame() keeps no state between calls:
+ * each one rescans the buffered head, never more than SIP_MSG_MAX bytes.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -246,11 +249,25 @@ static const char *hline_parse(const char *p, const char *e, struct hline *hl)
 /* Stream framing (RFC 3261 18.3)                                         */
 /* ---------------------------------------------------------------------- */
 
-/** The position after the empty line that ends the head, or NULL. */
+/** The start of the line after the one at p (no folding), or e. */
+static const char *next_line(const char *p, const char *e)
+{
+	const char *nl = p < e ? memchr(p, '\n', (size_t)(e - p)) : NULL;
+
+	return nl ? nl + 1 : e;
+}
+
+/**
+ * The position after the empty line that ends the head, or NULL. Looks at
+ * no more than SIP_MSG_MAX bytes, so a caller polling a large buffer does
+ * not pay for all of it on every call.
+ */
 static const char *head_end(const char *p, const char *e)
 {
 	const char *nl, *b;
 
+	if (e - p > (ptrdiff_t)SIP_MSG_MAX)
+		e = p + SIP_MSG_MAX;
 	while (p < e && (nl = memchr(p, '\n', (size_t)(e - p)))) {
 		b = empty_line(nl + 1, e);
 		if (b)
@@ -278,12 +295,10 @@ int sip_msg_frame(const char *buf, size_t len, size_t *skip, size_t *msglen)
 	e = buf + len;
 	body = head_end(p, e);
 	if (!body)
-		return len - s > SIP_MSG_MAX ? EBADMSG : EAGAIN;
+		return len - s >= SIP_MSG_MAX ? EBADMSG : EAGAIN;
 	hlen = (size_t)(body - p);
-	if (hlen > SIP_MSG_MAX)
-		return EBADMSG;
 
-	line_end(p, body, &q);       /* past the start line */
+	q = next_line(p, body);      /* past the start line */
 	while (q < body && !empty_line(q, body)) {
 		struct hline hl;
 
@@ -324,7 +339,8 @@ static bool version_ok(const struct pl *ver, bool *v2)
 
 	if (ver->l < 7 || strncasecmp(p, "SIP/", 4))
 		return false;
-	for (d = p += 4; p < e && is_digit(*p); p++)
+	p += 4;
+	for (d = p; p < e && is_digit(*p); p++)
 		;
 	if (p == d || p == e || *p != '.')
 		return false;
@@ -581,11 +597,16 @@ int sip_msg_decode(struct sip_msg *msg, const char *buf, size_t len)
 		return EBADMSG;
 	}
 
+	if (e - p > (ptrdiff_t)SIP_MSG_MAX) {
+		msg->err = "Message Too Large";
+		return EBADMSG;
+	}
+
 	/* start line */
-	le = memchr(p, '\n', (size_t)(e - p));
-	body = le ? le + 1 : e;
-	if (!le)
-		le = e;
+	body = next_line(p, e);
+	le = body;
+	if (le > p && le[-1] == '\n')
+		le--;
 	if (le > p && le[-1] == '\r')
 		le--;
 	resp = le - p >= 4 && strncasecmp(p, "SIP/", 4) == 0;

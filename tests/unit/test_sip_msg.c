@@ -257,12 +257,11 @@ static void t_rfc4475_wsinv(void **state)
 	free(b);
 }
 
-static void t_rfc4475_details(void **state)
+static void t_rfc4475_intmeth(void **state)
 {
 	const struct sip_hdr *h;
-	struct sip_addr a;
 	struct pl val;
-	size_t len, n;
+	size_t len;
 	char *b;
 
 	(void)state;
@@ -283,6 +282,17 @@ static void t_rfc4475_details(void **state)
 	assert_non_null(h);
 	assert_int_equal(h->val.l, 12);
 	free(b);
+
+}
+
+static void t_rfc4475_escapes(void **state)
+{
+	const struct sip_hdr *h;
+	struct sip_addr a;
+	struct pl val;
+	size_t len, n;
+	char *b;
+	(void)state;
 
 	/* esc01: escapes stay as written */
 	b = load("esc01", &len);
@@ -322,6 +332,16 @@ static void t_rfc4475_details(void **state)
 	assert_int_equal(h->id, SIP_HDR_OTHER);
 	free(b);
 
+}
+
+static void t_rfc4475_long(void **state)
+{
+	const struct sip_hdr *h;
+	struct pl val;
+	size_t len, n;
+	char *b;
+	(void)state;
+
 	/* lwsdisp: display name touching the '<' */
 	b = load("lwsdisp", &len);
 	assert_int_equal(sip_msg_decode(&msg, b, len), 0);
@@ -357,6 +377,14 @@ static void t_rfc4475_details(void **state)
 	assert_pl(msg.ruri.host, "example.com");
 	assert_pl_empty(msg.ruri.params);
 	free(b);
+
+}
+
+static void t_rfc4475_bodies(void **state)
+{
+	size_t len;
+	char *b;
+	(void)state;
 
 	/* mpart01: binary body with NULs, framed by Content-Length */
 	b = load("mpart01", &len);
@@ -492,7 +520,6 @@ static void t_rfc4475_semantic(void **state)
 {
 	const struct sip_hdr *h;
 	struct sip_addr a;
-	struct sip_auth au;
 	size_t len;
 	char *b;
 	int n;
@@ -547,6 +574,16 @@ static void t_rfc4475_semantic(void **state)
 	assert_int_equal(n, 2);
 	free(b);
 
+}
+
+static void t_rfc4475_semantic2(void **state)
+{
+	const struct sip_hdr *h;
+	struct sip_auth au;
+	size_t len;
+	char *b;
+	(void)state;
+
 	/* 3.3.6 invut: unknown body type, the UA's 415 */
 	b = load("invut", &len);
 	assert_int_equal(sip_msg_decode(&msg, b, len), 0);
@@ -594,6 +631,16 @@ static void t_rfc4475_semantic(void **state)
 		assert_pl(v.host, "255.255.255.255");
 	}
 	free(b);
+
+}
+
+static void t_rfc4475_semantic3(void **state)
+{
+	const struct sip_hdr *h;
+	struct sip_addr a;
+	size_t len;
+	char *b;
+	(void)state;
 
 	/* 3.3.11 zeromf: Max-Forwards 0 is the proxy's 483, not a parse error */
 	b = load("zeromf", &len);
@@ -1540,14 +1587,27 @@ static void t_frame_errors(void **state)
 	assert_non_null(big);
 	memset(big, 'a', len);
 	memcpy(big, "OPTIONS sip:b SIP/2.0\r\nX: ", 26);
-	assert_int_equal(sip_msg_frame(big, SIP_MSG_MAX, &skip, &ml), EAGAIN);
+	assert_int_equal(sip_msg_frame(big, SIP_MSG_MAX - 1, &skip, &ml), EAGAIN);
+	assert_int_equal(sip_msg_frame(big, SIP_MSG_MAX, &skip, &ml), EBADMSG);
 	assert_int_equal(sip_msg_frame(big, len, &skip, &ml), EBADMSG);
 	/* a head that ends past the cap */
 	memcpy(big + len - 4, "\r\n\r\n", 4);
 	assert_int_equal(sip_msg_frame(big, len, &skip, &ml), EBADMSG);
-	/* and the decoder copes with a long header too */
+	/* the decoder refuses more than SIP_MSG_MAX, takes a long header */
 	assert_int_equal(sip_msg_decode(&msg, big, len), EBADMSG);
+	assert_string_equal(msg.err, "Message Too Large");
+	assert_int_equal(sip_msg_decode(&msg, big, SIP_MSG_MAX), EBADMSG);
 	assert_string_equal(msg.err, "Missing Via");
+	free(big);
+	/* a head of exactly the cap, with an empty body, frames */
+	len = SIP_MSG_MAX;
+	big = malloc(len);
+	assert_non_null(big);
+	memset(big, 'a', len);
+	memcpy(big, "OPTIONS sip:b SIP/2.0\r\nl: 0\r\nX: ", 33);
+	memcpy(big + len - 4, "\r\n\r\n", 4);
+	assert_int_equal(sip_msg_frame(big, len, &skip, &ml), 0);
+	assert_int_equal(ml, SIP_MSG_MAX);
 	free(big);
 }
 
@@ -1556,9 +1616,14 @@ int test_sip_msg_run(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_rfc4475_valid),
 		cmocka_unit_test(t_rfc4475_wsinv),
-		cmocka_unit_test(t_rfc4475_details),
+		cmocka_unit_test(t_rfc4475_intmeth),
+		cmocka_unit_test(t_rfc4475_escapes),
+		cmocka_unit_test(t_rfc4475_long),
+		cmocka_unit_test(t_rfc4475_bodies),
 		cmocka_unit_test(t_rfc4475_invalid),
 		cmocka_unit_test(t_rfc4475_semantic),
+		cmocka_unit_test(t_rfc4475_semantic2),
+		cmocka_unit_test(t_rfc4475_semantic3),
 		cmocka_unit_test(t_rfc4475_frame),
 		cmocka_unit_test(t_uri),
 		cmocka_unit_test(t_addr),
