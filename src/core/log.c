@@ -68,14 +68,13 @@ static void stamp(char *buf, size_t size)
 
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000));
+	size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, size - n, ".%03uZ", (unsigned)(tv.tv_usec / 1000) % 1000u);
 }
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
-	char ts[32];
+	char ts[48];
 	va_list ap;
 	FILE *f = main_log ? main_log : stderr;
 
@@ -104,7 +103,7 @@ static void sanitize(char *dst, size_t size, const char *src)
 void log_security(const char *event, const char *src, const char *user,
 		  const char *reason)
 {
-	char ts[32], u[128], r[160];
+	char ts[48], u[128], r[160];
 
 	stamp(ts, sizeof(ts));
 	sanitize(u, sizeof(u), user ? user : "");

@@ -465,6 +465,18 @@ bool auth_realm_valid(const char *realm)
 static enum auth_alg offer[2] = { AUTH_ALG_SHA256, AUTH_ALG_MD5 };
 static size_t noffer = 2;
 
+/* Only what we offered is accepted (RFC 8760 3: the UAC answers one of
+ * the challenges it was sent). */
+static bool offered(enum auth_alg alg)
+{
+	size_t i;
+
+	for (i = 0; i < noffer; i++)
+		if (offer[i] == alg)
+			return true;
+	return false;
+}
+
 int auth_set_offer(const enum auth_alg *algs, size_t n)
 {
 	size_t i;
@@ -541,7 +553,7 @@ static int cred_check(const struct sip_auth *cred, const char *realm,
 	    !pl_isset(&cred->username) || !pl_isset(&cred->uri) ||
 	    !pl_isset(&cred->nonce) || pl_strcmp(&cred->realm, realm))
 		return EINVAL;
-	if (alg_decode(&cred->algorithm, alg) || alg_sess(*alg))
+	if (alg_decode(&cred->algorithm, alg) || alg_sess(*alg) || !offered(*alg))
 		return EINVAL;
 	if (!pl_isset(&cred->qop)) {
 		*nc = 1;

@@ -67,7 +67,8 @@ int auth_challenge(char *buf, size_t size, const char *hdr, const char *realm,
 /**
  * Choose the algorithms offered in challenges, most preferred first
  * (default SHA-256 then MD5, RFC 8760 2.4). EINVAL for anything but one
- * or two of AUTH_ALG_MD5 / AUTH_ALG_SHA256. Verification accepts either.
+ * or two of AUTH_ALG_MD5 / AUTH_ALG_SHA256. Credentials using an algorithm
+ * not offered fail verification.
  */
 int auth_set_offer(const enum auth_alg *algs, size_t n);
 
