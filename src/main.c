@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -80,10 +81,16 @@ int tandemd_reload(char *err, size_t errsize)
 		log_error("reload failed, keeping the running configuration: %s", err);
 		return e;
 	}
+	const struct sip_general *now = &pbx_sipconf()->gen, *next = &cfg.sip->gen;
+	if (!sip_sa_equal(&now->udpbind, &next->udpbind) ||
+	    !sip_sa_equal(&now->tcpbind, &next->tcpbind) || now->tcpenable != next->tcpenable)
+		log_warn("reload: udpbindaddr/tcpbindaddr/tcpenable changes take effect at "
+			 "the next restart; still listening as before");
 	pbx_set_sipconf(cfg.sip);
 	cfg.sip = NULL;
 	conf_free(g.tandem_raw);
-	g.tandem_raw = cfg.tandem.raw;    /* level and file names take effect */
+	g.tandem_raw = cfg.tandem.raw;    /* level and digest offer take effect; log
+					     files, nonce lifetime and TCP limits at restart */
 	cfg.tandem.raw = NULL;
 	log_set_level(cfg.tandem.log_level);
 	auth_set_offer(cfg.tandem.digest, cfg.tandem.ndigest);
@@ -140,13 +147,18 @@ static int signals_init(void)
 
 /* ---------------------------------------------------------- daemonize */
 
-/* Fork; the parent waits for the child's verdict on a pipe and exits with
- * it, so `tandemd` without -f returns only once SIP is listening. */
-static int daemonize(int *notify_fd)
+#define READY_BYTE '\x06'
+
+/*
+ * Fork; the child's stderr becomes a pipe to the parent, which copies what
+ * arrives to its own stderr and exits 0 only when the child sends
+ * READY_BYTE (SIP is listening). So `tandemd` without -f returns once the
+ * node serves, or fails with the child's message on the terminal.
+ */
+static int daemonize(void)
 {
 	int p[2];
 	pid_t pid;
-	char c = 1;
 
 	if (pipe(p) < 0)
 		return errno;
@@ -154,23 +166,83 @@ static int daemonize(int *notify_fd)
 	if (pid < 0)
 		return errno;
 	if (pid > 0) {
+		char buf[512];
+		ssize_t n;
+		bool ready = false;
+
 		close(p[1]);
-		if (read(p[0], &c, 1) != 1)
-			c = 1;
-		_exit(c);
+		while ((n = read(p[0], buf, sizeof(buf))) > 0) {
+			if (buf[n - 1] == READY_BYTE) {
+				ready = true;
+				n--;
+			}
+			if (n > 0 && write(2, buf, (size_t)n) < 0)
+				break;
+		}
+		_exit(ready ? 0 : 1);
 	}
 	close(p[0]);
 	setsid();
-	*notify_fd = p[1];
+	int nfd = open("/dev/null", O_RDWR);
+	if (nfd >= 0) {
+		dup2(nfd, 0);
+		dup2(nfd, 1);
+		close(nfd);
+	}
+	dup2(p[1], 2);
+	close(p[1]);
 	return 0;
 }
 
-static void notify_parent(int fd, char status)
+/* Start-up is over: tell the parent (if any) and let go of the terminal. */
+static void detach_done(bool foreground, bool ok)
 {
-	if (fd >= 0) {
-		if (write(fd, &status, 1) < 0) { /* parent gone: nothing to do */ }
-		close(fd);
+	int nfd;
+
+	if (foreground)
+		return;
+	if (ok && write(2, (char[]){ READY_BYTE }, 1) < 0) {
+		/* parent gone: nothing to tell */
 	}
+	nfd = open("/dev/null", O_RDWR);
+	if (nfd >= 0) {
+		dup2(nfd, 2);
+		close(nfd);
+	}
+}
+
+/* DATADIR/tandemd.pid, locked for the daemon's life: a second tandemd on
+ * the same DATADIR would share the database and steal the control socket. */
+static int pidfile_lock(const char *datadir)
+{
+	char path[PATH_MAX], old[32] = "";
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/tandemd.pid", datadir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "tandemd: cannot open %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = read(fd, old, sizeof(old) - 1);
+		old[n > 0 ? n : 0] = '\0';
+		old[strcspn(old, "\n")] = '\0';
+		fprintf(stderr, "tandemd: %s is in use by another tandemd (pid %s)\n",
+			datadir, old[0] ? old : "?");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void pidfile_write(int fd)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+		log_warn("cannot write the pid file: %s", strerror(errno));
 }
 
 /* --------------------------------------------------------------- main */
@@ -209,7 +281,7 @@ int main(int argc, char **argv)
 {
 	struct pbx_config cfg;
 	char err[1024] = "", path[PATH_MAX], host[256];
-	int c, e, notify_fd = -1;
+	int c, e;
 
 	while ((c = getopt(argc, argv, "C:D:fn:hV")) != -1) {
 		switch (c) {
@@ -240,7 +312,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tandemd: cannot create %s: %s\n", g.datadir, strerror(e));
 		return 1;
 	}
+	int pidfd = pidfile_lock(g.datadir);
+	if (pidfd < 0)
+		return 1;
 	if (!g.foreground) {
+		unsigned long warned = log_count(LOG_LVL_WARN);
 		snprintf(path, sizeof(path), "%s/%s", g.datadir, cfg.tandem.log_file);
 		if (cfg.tandem.log_file[0] == '/')
 			snprintf(path, sizeof(path), "%s", cfg.tandem.log_file);
@@ -248,20 +324,18 @@ int main(int argc, char **argv)
 			fprintf(stderr, "tandemd: cannot open log %s: %s\n", path, strerror(e));
 			return 1;
 		}
-		if (daemonize(&notify_fd)) {
+		if (warned)
+			log_warn("%lu configuration warnings were printed on the terminal at "
+				 "start; run tandemd -f -C %s to see them again", warned,
+				 g.confdir);
+		if (daemonize()) {
 			fprintf(stderr, "tandemd: cannot fork: %s\n", strerror(errno));
 			return 1;
-		}
-		int nfd = open("/dev/null", O_RDWR);
-		if (nfd >= 0) {
-			dup2(nfd, 0);
-			dup2(nfd, 1);
-			dup2(nfd, 2);
-			close(nfd);
 		}
 	} else {
 		log_set_level(cfg.tandem.log_level);
 	}
+	pidfile_write(pidfd);
 	if (cfg.tandem.security_log[0] == '/')
 		snprintf(path, sizeof(path), "%s", cfg.tandem.security_log);
 	else
@@ -308,14 +382,15 @@ int main(int argc, char **argv)
 	pbx_config_free(&cfg);
 	if (e) {
 		log_error("start-up failed: %s", strerror(e));
-		notify_parent(notify_fd, 1);
+		if (!g.foreground)
+			fprintf(stderr, "tandemd: start-up failed: %s (see the log)\n", strerror(e));
 		return 1;
 	}
 	char lst[256];
 	sip_transp_describe(lst, sizeof(lst));
 	log_notice("tandemd %s node %s serving SIP on %s", TANDEM_VERSION,
 		   g.nodename ? g.nodename : "?", lst);
-	notify_parent(notify_fd, 0);
+	detach_done(g.foreground, true);
 
 	loop_run();
 

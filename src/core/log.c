@@ -11,6 +11,12 @@
 static FILE *main_log;
 static FILE *sec_log;
 static enum log_level cur_level = LOG_LVL_INFO;
+static unsigned long counts[LOG_LVL_DEBUG + 1];
+
+unsigned long log_count(enum log_level lvl)
+{
+	return lvl <= LOG_LVL_DEBUG ? counts[lvl] : 0;
+}
 
 static const char *lvl_name[] = { "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG" };
 
@@ -78,6 +84,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_list ap;
 	FILE *f = main_log ? main_log : stderr;
 
+	counts[lvl]++;
 	if (lvl > cur_level)
 		return;
 	stamp(ts, sizeof(ts));

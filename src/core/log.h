@@ -17,6 +17,9 @@ void log_close(void);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 
+/** How many messages of level lvl were logged since start. */
+unsigned long log_count(enum log_level lvl);
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

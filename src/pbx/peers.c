@@ -6,6 +6,7 @@
  * (musicclass -> mohsuggest, see ../shared/reference-config/README.md
  * defect 7). Bad values of options Tandem uses are errors.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +138,7 @@ static int build_general(struct sipconf *sc, const struct conf_section *sec,
 {
 	struct sip_general *g = &sc->gen;
 	const struct conf_var *v;
+	uint32_t bindport = 0;
 	int e = 0;
 
 	g->realm = "asterisk";
@@ -164,10 +166,12 @@ static int build_general(struct sipconf *sc, const struct conf_section *sec,
 			e = parse_u32(v, &g->defaultexpiry, err, errsize);
 		else if (!strcasecmp(v->name, "minexpiry"))
 			e = parse_u32(v, &g->minexpiry, err, errsize);
-		else if (!strcasecmp(v->name, "maxexpiry"))
+		else if (!strcasecmp(v->name, "maxexpiry") || !strcasecmp(v->name, "maxexpirey"))
 			e = parse_u32(v, &g->maxexpiry, err, errsize);
-		else if (!strcasecmp(v->name, "udpbindaddr"))
+		else if (!strcasecmp(v->name, "udpbindaddr") || !strcasecmp(v->name, "bindaddr"))
 			e = parse_bind(v, &g->udpbind, err, errsize);
+		else if (!strcasecmp(v->name, "bindport"))
+			e = parse_u32(v, &bindport, err, errsize);
 		else if (!strcasecmp(v->name, "tcpbindaddr"))
 			e = parse_bind(v, &g->tcpbind, err, errsize);
 		else if (!strcasecmp(v->name, "tcpenable")) {
@@ -176,6 +180,17 @@ static int build_general(struct sipconf *sc, const struct conf_section *sec,
 					 v->file, v->line);
 				e = EINVAL;
 			}
+		}
+	}
+	if (!e && bindport) {   /* chan_sip's older bindport= sets the UDP port */
+		if (bindport > 65535) {
+			snprintf(err, errsize, "%s:%u: bindport must be 1-65535", sec->file,
+				 sec->line);
+			e = EINVAL;
+		} else if (g->udpbind.ss_family == AF_INET6) {
+			((struct sockaddr_in6 *)&g->udpbind)->sin6_port = htons((uint16_t)bindport);
+		} else {
+			((struct sockaddr_in *)&g->udpbind)->sin_port = htons((uint16_t)bindport);
 		}
 	}
 	if (!e && (g->minexpiry > g->maxexpiry || g->defaultexpiry < g->minexpiry ||
@@ -191,7 +206,7 @@ static int build_general(struct sipconf *sc, const struct conf_section *sec,
 static int build_peer(struct sipconf *sc, const struct conf_section *sec,
 		      struct peer *p, char *err, size_t errsize)
 {
-	const struct conf_var *v;
+	const struct conf_var *v, *md5 = NULL;
 	uint32_t u;
 
 	p->name = sec->name;
@@ -262,11 +277,34 @@ static int build_peer(struct sipconf *sc, const struct conf_section *sec,
 			p->comedia = strstr(val, "comedia") || !strcasecmp(val, "yes");
 			if (!strcasecmp(val, "no"))
 				p->force_rport = p->comedia = false;
+		} else if (!strcasecmp(n, "permit") || !strcasecmp(n, "deny") ||
+			   !strcasecmp(n, "contactpermit") || !strcasecmp(n, "contactdeny")) {
+			bool contact = !strncasecmp(n, "contact", 7);
+			bool permit = !strcasecmp(n + (contact ? 7 : 0), "permit");
+			if (acl_add(contact ? &p->contact_ha : &p->ha, permit, val)) {
+				snprintf(err, errsize, "%s:%u: %s: '%s' is not ADDRESS[/MASK]",
+					 v->file, v->line, n, val);
+				return EINVAL;
+			}
+		} else if (!strcasecmp(n, "acl") || !strcasecmp(n, "contactacl")) {
+			snprintf(err, errsize, "%s:%u: %s= names an ACL of acl.conf, which Tandem "
+				 "does not read yet; write the rules as permit=/deny= (or "
+				 "contactpermit=/contactdeny=) in the peer", v->file, v->line, n);
+			return EINVAL;
+		} else if (!strcasecmp(n, "md5secret")) {
+			md5 = v;
 		} else if (!strcasecmp(n, "call-limit")) {
 			if (parse_u32(v, &u, err, errsize))
 				return EINVAL;
 			p->call_limit = (int)u;
 		}
+	}
+	if (md5 && !p->secret) {
+		/* Never let a peer that was meant to be protected in unchallenged. */
+		snprintf(err, errsize, "%s:%u: md5secret is not supported yet and peer [%s] "
+			 "has no secret: set secret= (the peer would otherwise register "
+			 "without a password)", md5->file, md5->line, p->name);
+		return EINVAL;
 	}
 	(void)sc;
 	return 0;
@@ -276,8 +314,11 @@ static void peer_set_free(struct sipconf *sc)
 {
 	size_t i;
 
-	for (i = 0; i < sc->npeers; i++)
+	for (i = 0; i < sc->npeers; i++) {
+		acl_free(sc->list[i]->ha);
+		acl_free(sc->list[i]->contact_ha);
 		free(sc->list[i]);
+	}
 	free(sc->list);
 	sc->list = NULL;
 	sc->npeers = 0;

@@ -13,6 +13,7 @@
  *      minexpiry, capped at maxexpiry), then the binding is written to the
  *      store and the 200 waits for the commit (group commit).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,6 +192,12 @@ static bool authenticate(struct sip_strans *st, const struct sip_msg *msg,
 	struct sip_auth cred;
 	enum auth_result r;
 
+	if (p && !acl_permits(p->ha, &src->addr)) {
+		/* answered like a wrong password, as chan_sip's alwaysauthreject */
+		security(src, &msg->to.uri.user, "source address denied by permit/deny");
+		challenge(st, realm, false);
+		return false;
+	}
 	if (p && !p->secret)
 		return true;      /* chan_sip: a peer without secret needs none */
 	if (!h) {
@@ -236,6 +243,19 @@ static int first_contact(const struct pl *val, void *arg)
 	if (sip_addr_decode(&c->addr, val) == 0)
 		c->found = true;
 	return 1;   /* chan_sip keeps one contact per peer */
+}
+
+/* contactpermit/contactdeny judge the Contact's host, which must then be
+ * an address (a name cannot be judged without resolving it). */
+static bool contact_permitted(const struct peer *p, const struct sip_uri *uri)
+{
+	char host[INET6_ADDRSTRLEN + 8];
+	struct sockaddr_storage sa;
+
+	pl_strcpy(&uri->host, host, sizeof(host));
+	if (sip_sa_parse(host, 5060, &sa) != 0)
+		return false;
+	return acl_permits(p->contact_ha, &sa);
 }
 
 static void reply_current(struct sip_strans *st, const struct binding *b)
@@ -300,6 +320,12 @@ void registrar_handle(struct sip_strans *st, const struct sip_msg *msg,
 		if (b)
 			binding_remove(b, "Contact: *");
 		reply_ok(st, NULL);
+		return;
+	}
+	if (p->contact_ha && !contact_permitted(p, &c.addr.uri)) {
+		security(src, &msg->to.uri.user, "contact denied by contactpermit/contactdeny");
+		sip_strans_reply(st, 403, "Forbidden (contact not permitted)", NULL, NULL,
+				 NULL, 0);
 		return;
 	}
 	if (b && !pl_strcmp(&msg->callid, b->callid) && msg->cseq.num <= b->cseq) {

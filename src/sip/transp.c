@@ -247,7 +247,13 @@ static void conn_close(struct conn *c, const char *why)
 
 static void conn_idle_expired(void *arg)
 {
-	conn_close(arg, "tcp idle timeout");
+	struct conn *c = arg;
+	char a[64];
+
+	/* An idle phone is not an attack: no security event (fail2ban). */
+	sip_sa_str(&c->peer, a, sizeof(a));
+	log_debug("sip: closing idle tcp connection from %s", a);
+	conn_close(c, NULL);
 }
 
 static void conn_msg_expired(void *arg)
@@ -471,7 +477,10 @@ int sip_transp_listen(enum sip_transp tp, const struct sockaddr_storage *addr)
 		    SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	/* TCP only: for UDP, SO_REUSEADDR would let a second daemon bind the
+	 * same address and silently take the traffic. */
+	if (tp == SIP_TRANSP_TCP)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 	if (addr->ss_family == AF_INET6) {
 		/* "[::]" means dual-stack, as chan_sip's udpbindaddr=:: */
 		int off = 0;

@@ -18,12 +18,12 @@ struct pending {
 
 static sqlite3 *db;
 static char dbpath[PATH_MAX];
+static bool failing;   /* last commit failed: log recovery once */
 static bool in_txn;
 static bool txn_failed;
 static struct pending *pend;
 static size_t npend, cappend;
 static sqlite3_stmt *st_put, *st_del;
-static bool failing;   /* last commit failed: log recovery once */
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS bindings ("
@@ -106,7 +106,8 @@ static int step(sqlite3_stmt *st)
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE) {
-		log_error("store: write to %s failed: %s", dbpath, sqlite3_errmsg(db));
+		if (!failing && !txn_failed)
+			log_error("store: write to %s failed: %s", dbpath, sqlite3_errmsg(db));
 		txn_failed = true;
 		return EIO;
 	}
@@ -183,7 +184,7 @@ void store_commit(void)
 
 	if (in_txn) {
 		if (txn_failed || sqlite3_exec(db, "COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
-			if (!txn_failed)
+			if (!txn_failed && !failing)   /* once, until writes succeed again */
 				log_error("store: commit to %s failed: %s", dbpath,
 					  sqlite3_errmsg(db));
 			sqlite3_exec(db, "ROLLBACK;", NULL, NULL, NULL);

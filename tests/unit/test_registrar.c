@@ -33,6 +33,9 @@ static const char sipconf[] =
 	"[general]\nrealm=tandem\nminexpiry=60\ndefaultexpiry=120\nmaxexpiry=3600\n"
 	"[tpl](!)\ntype=friend\nhost=dynamic\nsecret=tf2020\n"
 	"[100-tfg](tpl)\n[101-tfg](tpl)\n"
+	"[locked](tpl)\ndeny=0.0.0.0/0.0.0.0\npermit=10.0.0.0/8\n"
+	"[lo-only](tpl)\ndeny=0.0.0.0/0\npermit=127.0.0.1\ncontactdeny=0.0.0.0/0\n"
+	"contactpermit=127.0.0.0/255.0.0.0\n"
 	"[trunk]\ntype=peer\nhost=192.0.2.1\nsecret=x\n";
 
 static void bind_lo(int *fd, struct sockaddr_storage *sa)
@@ -309,6 +312,63 @@ static void t_static_peer_refused(void **state)
 	assert_int_equal(code(reply()), 403);
 }
 
+static void t_acl(void **state)
+{
+	char r401[8192], authz[1024];
+
+	(void)state;
+	/* right password from an address deny/permit refuses: same as wrong */
+	reg("locked", "l1", 1, NULL, NULL);
+	snprintf(r401, sizeof(r401), "%s", reply());
+	answer(r401, "locked", "tf2020", 1, authz, sizeof(authz));
+	reg("locked", "l2", 2, NULL, authz);
+	assert_int_equal(code(reply()), 401);
+	assert_null(registrar_find("locked"));
+	/* permitted source and contact */
+	reg("lo-only", "l3", 1, NULL, NULL);
+	snprintf(r401, sizeof(r401), "%s", reply());
+	answer(r401, "lo-only", "tf2020", 1, authz, sizeof(authz));
+	reg("lo-only", "l4", 2, NULL, authz);
+	assert_int_equal(code(reply()), 200);
+}
+
+static void t_config_refusals(void **state)
+{
+	static const char *const bad[] = {
+		"[p]\ntype=friend\nhost=dynamic\nmd5secret=0123\n",
+		"[p]\ntype=friend\nhost=dynamic\nsecret=x\nacl=office\n",
+		"[p]\ntype=friend\nhost=dynamic\nsecret=x\npermit=10.0.0.0/33\n",
+		"[general]\nminexpiry=600\nmaxexpiry=60\n",
+		"[general]\nrealm=a\"b\n",
+	};
+	static const char *const why[] = { "md5secret", "acl.conf", "permit", "minexpiry",
+					   "realm" };
+	char err[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct conf *c = NULL;
+		struct sipconf *sc = NULL;
+		assert_int_equal(conf_parse_buf(&c, NULL, "sip.conf", bad[i], strlen(bad[i]),
+						err, sizeof(err)), 0);
+		err[0] = '\0';
+		assert_int_not_equal(sipconf_build(&sc, c, err, sizeof(err)), 0);
+		assert_null(sc);
+		assert_non_null(strstr(err, "sip.conf:"));
+		assert_non_null(strstr(err, why[i]));
+	}
+	/* chan_sip's older bindaddr/bindport still choose the listener */
+	const char *old = "[general]\nbindaddr=127.0.0.1\nbindport=5077\n";
+	struct conf *c = NULL;
+	struct sipconf *sc = NULL;
+	assert_int_equal(conf_parse_buf(&c, NULL, "sip.conf", old, strlen(old), err,
+					sizeof(err)), 0);
+	assert_int_equal(sipconf_build(&sc, c, err, sizeof(err)), 0);
+	assert_int_equal(sip_sa_port(&sc->gen.udpbind), 5077);
+	sipconf_free(sc);
+}
+
 static void t_restart_keeps_bindings(void **state)
 {
 	char r401[8192], authz[1024];
@@ -337,6 +397,8 @@ int test_registrar_run(void)
 		cmocka_unit_test_setup_teardown(t_stale_nonce, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_expiry_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_static_peer_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_acl, setup, teardown),
+		cmocka_unit_test(t_config_refusals),
 		cmocka_unit_test_setup_teardown(t_restart_keeps_bindings, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("registrar", tests, NULL, NULL);
