@@ -64,6 +64,53 @@ bad:
 	return EINVAL;
 }
 
+/* tandem.conf's sections and their options; NULL options: any (future). */
+static const struct {
+	const char *section;
+	const char *const *opts;
+	const char *later;   /* non-NULL: section not acted on yet, why */
+} known[] = {
+	{ "general", (const char *const[]){ "node", NULL }, NULL },
+	{ "log", (const char *const[]){ "level", "file", "security", NULL }, NULL },
+	{ "security", (const char *const[]){ "nonce_lifetime", "digest_algorithms", NULL },
+	  NULL },
+	{ "sip", (const char *const[]){ "tcp_idle_timeout", "tcp_msg_timeout",
+					"tcp_max_conns", NULL }, NULL },
+	{ "storage", (const char *const[]){ "backend", NULL }, NULL },
+	{ "cluster", NULL, "the two-node cluster is not built yet; this node runs alone" },
+	{ "tftp", NULL, "the TFTP server is not built yet" },
+};
+
+static void check_known(const struct conf *raw)
+{
+	const struct conf_section *sec;
+	const struct conf_var *v;
+	size_t i, j;
+
+	for (sec = raw->sections; sec; sec = sec->next) {
+		for (i = 0; i < sizeof(known) / sizeof(*known); i++)
+			if (!strcmp(known[i].section, sec->name))
+				break;
+		if (i == sizeof(known) / sizeof(*known)) {
+			log_warn("%s:%u: unknown section [%s] ignored", sec->file, sec->line,
+				 sec->name);
+			continue;
+		}
+		if (known[i].later) {
+			log_warn("%s:%u: [%s] ignored: %s", sec->file, sec->line, sec->name,
+				 known[i].later);
+			continue;
+		}
+		for (v = sec->vars; v; v = v->next) {
+			for (j = 0; known[i].opts[j] && strcasecmp(known[i].opts[j], v->name); j++)
+				;
+			if (!known[i].opts[j])
+				log_warn("%s:%u: unknown option '%s' in [%s] ignored", v->file,
+					 v->line, v->name, sec->name);
+		}
+	}
+}
+
 static int tandem_build(struct tandem_conf *t, char *err, size_t errsize)
 {
 	const struct conf_section *sec;
@@ -82,6 +129,13 @@ static int tandem_build(struct tandem_conf *t, char *err, size_t errsize)
 	t->tcp_max_conns = 1024;
 	if (!t->raw)
 		return 0;
+	check_known(t->raw);
+	if ((sec = conf_section(t->raw, "storage")) && (v = conf_var(sec, "backend")) &&
+	    strcasecmp(v->value, "sqlite")) {
+		snprintf(err, errsize, "%s:%u: backend '%s' is not available yet; only sqlite "
+			 "(the default) is", v->file, v->line, v->value);
+		return EINVAL;
+	}
 	if ((sec = conf_section(t->raw, "general")))
 		t->node = conf_get(sec, "node");
 	if ((sec = conf_section(t->raw, "log"))) {
