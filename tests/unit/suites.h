@@ -7,7 +7,12 @@ int test_sip_msg_run(void);
 int test_auth_run(void);
 int test_trans_run(void);
 int test_registrar_run(void);
+int test_dialplan_run(void);
+int test_sdp_run(void);
+int test_rtp_run(void);
+int test_cdr_run(void);
 
 #define TANDEM_SUITES \
-	X(core) X(conf) X(sip_msg) X(auth) X(trans) X(registrar)
+	X(core) X(conf) X(sip_msg) X(auth) X(trans) X(registrar) \
+	X(dialplan) X(sdp) X(rtp) X(cdr)
 #endif
