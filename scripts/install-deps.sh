@@ -6,7 +6,7 @@
 set -eu
 BUILD="build-essential cmake pkg-config libssl-dev libsqlite3-dev libjansson-dev sqlite3"
 TEST="clang libclang-rt-14-dev libcmocka-dev sip-tester baresip-core kamailio
-      kamailio-sqlite-modules python3 iproute2 procps fail2ban"
+      kamailio-sqlite-modules python3 iproute2 procps fail2ban strace"
 BENCH="$TEST"
 case "${1:-build}" in
 	build) PKGS="$BUILD" ;;

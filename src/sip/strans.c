@@ -342,8 +342,10 @@ int sip_strans_reply_stateless(struct sip_strans *st, uint16_t scode,
 	struct pl k = { st->key, strlen(st->key) }, sb = { st->sentby, strlen(st->sentby) };
 	snprintf(st->totag, sizeof(st->totag), "%08x%08x", pl_hash(&k, false),
 		 pl_hash(&sb, true));
+	mem_ref(st);   /* over TCP the final response already terminates it */
 	err = sip_strans_reply(st, scode, reason, extra, NULL, NULL, 0);
 	terminate(st);
+	mem_deref(st);
 	return err;
 }
 

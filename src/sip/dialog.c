@@ -1,0 +1,295 @@
+/**
+ * @file dialog.c  SIP dialogs (RFC 3261 12) and in-dialog requests.
+ *
+ * Dialogs are kept in a table keyed by Call-ID and matched on both tags:
+ * for a request we receive, its To tag is our local tag and its From tag
+ * the remote one (12.2.2). The route set is the Record-Route of the
+ * request (UAS, in order) or of the response (UAC, reversed).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "sip/dialog.h"
+
+static struct hash table;
+
+const char *sip_dialog_state_name(enum sip_dialog_state s)
+{
+	switch (s) {
+	case DIALOG_EARLY:      return "Early";
+	case DIALOG_CONFIRMED:  return "Confirmed";
+	case DIALOG_TERMINATED: return "Terminated";
+	}
+	return "?";
+}
+
+int sip_dialog_init(void)
+{
+	return hash_init(&table, 1024);
+}
+
+static bool free_one(void *obj, void *arg)
+{
+	(void)arg;
+	sip_dialog_free(obj);
+	return false;
+}
+
+void sip_dialog_close(void)
+{
+	hash_apply(&table, free_one, NULL);
+	hash_close(&table);
+}
+
+size_t sip_dialog_count(void)
+{
+	return table.count;
+}
+
+void sip_dialog_free(struct sip_dialog *d)
+{
+	if (!d)
+		return;
+	if (d->in_table)
+		hash_del(&table, &d->le);
+	free(d->callid);
+	free(d->ltag);
+	free(d->rtag);
+	free(d->lhdr);
+	free(d->rhdr);
+	free(d->rtarget);
+	free(d->routes);
+	free(d->contact);
+	free(d);
+}
+
+/* Record-Route values as Route lines; reversed for a UAC (12.1.2). */
+static char *route_set(const struct sip_msg *msg, bool reverse)
+{
+	const struct sip_hdr *h;
+	size_t size = 1;
+	char *out, *p;
+
+	for (h = sip_msg_hdr(msg, SIP_HDR_RECORD_ROUTE); h; h = sip_msg_hdr_next(msg, h))
+		size += h->val.l + 10;
+	out = calloc(1, size);
+	if (!out)
+		return NULL;
+	if (!reverse) {
+		p = out;
+		for (h = sip_msg_hdr(msg, SIP_HDR_RECORD_ROUTE); h; h = sip_msg_hdr_next(msg, h))
+			p += sprintf(p, "Route: %.*s\r\n", PL_ARG(h->val));
+		return out;
+	}
+	/* reverse: walk the headers back to front */
+	const struct sip_hdr *list[64];
+	unsigned n = 0;
+	for (h = sip_msg_hdr(msg, SIP_HDR_RECORD_ROUTE); h && n < 64; h = sip_msg_hdr_next(msg, h))
+		list[n++] = h;
+	p = out;
+	while (n--)
+		p += sprintf(p, "Route: %.*s\r\n", PL_ARG(list[n]->val));
+	return out;
+}
+
+static char *contact_uri(const struct sip_msg *msg)
+{
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	struct sip_addr a;
+
+	if (!h || sip_addr_decode(&a, &h->val) != 0 || a.star)
+		return NULL;
+	return pl_strdup(&a.auri);
+}
+
+static void add(struct sip_dialog *d)
+{
+	struct pl cid = { d->callid, strlen(d->callid) };
+
+	hash_add(&table, &d->le, pl_hash(&cid, false), d);
+	d->in_table = true;
+}
+
+int sip_dialog_uas(struct sip_dialog **dp, const struct sip_msg *req,
+		   const struct sip_src *src, const char *ltag, const char *contact,
+		   void *owner)
+{
+	struct sip_dialog *d = calloc(1, sizeof(*d));
+	const struct sip_hdr *to = sip_msg_hdr(req, SIP_HDR_TO);
+	const struct sip_hdr *from = sip_msg_hdr(req, SIP_HDR_FROM);
+	size_t n;
+
+	if (!d)
+		return ENOMEM;
+	if (!to || !from)
+		goto bad;
+	d->uac = false;
+	d->callid = pl_strdup(&req->callid);
+	d->ltag = strdup(ltag);
+	d->rtag = pl_strdup(&req->from.tag);
+	d->rhdr = pl_strdup(&from->val);
+	n = to->val.l + strlen(ltag) + 8;
+	d->lhdr = malloc(n);
+	if (d->lhdr)
+		snprintf(d->lhdr, n, "%.*s;tag=%s", PL_ARG(to->val), ltag);
+	d->rtarget = contact_uri(req);
+	d->routes = route_set(req, false);
+	d->contact = strdup(contact);
+	d->rseq = req->cseq.num;
+	d->lseq = 1;
+	d->dst = *src;
+	d->owner = owner;
+	if (!d->callid || !d->ltag || !d->rtag || !d->rhdr || !d->lhdr || !d->rtarget ||
+	    !d->routes || !d->contact)
+		goto bad;
+	add(d);
+	*dp = d;
+	return 0;
+bad:
+	sip_dialog_free(d);
+	return EBADMSG;
+}
+
+int sip_dialog_uac(struct sip_dialog **dp, const struct sip_msg *resp,
+		   const struct sip_src *dst, const char *from_hdr, const char *contact,
+		   uint32_t cseq, void *owner)
+{
+	struct sip_dialog *d = calloc(1, sizeof(*d));
+	const struct sip_hdr *to = sip_msg_hdr(resp, SIP_HDR_TO);
+
+	if (!d)
+		return ENOMEM;
+	if (!to || !pl_isset(&resp->to.tag))
+		goto bad;
+	d->uac = true;
+	d->callid = pl_strdup(&resp->callid);
+	d->ltag = pl_strdup(&resp->from.tag);
+	d->rtag = pl_strdup(&resp->to.tag);
+	d->lhdr = strdup(from_hdr);
+	d->rhdr = pl_strdup(&to->val);
+	d->rtarget = contact_uri(resp);
+	d->routes = route_set(resp, true);
+	d->contact = strdup(contact);
+	d->lseq = cseq;
+	d->dst = *dst;
+	d->owner = owner;
+	if (!d->callid || !d->ltag || !d->rtag || !d->lhdr || !d->rhdr || !d->rtarget ||
+	    !d->routes || !d->contact)
+		goto bad;
+	add(d);
+	*dp = d;
+	return 0;
+bad:
+	sip_dialog_free(d);
+	return EBADMSG;
+}
+
+void sip_dialog_confirm(struct sip_dialog *d)
+{
+	d->state = DIALOG_CONFIRMED;
+}
+
+static bool match(const void *obj, const void *arg)
+{
+	const struct sip_dialog *d = obj;
+	const struct sip_msg *m = arg;
+
+	return !pl_strcmp(&m->callid, d->callid) && !pl_strcmp(&m->to.tag, d->ltag) &&
+	       !pl_strcmp(&m->from.tag, d->rtag);
+}
+
+struct sip_dialog *sip_dialog_find(const struct sip_msg *req)
+{
+	if (!pl_isset(&req->to.tag))
+		return NULL;
+	return hash_find(&table, pl_hash(&req->callid, false), match, req);
+}
+
+bool sip_dialog_rseq_ok(struct sip_dialog *d, const struct sip_msg *req)
+{
+	if (sip_met_is(&req->met, "ACK") || sip_met_is(&req->met, "CANCEL"))
+		return true;
+	if (req->cseq.num < d->rseq)
+		return false;
+	d->rseq = req->cseq.num;
+	return true;
+}
+
+void sip_dialog_update_target(struct sip_dialog *d, const struct sip_msg *msg)
+{
+	char *t = contact_uri(msg);
+
+	if (t) {
+		free(d->rtarget);
+		d->rtarget = t;
+	}
+}
+
+/* From/To as a request in this dialog carries them (12.2.1.1). */
+static int hdrs(struct sip_dialog *d, char *buf, size_t size, const char *met,
+		uint32_t cseq, const char *extra)
+{
+	int n = snprintf(buf, size,
+			 "Max-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\n"
+			 "CSeq: %u %s\r\n%sContact: <%s>\r\nUser-Agent: Tandem/" TANDEM_VERSION
+			 "\r\n%s",
+			 d->lhdr, d->rhdr, d->callid, cseq, met, d->routes, d->contact,
+			 extra ? extra : "");
+	return (n < 0 || (size_t)n >= size) ? EMSGSIZE : 0;
+}
+
+int sip_dialog_request(struct sip_dialog *d, const char *met, const char *extra,
+		       const char *ctype, const char *body, size_t blen,
+		       sip_resp_h *h, void *arg, struct sip_ctrans **ctp)
+{
+	char buf[4096];
+	int err;
+
+	if (d->state == DIALOG_TERMINATED)
+		return ENOTCONN;
+	err = hdrs(d, buf, sizeof(buf), met, ++d->lseq, extra);
+	if (err)
+		return err;
+	return sip_ctrans_request(ctp, &d->dst, met, d->rtarget, buf, ctype, body, blen,
+				  h, arg);
+}
+
+int sip_dialog_ack(struct sip_dialog *d, uint32_t cseq, const char *ctype,
+		   const char *body, size_t blen)
+{
+	char hbuf[4096], branch[32], host[64], *msg;
+	uint16_t port;
+	size_t size;
+	int n, err;
+
+	err = hdrs(d, hbuf, sizeof(hbuf), "ACK", cseq, NULL);
+	if (!err)
+		err = sip_transp_local(&d->dst, host, sizeof(host), &port);
+	if (err)
+		return err;
+	memcpy(branch, "z9hG4bK", 7);
+	sip_rand_token(branch + 7, 20);
+	size = strlen(hbuf) + strlen(d->rtarget) + blen + 512;
+	msg = malloc(size);
+	if (!msg)
+		return ENOMEM;
+	n = snprintf(msg, size,
+		     "ACK %s SIP/2.0\r\nVia: SIP/2.0/%s %s%s%s:%u;branch=%s;rport\r\n%s"
+		     "%s%s%sContent-Length: %zu\r\n\r\n",
+		     d->rtarget, d->dst.tp == SIP_TRANSP_TCP ? "TCP" : "UDP",
+		     "", host, "", port,   /* IPv6 hosts come bracketed */
+		     branch, hbuf, ctype ? "Content-Type: " : "", ctype ? ctype : "",
+		     ctype ? "\r\n" : "", body ? blen : 0);
+	if (n < 0 || (size_t)n + blen >= size) {
+		free(msg);
+		return EMSGSIZE;
+	}
+	if (body && blen)
+		memcpy(msg + n, body, blen);
+	err = sip_transp_send(&d->dst, msg, (size_t)n + (body ? blen : 0));
+	free(msg);
+	return err;
+}
