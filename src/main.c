@@ -326,8 +326,7 @@ int main(int argc, char **argv)
 		}
 		if (warned)
 			log_warn("%lu configuration warnings were printed on the terminal at "
-				 "start; run tandemd -f -C %s to see them again", warned,
-				 g.confdir);
+				 "start; tandemctl reload logs them here again", warned);
 		if (daemonize()) {
 			fprintf(stderr, "tandemd: cannot fork: %s\n", strerror(errno));
 			return 1;

@@ -29,7 +29,7 @@ static const char *const peer_opts[] = {
 	"mohsuggest", "notifycid", "rpid_update", "rpid", "sendrpid",
 	"trustrpid", "mailbox", "call-limit", "callcounter", "busylevel",
 	"insecure", "accountcode", "amaflags", "setvar", "permit", "deny",
-	"acl", "contactpermit", "contactdeny", "outboundproxy", "regexten",
+	"acl", "contactacl", "contactpermit", "contactdeny", "outboundproxy", "regexten",
 	"subscribemwi", "vmexten", "allowsubscribe", "allowtransfer", "t38pt_udptl",
 	"progressinband", "promiscredir", "useclientcode", "videosupport",
 	"textsupport", "maxcallbitrate", "session-timers", "session-expires",
