@@ -23,6 +23,7 @@
 #include "core/loop.h"
 #include "ctl/commands.h"
 #include "ctl/ctl.h"
+#include "pbx/call.h"
 #include "pbx/config.h"
 #include "pbx/pbx.h"
 #include "pbx/registrar.h"
@@ -359,6 +360,8 @@ int main(int argc, char **argv)
 		e = sip_stack_init(&sh);
 	if (!e)
 		e = registrar_init();
+	if (!e)
+		e = call_init(NULL);
 	if (!e) {
 		pbx_set_sipconf(cfg.sip);
 		cfg.sip = NULL;
@@ -394,6 +397,7 @@ int main(int argc, char **argv)
 	loop_run();
 
 	ctl_close();
+	call_close();
 	sip_transp_close();
 	registrar_close();
 	store_commit();

@@ -4,12 +4,14 @@
  * error saying so (tandemctl exits 1).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/loop.h"
 #include "ctl/commands.h"
 #include "ctl/ctl.h"
+#include "pbx/call.h"
 #include "pbx/pbx.h"
 #include "pbx/registrar.h"
 #include "sip/sip.h"
@@ -84,6 +86,26 @@ static json_t *cmd_reload(json_t *args, char *err, size_t errsize)
 	return json_pack("{s:s}", "result", "configuration reloaded");
 }
 
+static json_t *cmd_calls(json_t *args, char *err, size_t errsize)
+{
+	const char *sub = json_string_value(json_array_get(args, 0));
+	const char *id = json_string_value(json_array_get(args, 1));
+
+	if (!sub)
+		return call_json();
+	if (!strcmp(sub, "hangup") && id) {
+		char *e;
+		unsigned long n = strtoul(id, &e, 10);
+		if (*e || call_hangup_id((uint32_t)n)) {
+			snprintf(err, errsize, "no call with id '%s'", id);
+			return NULL;
+		}
+		return json_pack("{s:s}", "result", "call hung up");
+	}
+	snprintf(err, errsize, "usage: calls [hangup ID]");
+	return NULL;
+}
+
 static json_t *cmd_later(json_t *args, char *err, size_t errsize)
 {
 	(void)args;
@@ -93,7 +115,7 @@ static json_t *cmd_later(json_t *args, char *err, size_t errsize)
 
 int ctl_commands_init(void)
 {
-	static const char *const later[] = { "calls", "cdr", "dialplan", "db", "queue",
+	static const char *const later[] = { "cdr", "dialplan", "db", "queue",
 					     "cluster", NULL };
 	size_t i;
 	int e = 0;
@@ -102,6 +124,7 @@ int ctl_commands_init(void)
 	e |= ctl_register("peers", cmd_peers);
 	e |= ctl_register("registrations", cmd_registrations);
 	e |= ctl_register("reload", cmd_reload);
+	e |= ctl_register("calls", cmd_calls);
 	for (i = 0; later[i]; i++)
 		e |= ctl_register(later[i], cmd_later);
 	return e;

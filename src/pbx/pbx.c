@@ -6,6 +6,7 @@
 
 #include "core/log.h"
 #include "pbx/pbx.h"
+#include "pbx/call.h"
 #include "pbx/registrar.h"
 
 #define ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, NOTIFY, SUBSCRIBE, INFO, REFER, UPDATE"
@@ -44,13 +45,16 @@ void pbx_request(struct sip_strans *st, const struct sip_msg *msg,
 	} else if (sip_met_is(m, "OPTIONS")) {
 		sip_strans_reply(st, 200, NULL, "Allow: " ALLOW "\r\nAccept: application/sdp\r\n"
 				 "Supported: replaces, timer\r\n", NULL, NULL, 0);
-	} else if (sip_met_is(m, "INVITE") || sip_met_is(m, "SUBSCRIBE") ||
-		   sip_met_is(m, "BYE") || sip_met_is(m, "CANCEL") ||
-		   sip_met_is(m, "NOTIFY") || sip_met_is(m, "INFO") ||
-		   sip_met_is(m, "REFER") || sip_met_is(m, "UPDATE")) {
-		/* Calls and presence arrive with the B2BUA; until then say so. */
-		sip_strans_reply(st, sip_met_is(m, "BYE") || sip_met_is(m, "CANCEL") ? 481 : 501,
-				 NULL, NULL, NULL, NULL, 0);
+	} else if (sip_met_is(m, "INVITE") && !pl_isset(&msg->to.tag)) {
+		call_incoming(st, msg, src);
+	} else if (sip_met_is(m, "INVITE") || sip_met_is(m, "BYE") ||
+		   sip_met_is(m, "CANCEL") || sip_met_is(m, "INFO") ||
+		   sip_met_is(m, "UPDATE") || sip_met_is(m, "REFER")) {
+		call_in_dialog(st, msg, src);
+	} else if (sip_met_is(m, "SUBSCRIBE") || sip_met_is(m, "NOTIFY") ||
+		   sip_met_is(m, "MESSAGE") || sip_met_is(m, "PUBLISH")) {
+		/* presence, MWI and messaging are not built yet */
+		sip_strans_reply(st, 501, NULL, NULL, NULL, NULL, 0);
 	} else {
 		sip_strans_reply(st, 405, NULL, "Allow: " ALLOW "\r\n", NULL, NULL, 0);
 	}
@@ -58,6 +62,5 @@ void pbx_request(struct sip_strans *st, const struct sip_msg *msg,
 
 void pbx_ack(const struct sip_msg *msg, const struct sip_src *src)
 {
-	(void)msg;
-	(void)src;
+	call_ack(msg, src);
 }

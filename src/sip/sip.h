@@ -93,6 +93,9 @@ int sip_strans_reply_stateless(struct sip_strans *st, uint16_t scode,
 /** Send (ok) or replace by a 500 (!ok) the held response. */
 void sip_strans_release(struct sip_strans *st, bool ok);
 
+/** Send the last response again (a UAS retransmitting its 2xx, 13.3.1.4). */
+int sip_strans_resend(struct sip_strans *st);
+
 /** The INVITE server transaction a CANCEL refers to (17.2.3), or NULL. */
 struct sip_strans *sip_strans_find_invite(const struct sip_msg *cancel,
 					  const struct sip_src *src);

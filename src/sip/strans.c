@@ -349,6 +349,13 @@ int sip_strans_reply_stateless(struct sip_strans *st, uint16_t scode,
 	return err;
 }
 
+int sip_strans_resend(struct sip_strans *st)
+{
+	if (!st || !st->resp)
+		return ENOENT;
+	return sip_transp_send(&st->src, st->resp, st->resplen);
+}
+
 int sip_strans_hold(struct sip_strans *st, uint16_t scode, const char *reason,
 		    const char *extra)
 {

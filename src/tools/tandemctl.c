@@ -26,7 +26,8 @@ static void usage(FILE *f)
 		"  peers                  sip.conf peers and their reachability\n"
 		"  registrations          current registrations\n"
 		"  reload                 re-read the configuration\n"
-		"  calls | cdr [--last N] | dialplan [CONTEXT] | db ... | queue ... |\n"
+		"  calls [hangup ID]      calls in progress; hang one up\n"
+		"  cdr [--last N] | dialplan [CONTEXT] | db ... | queue ... |\n"
 		"  cluster status|standby|unstandby|takeover\n"
 		"DATADIR defaults to $TANDEM_DATADIR or " DEFAULT_DATADIR ".\n");
 }
@@ -131,6 +132,22 @@ static void print_peers(json_t *d)
 	       online, json_array_size(arr) - online);
 }
 
+static void print_calls(json_t *d)
+{
+	json_t *arr = json_object_get(d, "calls"), *c;
+	size_t i;
+
+	printf("%-5s %-26s %-14s %-20s %-9s %8s\n", "Id", "Channel", "Caller", "Exten@Context",
+	       "State", "Duration");
+	json_array_foreach(arr, i, c) {
+		char dest[96];
+		snprintf(dest, sizeof(dest), "%s@%s", js(c, "exten"), js(c, "context"));
+		printf("%-5lld %-26s %-14s %-20s %-9s %7llds\n", ji(c, "id"), js(c, "channel"),
+		       js(c, "caller"), dest, js(c, "state"), ji(c, "duration"));
+	}
+	printf("%zu active calls\n", json_array_size(arr));
+}
+
 static void print_regs(json_t *d)
 {
 	json_t *arr = json_object_get(d, "registrations"), *r;
@@ -195,6 +212,8 @@ int main(int argc, char **argv)
 		print_peers(data);
 	} else if (!strcmp(cmd, "registrations")) {
 		print_regs(data);
+	} else if (!strcmp(cmd, "calls") && json_object_get(data, "calls")) {
+		print_calls(data);
 	} else {
 		const char *r = js(data, "result");
 		printf("%s\n", *r ? r : "ok");

@@ -1,0 +1,702 @@
+/**
+ * @file call.c  The B2BUA: an incoming leg bridged to outgoing legs.
+ *
+ * Caller side (UAS, RFC 3261 13.3): a peer with a secret is challenged
+ * with 407 (chan_sip's behaviour for INVITE) and a wrong password gets the
+ * same challenge again; the 2xx we send is retransmitted until the ACK
+ * arrives (13.3.1.4, T1 doubling to T2, 64*T1 in all).
+ * Callee side (UAC, 13.2): one INVITE per target; provisional responses
+ * go back to the caller; the first 2xx is bridged and ACKed, later ones
+ * are ACKed and hung up; the rest are CANCELled (forking, Dial's '&').
+ * In-dialog requests (BYE, re-INVITE, INFO) are passed to the other side
+ * and their answers back.
+ *
+ * Media: the SDP is passed between the legs unchanged for now; the RTP
+ * relay (src/media/) takes its place in the SDP when it lands.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/mem.h"
+#include "pbx/call.h"
+#include "pbx/registrar.h"
+#include "sip/auth.h"
+
+#define MAX_LEGS 8
+
+enum leg_state { LEG_INVITING, LEG_RINGING, LEG_UP, LEG_ENDED };
+
+struct leg {
+	struct call *call;
+	enum leg_state state;
+	char peer[64];
+	char channel[96];
+	char callid[40];
+	char *from_hdr;
+	uint32_t cseq;
+	struct sip_src dst;
+	struct sip_ctrans *ct;
+	struct sip_dialog *dlg;
+	uint16_t status;
+};
+
+/* A request passed from one leg to the other, waiting for its answer. */
+struct relay_req {
+	struct call *call;
+	struct sip_strans *st;     /* the request we must answer */
+	struct sip_dialog *to;     /* where we sent it */
+	bool invite;
+};
+
+struct call {
+	struct call *next;
+	uint32_t id;
+	enum call_state state;
+	struct sip_strans *st;       /* caller's INVITE (referenced) */
+	struct sip_dialog *adlg;
+	struct sip_src asrc;
+	char *offer;                 /* caller's SDP */
+	size_t offerlen;
+	char caller[64], callerid[128], exten[64], context[64];
+	char channel[96];
+	struct leg *legs[MAX_LEGS];
+	unsigned nlegs;
+	struct leg *bridged;
+	struct tmr dial_tmr, retx_tmr;
+	uint32_t retx_interval, retx_total;
+	bool acked;
+	time_t start, answered;
+};
+
+static struct call *calls;
+static uint32_t next_id = 1, chan_seq;
+static call_router_h *route;
+
+static const char *state_names[] = { "Routing", "Dialing", "Ringing", "Up", "Ended" };
+
+const char *call_state_name(enum call_state s)
+{
+	return (unsigned)s < 5 ? state_names[s] : "?";
+}
+
+size_t call_count(void)
+{
+	size_t n = 0;
+	struct call *c;
+
+	for (c = calls; c; c = c->next)
+		n++;
+	return n;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static void leg_free(struct leg *l)
+{
+	if (!l)
+		return;
+	if (l->ct)
+		sip_ctrans_abandon(l->ct);
+	sip_dialog_free(l->dlg);
+	free(l->from_hdr);
+	free(l);
+}
+
+static void call_free(struct call *c)
+{
+	struct call **pp;
+	unsigned i;
+
+	for (pp = &calls; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	tmr_cancel(&c->dial_tmr);
+	tmr_cancel(&c->retx_tmr);
+	for (i = 0; i < c->nlegs; i++)
+		leg_free(c->legs[i]);
+	sip_dialog_free(c->adlg);
+	mem_deref(c->st);
+	free(c->offer);
+	log_info("call %u (%s -> %s) ended", c->id, c->caller, c->exten);
+	free(c);
+}
+
+static void bye_resp(int err, const struct sip_msg *msg, void *arg)
+{
+	(void)err;
+	(void)msg;
+	(void)arg;
+}
+
+/* End the call: BYE every confirmed dialog, CANCEL ringing legs. */
+static void call_end(struct call *c, uint16_t caller_status)
+{
+	unsigned i;
+
+	if (c->state == CALL_ENDED)
+		return;
+	c->state = CALL_ENDED;
+	for (i = 0; i < c->nlegs; i++) {
+		struct leg *l = c->legs[i];
+		if (l->state == LEG_UP && l->dlg)
+			sip_dialog_request(l->dlg, "BYE", NULL, NULL, NULL, 0, bye_resp, NULL, NULL);
+		else if (l->state != LEG_ENDED && l->ct)
+			sip_ctrans_cancel(l->ct);
+		if (l->ct)
+			sip_ctrans_abandon(l->ct);
+		l->ct = NULL;
+		l->state = LEG_ENDED;
+	}
+	if (c->answered && c->adlg)
+		sip_dialog_request(c->adlg, "BYE", NULL, NULL, NULL, 0, bye_resp, NULL, NULL);
+	else if (caller_status && c->st)
+		sip_strans_reply(c->st, caller_status, NULL, NULL, NULL, NULL, 0);
+	call_free(c);
+}
+
+/* ------------------------------------------------------- caller (UAS) */
+
+static void retx_200(void *arg)
+{
+	struct call *c = arg;
+
+	if (c->acked)
+		return;
+	c->retx_total += c->retx_interval;
+	if (c->retx_total >= 64 * SIP_T1) {
+		log_notice("call %u: no ACK for our 200 OK, hanging up", c->id);
+		call_end(c, 0);
+		return;
+	}
+	sip_strans_resend(c->st);
+	c->retx_interval = c->retx_interval * 2 < SIP_T2 ? c->retx_interval * 2 : SIP_T2;
+	tmr_start(&c->retx_tmr, c->retx_interval, retx_200, c);
+}
+
+static void contact_of(const struct sip_src *to, char *buf, size_t size)
+{
+	char host[64];
+	uint16_t port;
+
+	if (sip_transp_local(to, host, sizeof(host), &port) != 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	snprintf(buf, size, "sip:tandem@%s:%u", host, port);
+}
+
+static void answer_caller(struct call *c, const struct sip_msg *resp)
+{
+	char extra[256];
+	const struct sip_hdr *ct = sip_msg_hdr(resp, SIP_HDR_CONTENT_TYPE);
+	char ctype[64] = "application/sdp";
+
+	if (ct)
+		pl_strcpy(&ct->val, ctype, sizeof(ctype));
+	snprintf(extra, sizeof(extra), "Contact: <%s>\r\n", c->adlg->contact);
+	sip_strans_reply(c->st, 200, NULL, extra, resp->body.l ? ctype : NULL,
+			 resp->body.p, resp->body.l);
+	sip_dialog_confirm(c->adlg);
+	c->state = CALL_UP;
+	c->answered = time(NULL);
+	if (c->asrc.tp == SIP_TRANSP_UDP) {
+		c->retx_interval = SIP_T1;
+		c->retx_total = 0;
+		tmr_start(&c->retx_tmr, c->retx_interval, retx_200, c);
+	}
+}
+
+/* ------------------------------------------------------- callee (UAC) */
+
+static uint16_t caller_status_for(uint16_t s)
+{
+	switch (s) {
+	case 486: case 600: return 486;   /* BUSY */
+	case 408: return 480;             /* NOANSWER */
+	case 503: return 503;             /* CONGESTION */
+	case 404: case 480: return 480;   /* CHANUNAVAIL */
+	default: return s >= 400 && s < 700 ? 480 : 500;
+	}
+}
+
+static void legs_done(struct call *c)
+{
+	unsigned i;
+	uint16_t best = 0;
+
+	for (i = 0; i < c->nlegs; i++) {
+		if (c->legs[i]->state != LEG_ENDED)
+			return;
+		if (c->legs[i]->status == 486 || !best)
+			best = c->legs[i]->status;
+	}
+	call_end(c, caller_status_for(best ? best : 480));
+}
+
+static void leg_resp(int err, const struct sip_msg *msg, void *arg)
+{
+	struct leg *l = arg;
+	struct call *c = l->call;
+	unsigned i;
+
+	if (err || !msg) {
+		l->ct = NULL;
+		l->state = LEG_ENDED;
+		l->status = 408;
+		legs_done(c);
+		return;
+	}
+	if (msg->scode < 200) {
+		if (msg->scode == 100 || c->state == CALL_UP)
+			return;
+		l->state = LEG_RINGING;
+		c->state = CALL_RINGING;
+		const struct sip_hdr *ct = sip_msg_hdr(msg, SIP_HDR_CONTENT_TYPE);
+		char ctype[64] = "application/sdp";
+		if (ct)
+			pl_strcpy(&ct->val, ctype, sizeof(ctype));
+		char extra[256];
+		snprintf(extra, sizeof(extra), "Contact: <%s>\r\n", c->adlg->contact);
+		sip_strans_reply(c->st, msg->scode == 183 ? 183 : 180, NULL, extra,
+				 msg->body.l ? ctype : NULL, msg->body.p, msg->body.l);
+		return;
+	}
+	if (msg->scode < 300) {
+		struct sip_dialog *d = NULL;
+		char contact[128];
+		contact_of(&l->dst, contact, sizeof(contact));
+		if (!l->dlg &&
+		    sip_dialog_uac(&d, msg, &l->dst, l->from_hdr, contact, l->cseq, l) == 0)
+			l->dlg = d;
+		if (l->dlg)
+			sip_dialog_ack(l->dlg, l->cseq, NULL, NULL, 0);
+		if (l->state == LEG_UP)
+			return;   /* a retransmitted 2xx: ACKed again */
+		l->state = LEG_UP;
+		if (c->bridged || c->state == CALL_ENDED) {
+			/* another leg won: this one is hung up at once */
+			if (l->dlg)
+				sip_dialog_request(l->dlg, "BYE", NULL, NULL, NULL, 0, bye_resp,
+						   NULL, NULL);
+			l->state = LEG_ENDED;
+			return;
+		}
+		c->bridged = l;
+		tmr_cancel(&c->dial_tmr);
+		for (i = 0; i < c->nlegs; i++) {
+			struct leg *o = c->legs[i];
+			if (o != l && o->state != LEG_ENDED && o->ct) {
+				sip_ctrans_cancel(o->ct);
+				o->state = LEG_ENDED;
+			}
+		}
+		log_info("call %u: %s answered", c->id, l->channel);
+		answer_caller(c, msg);
+		return;
+	}
+	l->ct = NULL;
+	l->state = LEG_ENDED;
+	l->status = msg->scode;
+	if (!c->bridged)
+		legs_done(c);
+}
+
+static void dial_timeout(void *arg)
+{
+	struct call *c = arg;
+
+	log_info("call %u: no answer within the dial timeout", c->id);
+	call_end(c, 480);
+}
+
+static int leg_start(struct call *c, const char *target)
+{
+	const struct sipconf *sc = pbx_sipconf();
+	struct binding *b;
+	struct leg *l;
+	char hdrs[2048], host[64], tag[17];
+	uint16_t port;
+	const char *name = target;
+	int err;
+
+	if (!strncasecmp(name, "SIP/", 4))
+		name += 4;
+	struct pl pn = { name, strlen(name) };
+	if (!sipconf_peer(sc, &pn) || !(b = registrar_find(name)))
+		return ENOENT;     /* CHANUNAVAIL */
+	if (c->nlegs >= MAX_LEGS)
+		return ENOSPC;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return ENOMEM;
+	l->call = c;
+	snprintf(l->peer, sizeof(l->peer), "%s", name);
+	snprintf(l->channel, sizeof(l->channel), "SIP/%s-%08x", name, ++chan_seq);
+	l->dst = b->src;
+	l->cseq = 1;
+	sip_rand_token(l->callid, 32);
+	sip_rand_token(tag, 16);
+	if (sip_transp_local(&l->dst, host, sizeof(host), &port) != 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	size_t fl = strlen(c->callerid) + strlen(c->caller) + strlen(host) + 64;
+	l->from_hdr = malloc(fl);
+	if (!l->from_hdr) {
+		free(l);
+		return ENOMEM;
+	}
+	snprintf(l->from_hdr, fl, "%s <sip:%s@%s>;tag=%s", c->callerid, c->caller, host, tag);
+	snprintf(hdrs, sizeof(hdrs),
+		 "Max-Forwards: 70\r\nFrom: %s\r\nTo: <%s>\r\nCall-ID: %s\r\n"
+		 "CSeq: %u INVITE\r\nContact: <sip:tandem@%s:%u>\r\n"
+		 "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE\r\n"
+		 "User-Agent: Tandem/" TANDEM_VERSION "\r\n",
+		 l->from_hdr, b->contact, l->callid, l->cseq, host, port);
+	err = sip_ctrans_request(&l->ct, &l->dst, "INVITE", b->contact, hdrs,
+				 c->offer ? "application/sdp" : NULL, c->offer, c->offerlen,
+				 leg_resp, l);
+	if (err) {
+		leg_free(l);
+		return err;
+	}
+	c->legs[c->nlegs++] = l;
+	return 0;
+}
+
+int call_dial(struct call *c, const char *targets, unsigned timeout_s)
+{
+	char buf[512], *tok, *save = NULL;
+	unsigned started = 0;
+
+	snprintf(buf, sizeof(buf), "%s", targets);
+	for (tok = strtok_r(buf, "&", &save); tok; tok = strtok_r(NULL, "&", &save)) {
+		int err = leg_start(c, tok);
+		if (err)
+			log_info("call %u: cannot dial %s: %s", c->id, tok,
+				 err == ENOENT ? "not registered" : strerror(err));
+		else
+			started++;
+	}
+	if (!started)
+		return 480;
+	c->state = CALL_DIALING;
+	if (timeout_s)
+		tmr_start(&c->dial_tmr, (uint64_t)timeout_s * 1000, dial_timeout, c);
+	return 0;
+}
+
+/* ------------------------------------------------------------ incoming */
+
+static const struct peer *caller_peer(const struct sip_msg *msg)
+{
+	const struct sipconf *sc = pbx_sipconf();
+	struct peer *p = sipconf_peer(sc, &msg->from.uri.user);
+
+	return p && p->type != PEER_PEER ? p : NULL;
+}
+
+static bool caller_auth(struct sip_strans *st, const struct sip_msg *msg,
+			const struct sip_src *src, const struct peer *p)
+{
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_PROXY_AUTHORIZATION);
+	const char *realm = pbx_sipconf()->gen.realm;
+	char hdrs[1024], a[80], u[128];
+	struct sip_auth cred;
+	enum auth_result r = AUTH_FAIL;
+
+	if (!acl_permits(p->ha, &src->addr))
+		goto challenge;
+	if (!p->secret)
+		return true;
+	if (!h) {
+		r = AUTH_STALE;   /* first attempt: a plain challenge, not a failure */
+		goto challenge;
+	}
+	memset(&cred, 0, sizeof(cred));
+	if (sip_auth_decode(&cred, &h->val) == 0) {
+		if (!pl_strcmp(&cred.username, p->name) ||
+		    (p->defaultuser && !pl_strcmp(&cred.username, p->defaultuser)))
+			r = auth_verify(&cred, &msg->met, realm, p->secret);
+		else
+			r = auth_verify(&cred, &msg->met, realm, NULL);
+	}
+	if (r == AUTH_OK)
+		return true;
+challenge:
+	if (r != AUTH_STALE || h) {
+		sip_sa_str(&src->addr, a, sizeof(a));
+		pl_strcpy(&msg->from.uri.user, u, sizeof(u));
+		log_security("auth_failed", a, u, r == AUTH_STALE ? "stale nonce" :
+			     "wrong password or address not permitted (INVITE)");
+	}
+	if (auth_challenge(hdrs, sizeof(hdrs), "Proxy-Authenticate", realm,
+			   r == AUTH_STALE && h) < 0)
+		sip_strans_reply(st, 500, NULL, NULL, NULL, NULL, 0);
+	else
+		sip_strans_reply(st, 407, NULL, hdrs, NULL, NULL, 0);
+	return false;
+}
+
+void call_incoming(struct sip_strans *st, const struct sip_msg *msg,
+		   const struct sip_src *src)
+{
+	const struct peer *p = caller_peer(msg);
+	struct call *c;
+	char contact[128], a[80], u[128];
+	int status;
+
+	if (!p) {
+		sip_sa_str(&src->addr, a, sizeof(a));
+		pl_strcpy(&msg->from.uri.user, u, sizeof(u));
+		log_security("request_rejected", a, u, "INVITE from an unknown peer");
+		sip_strans_reply(st, 403, NULL, NULL, NULL, NULL, 0);
+		return;
+	}
+	if (!caller_auth(st, msg, src, p))
+		return;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		sip_strans_reply(st, 500, NULL, NULL, NULL, NULL, 0);
+		return;
+	}
+	c->id = next_id++;
+	c->st = mem_ref(st);
+	c->asrc = *src;
+	c->start = time(NULL);
+	tmr_init(&c->dial_tmr);
+	tmr_init(&c->retx_tmr);
+	snprintf(c->caller, sizeof(c->caller), "%s", p->name);
+	if (p->callerid)
+		snprintf(c->callerid, sizeof(c->callerid), "\"%.*s\"",
+			 (int)strcspn(p->callerid, "<"), p->callerid);
+	else
+		snprintf(c->callerid, sizeof(c->callerid), "\"%s\"", p->name);
+	pl_strcpy(&msg->ruri.user, c->exten, sizeof(c->exten));
+	snprintf(c->context, sizeof(c->context), "%s", p->context ? p->context : "default");
+	snprintf(c->channel, sizeof(c->channel), "SIP/%s-%08x", p->name, ++chan_seq);
+	if (msg->body.l) {
+		c->offer = malloc(msg->body.l);
+		if (c->offer) {
+			memcpy(c->offer, msg->body.p, msg->body.l);
+			c->offerlen = msg->body.l;
+		}
+	}
+	contact_of(src, contact, sizeof(contact));
+	if (sip_dialog_uas(&c->adlg, msg, src, sip_strans_totag(st), contact, c) != 0) {
+		sip_strans_reply(st, 400, "Bad Request (dialog)", NULL, NULL, NULL, 0);
+		mem_deref(c->st);
+		free(c->offer);
+		free(c);
+		return;
+	}
+	c->next = calls;
+	calls = c;
+	log_info("call %u: %s -> %s@%s", c->id, c->caller, c->exten, c->context);
+	status = route(c, c->context, c->exten);
+	if (status)
+		call_end(c, (uint16_t)status);
+}
+
+/* ---------------------------------------------------- in-dialog requests */
+
+static struct call *call_of_dialog(struct sip_dialog *d, struct sip_dialog **other)
+{
+	struct call *c;
+	unsigned i;
+
+	for (c = calls; c; c = c->next) {
+		if (c->adlg == d) {
+			*other = c->bridged ? c->bridged->dlg : NULL;
+			return c;
+		}
+		for (i = 0; i < c->nlegs; i++)
+			if (c->legs[i]->dlg == d) {
+				*other = c->bridged == c->legs[i] ? c->adlg : NULL;
+				return c;
+			}
+	}
+	return NULL;
+}
+
+static void relay_resp(int err, const struct sip_msg *msg, void *arg)
+{
+	struct relay_req *rr = arg;
+	uint16_t code = err ? 408 : msg->scode;
+
+	if (!err && msg->scode < 200)
+		return;
+	if (!err && rr->invite && msg->scode < 300)
+		sip_dialog_ack(rr->to, msg->cseq.num, NULL, NULL, 0);
+	if (!err && msg->body.l)
+		sip_strans_reply(rr->st, code, NULL, NULL, "application/sdp", msg->body.p,
+				 msg->body.l);
+	else
+		sip_strans_reply(rr->st, code, NULL, NULL, NULL, NULL, 0);
+	mem_deref(rr->st);
+	free(rr);
+}
+
+static void cancel_incoming(struct sip_strans *st, const struct sip_msg *msg,
+			    const struct sip_src *src)
+{
+	struct sip_strans *inv = sip_strans_find_invite(msg, src);
+	struct call *c;
+
+	for (c = calls; c && (!inv || c->st != inv); c = c->next)
+		;
+	if (!c) {
+		sip_strans_reply(st, 481, NULL, NULL, NULL, NULL, 0);
+		return;
+	}
+	sip_strans_reply(st, 200, NULL, NULL, NULL, NULL, 0);
+	if (c->state != CALL_UP) {
+		log_info("call %u: cancelled by the caller", c->id);
+		call_end(c, 487);
+	}
+}
+
+bool call_in_dialog(struct sip_strans *st, const struct sip_msg *msg,
+		    const struct sip_src *src)
+{
+	struct sip_dialog *d, *other = NULL;
+	struct call *c;
+
+	if (sip_met_is(&msg->met, "CANCEL")) {
+		cancel_incoming(st, msg, src);
+		return true;
+	}
+	d = sip_dialog_find(msg);
+	if (!d || !(c = call_of_dialog(d, &other))) {
+		sip_strans_reply(st, 481, NULL, NULL, NULL, NULL, 0);
+		return true;
+	}
+	if (!sip_dialog_rseq_ok(d, msg)) {
+		sip_strans_reply(st, 500, "Out of order CSeq", NULL, NULL, NULL, 0);
+		return true;
+	}
+	if (sip_met_is(&msg->met, "BYE")) {
+		sip_strans_reply(st, 200, NULL, NULL, NULL, NULL, 0);
+		d->state = DIALOG_TERMINATED;
+		if (d == c->adlg)
+			c->answered = 0;       /* no BYE back to the caller */
+		else if (c->bridged)
+			c->bridged->state = LEG_ENDED;
+		log_info("call %u: BYE from the %s", c->id, d == c->adlg ? "caller" : "callee");
+		if (d != c->adlg && c->adlg) {
+			sip_dialog_request(c->adlg, "BYE", NULL, NULL, NULL, 0, bye_resp, NULL, NULL);
+			c->answered = 0;
+		}
+		call_end(c, 0);
+		return true;
+	}
+	if (!other) {
+		sip_strans_reply(st, 491, NULL, NULL, NULL, NULL, 0);
+		return true;
+	}
+	/* re-INVITE (hold, codec change), INFO, UPDATE: pass across */
+	struct relay_req *rr = calloc(1, sizeof(*rr));
+	if (!rr) {
+		sip_strans_reply(st, 500, NULL, NULL, NULL, NULL, 0);
+		return true;
+	}
+	rr->call = c;
+	rr->st = mem_ref(st);
+	rr->to = other;
+	rr->invite = sip_met_is(&msg->met, "INVITE");
+	if (rr->invite)
+		sip_dialog_update_target(d, msg);
+	char met[16];
+	const struct sip_hdr *ct = sip_msg_hdr(msg, SIP_HDR_CONTENT_TYPE);
+	char ctype[96] = "";
+	if (ct)
+		pl_strcpy(&ct->val, ctype, sizeof(ctype));
+	pl_strcpy(&msg->met, met, sizeof(met));
+	if (sip_dialog_request(other, met, NULL, ctype[0] ? ctype : NULL, msg->body.p,
+			       msg->body.l, relay_resp, rr, NULL) != 0) {
+		sip_strans_reply(st, 500, NULL, NULL, NULL, NULL, 0);
+		mem_deref(rr->st);
+		free(rr);
+	}
+	return true;
+}
+
+void call_ack(const struct sip_msg *msg, const struct sip_src *src)
+{
+	struct sip_dialog *d = sip_dialog_find(msg), *other = NULL;
+	struct call *c;
+
+	(void)src;
+	if (!d || !(c = call_of_dialog(d, &other)))
+		return;
+	if (d == c->adlg && !c->acked) {
+		c->acked = true;
+		tmr_cancel(&c->retx_tmr);
+	}
+}
+
+/* --------------------------------------------------------------- admin */
+
+int call_hangup_id(uint32_t id)
+{
+	struct call *c;
+
+	for (c = calls; c; c = c->next)
+		if (c->id == id) {
+			log_notice("call %u hung up by the administrator", id);
+			call_end(c, 480);
+			return 0;
+		}
+	return ENOENT;
+}
+
+json_t *call_json(void)
+{
+	json_t *arr = json_array();
+	struct call *c;
+
+	for (c = calls; c; c = c->next) {
+		json_t *legs = json_array();
+		unsigned i;
+		for (i = 0; i < c->nlegs; i++)
+			json_array_append_new(legs, json_pack("{s:s, s:s, s:b}",
+				"channel", c->legs[i]->channel, "peer", c->legs[i]->peer,
+				"bridged", c->bridged == c->legs[i]));
+		json_array_append_new(arr, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o}",
+			"id", (int)c->id, "state", call_state_name(c->state),
+			"channel", c->channel, "caller", c->caller, "exten", c->exten,
+			"context", c->context, "duration", (json_int_t)(time(NULL) - c->start),
+			"billsec", (json_int_t)(c->answered ? time(NULL) - c->answered : 0),
+			"legs", legs));
+	}
+	return json_pack("{s:o}", "calls", arr);
+}
+
+/* ---------------------------------------------------------------- init */
+
+/* Until the dialplan drives calls: dial the registered peer the caller
+ * dialled by name (Request-URI user). */
+static int direct_route(struct call *c, const char *context, const char *exten)
+{
+	(void)context;
+	char t[96];
+
+	snprintf(t, sizeof(t), "SIP/%s", exten);
+	return call_dial(c, t, 60);
+}
+
+int call_init(call_router_h *router)
+{
+	route = router ? router : direct_route;
+	return sip_dialog_init();
+}
+
+void call_close(void)
+{
+	while (calls)
+		call_end(calls, 503);
+	sip_dialog_close();
+}
