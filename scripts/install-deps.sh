@@ -4,9 +4,10 @@
 #   scripts/install-deps.sh test     also everything the test suite uses
 #   scripts/install-deps.sh bench    also what the benchmarks use
 set -eu
-BUILD="build-essential cmake pkg-config libssl-dev libsqlite3-dev libjansson-dev sqlite3"
+BUILD="build-essential cmake pkg-config libssl-dev libsqlite3-dev libjansson-dev sqlite3
+       libmariadb-dev"
 TEST="clang libclang-rt-14-dev libcmocka-dev sip-tester baresip-core kamailio
-      kamailio-sqlite-modules python3 iproute2 procps fail2ban strace"
+      kamailio-sqlite-modules python3 iproute2 procps fail2ban strace mariadb-server mariadb-client"
 BENCH="$TEST"
 case "${1:-build}" in
 	build) PKGS="$BUILD" ;;

@@ -29,6 +29,7 @@
 #include "pbx/registrar.h"
 #include "sip/auth.h"
 #include "sip/sip.h"
+#include "store/cdr.h"
 #include "store/store.h"
 
 static struct {
@@ -252,6 +253,7 @@ static void commit_turn(void *arg)
 {
 	(void)arg;
 	store_commit();
+	cdr_store_commit();
 }
 
 static int listen_all(const struct sipconf *sc)
@@ -305,10 +307,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	/* a copy: tandem.conf's strings are replaced on reload */
+	static char nodebuf[256];
 	if (!g.nodename)
 		g.nodename = cfg.tandem.node;
 	if (!g.nodename && gethostname(host, sizeof(host)) == 0)
 		g.nodename = host;
+	if (g.nodename) {
+		snprintf(nodebuf, sizeof(nodebuf), "%s", g.nodename);
+		g.nodename = nodebuf;
+	}
 	if ((e = mkdirs(g.datadir))) {
 		fprintf(stderr, "tandemd: cannot create %s: %s\n", g.datadir, strerror(e));
 		return 1;
@@ -347,6 +355,8 @@ int main(int argc, char **argv)
 	e = loop_init();
 	if (!e)
 		e = store_init(g.datadir);
+	if (!e)
+		e = cdr_store_init(&cfg.tandem.cdr, g.datadir, g.nodename);
 	if (!e)
 		e = auth_init(cfg.tandem.nonce_lifetime);
 	if (!e)
@@ -404,6 +414,7 @@ int main(int argc, char **argv)
 	sip_stack_close();
 	pbx_close();
 	auth_close();
+	cdr_store_close();
 	store_close();
 	loop_close();
 	conf_free(g.tandem_raw);

@@ -15,6 +15,7 @@
 #include "pbx/pbx.h"
 #include "pbx/registrar.h"
 #include "sip/sip.h"
+#include "store/cdr.h"
 
 static json_t *cmd_status(json_t *args, char *err, size_t errsize)
 {
@@ -115,7 +116,7 @@ static json_t *cmd_later(json_t *args, char *err, size_t errsize)
 
 int ctl_commands_init(void)
 {
-	static const char *const later[] = { "cdr", "dialplan", "db", "queue",
+	static const char *const later[] = { "dialplan", "db", "queue",
 					     "cluster", NULL };
 	size_t i;
 	int e = 0;
@@ -125,6 +126,7 @@ int ctl_commands_init(void)
 	e |= ctl_register("registrations", cmd_registrations);
 	e |= ctl_register("reload", cmd_reload);
 	e |= ctl_register("calls", cmd_calls);
+	e |= ctl_register("cdr", cdr_ctl_cmd);
 	for (i = 0; later[i]; i++)
 		e |= ctl_register(later[i], cmd_later);
 	return e;

@@ -26,6 +26,7 @@
 #include "pbx/call.h"
 #include "pbx/registrar.h"
 #include "sip/auth.h"
+#include "store/cdr.h"
 
 #define MAX_LEGS 8
 
@@ -63,6 +64,7 @@ struct call {
 	char *offer;                 /* caller's SDP */
 	size_t offerlen;
 	char caller[64], callerid[128], exten[64], context[64];
+	char cidname[80], cidnum[40];
 	char channel[96];
 	struct leg *legs[MAX_LEGS];
 	unsigned nlegs;
@@ -71,6 +73,7 @@ struct call {
 	uint32_t retx_interval, retx_total;
 	bool acked;
 	time_t start, answered;
+	struct cdr *cdr;
 };
 
 static struct call *calls;
@@ -124,6 +127,10 @@ static void call_free(struct call *c)
 	sip_dialog_free(c->adlg);
 	mem_deref(c->st);
 	free(c->offer);
+	if (c->cdr) {
+		cdr_close(c->cdr);
+		c->cdr = mem_deref(c->cdr);
+	}
 	log_info("call %u (%s -> %s) ended", c->id, c->caller, c->exten);
 	free(c);
 }
@@ -142,6 +149,10 @@ static void call_end(struct call *c, uint16_t caller_status)
 
 	if (c->state == CALL_ENDED)
 		return;
+	if (c->cdr && !c->answered && c->state != CALL_UP)
+		cdr_disposition(c->cdr, caller_status == 486 ? CDR_DISP_BUSY :
+				caller_status == 480 || caller_status == 487 ? CDR_DISP_NO_ANSWER :
+				caller_status == 503 ? CDR_DISP_CONGESTION : CDR_DISP_FAILED);
 	c->state = CALL_ENDED;
 	for (i = 0; i < c->nlegs; i++) {
 		struct leg *l = c->legs[i];
@@ -204,6 +215,11 @@ static void answer_caller(struct call *c, const struct sip_msg *resp)
 	sip_dialog_confirm(c->adlg);
 	c->state = CALL_UP;
 	c->answered = time(NULL);
+	if (c->cdr) {
+		cdr_set_dstchannel(c->cdr, c->bridged ? c->bridged->channel : "");
+		cdr_answer(c->cdr);
+		cdr_disposition(c->cdr, CDR_DISP_ANSWERED);
+	}
 	if (c->asrc.tp == SIP_TRANSP_UDP) {
 		c->retx_interval = SIP_T1;
 		c->retx_total = 0;
@@ -381,6 +397,11 @@ int call_dial(struct call *c, const char *targets, unsigned timeout_s)
 		else
 			started++;
 	}
+	if (c->cdr) {
+		char data[600];
+		snprintf(data, sizeof(data), "%s,%u", targets, timeout_s);
+		cdr_set_app(c->cdr, "Dial", data);
+	}
 	if (!started)
 		return 480;
 	c->state = CALL_DIALING;
@@ -397,6 +418,29 @@ static const struct peer *caller_peer(const struct sip_msg *msg)
 	struct peer *p = sipconf_peer(sc, &msg->from.uri.user);
 
 	return p && p->type != PEER_PEER ? p : NULL;
+}
+
+/* callerid=Name <number> (chan_sip): name and number, the peer's name
+ * standing in for whichever is missing. */
+static void callerid_parse(const struct peer *p, char *name, size_t nsize, char *num,
+			   size_t numsize)
+{
+	const char *cid = p->callerid ? p->callerid : "", *lt = strchr(cid, '<');
+	size_t nl = lt ? (size_t)(lt - cid) : strlen(cid);
+
+	while (nl && (cid[nl - 1] == ' ' || cid[nl - 1] == '"'))
+		nl--;
+	while (nl && (*cid == ' ' || *cid == '"')) {
+		cid++;
+		nl--;
+	}
+	snprintf(name, nsize, "%.*s", (int)nl, nl ? cid : p->name);
+	if (!nl)
+		snprintf(name, nsize, "%s", p->name);
+	if (lt && strchr(lt, '>'))
+		snprintf(num, numsize, "%.*s", (int)(strchr(lt, '>') - lt - 1), lt + 1);
+	else
+		snprintf(num, numsize, "%s", p->name);
 }
 
 static bool caller_auth(struct sip_strans *st, const struct sip_msg *msg,
@@ -470,11 +514,8 @@ void call_incoming(struct sip_strans *st, const struct sip_msg *msg,
 	tmr_init(&c->dial_tmr);
 	tmr_init(&c->retx_tmr);
 	snprintf(c->caller, sizeof(c->caller), "%s", p->name);
-	if (p->callerid)
-		snprintf(c->callerid, sizeof(c->callerid), "\"%.*s\"",
-			 (int)strcspn(p->callerid, "<"), p->callerid);
-	else
-		snprintf(c->callerid, sizeof(c->callerid), "\"%s\"", p->name);
+	callerid_parse(p, c->cidname, sizeof(c->cidname), c->cidnum, sizeof(c->cidnum));
+	snprintf(c->callerid, sizeof(c->callerid), "\"%s\"", c->cidname);
 	pl_strcpy(&msg->ruri.user, c->exten, sizeof(c->exten));
 	snprintf(c->context, sizeof(c->context), "%s", p->context ? p->context : "default");
 	snprintf(c->channel, sizeof(c->channel), "SIP/%s-%08x", p->name, ++chan_seq);
@@ -493,6 +534,12 @@ void call_incoming(struct sip_strans *st, const struct sip_msg *msg,
 		free(c);
 		return;
 	}
+	char clid[200];
+	snprintf(clid, sizeof(clid), "\"%s\" <%s>", c->cidname, c->cidnum);
+	struct cdr_start cs = { .clid = clid, .src = c->cidnum, .dst = c->exten,
+				.dcontext = c->context, .channel = c->channel };
+	if (cdr_open(&c->cdr, &cs) != 0)
+		log_warn("call %u: no call record could be opened", c->id);
 	c->next = calls;
 	calls = c;
 	log_info("call %u: %s -> %s@%s", c->id, c->caller, c->exten, c->context);

@@ -77,6 +77,7 @@ static const struct {
 	{ "sip", (const char *const[]){ "tcp_idle_timeout", "tcp_msg_timeout",
 					"tcp_max_conns", NULL }, NULL },
 	{ "storage", (const char *const[]){ "backend", NULL }, NULL },
+	{ "cdr", cdr_conf_options, NULL },
 	{ "cluster", NULL, "the two-node cluster is not built yet; this node runs alone" },
 	{ "tftp", NULL, "the TFTP server is not built yet" },
 };
@@ -127,13 +128,17 @@ static int tandem_build(struct tandem_conf *t, char *err, size_t errsize)
 	t->tcp_idle_timeout = 60;
 	t->tcp_msg_timeout = 10;
 	t->tcp_max_conns = 1024;
+	cdr_conf_defaults(&t->cdr);
 	if (!t->raw)
 		return 0;
+	if ((e = cdr_conf_load(&t->cdr, t->raw, err, errsize)))
+		return e;
 	check_known(t->raw);
 	if ((sec = conf_section(t->raw, "storage")) && (v = conf_var(sec, "backend")) &&
 	    strcasecmp(v->value, "sqlite")) {
-		snprintf(err, errsize, "%s:%u: backend '%s' is not available yet; only sqlite "
-			 "(the default) is", v->file, v->line, v->value);
+		snprintf(err, errsize, "%s:%u: [storage] backend '%s' is not available; "
+			 "state is kept in sqlite (call records can go to MariaDB: "
+			 "[cdr] backend = mariadb)", v->file, v->line, v->value);
 		return EINVAL;
 	}
 	if ((sec = conf_section(t->raw, "general")))

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "pbx/peers.h"
 #include "sip/auth.h"
+#include "store/cdr.h"
 
 struct tandem_conf {
 	struct conf *raw;           /* tandem.conf, may be NULL */
@@ -25,6 +26,7 @@ struct tandem_conf {
 	uint32_t tcp_idle_timeout;  /* [sip] */
 	uint32_t tcp_msg_timeout;
 	uint32_t tcp_max_conns;
+	struct cdr_conf cdr;        /* [cdr] */
 };
 
 struct pbx_config {

@@ -15,6 +15,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "store/cdr.h"
+
 #define DEFAULT_DATADIR "/var/lib/tandem"
 
 static void usage(FILE *f)
@@ -212,6 +214,8 @@ int main(int argc, char **argv)
 		print_peers(data);
 	} else if (!strcmp(cmd, "registrations")) {
 		print_regs(data);
+	} else if (!strcmp(cmd, "cdr")) {
+		cdr_print(stdout, data);
 	} else if (!strcmp(cmd, "calls") && json_object_get(data, "calls")) {
 		print_calls(data);
 	} else {

@@ -1,0 +1,728 @@
+/**
+ * @file cdr_store.c  DATADIR/cdr.db: the cdr table, the MariaDB spool and
+ * the uniqueid sequence, written once per loop turn (group commit).
+ *
+ * Write path, every backend:
+ *  1. cdr_post() keeps the complete record in memory (this turn's batch).
+ *  2. cdr_store_commit(), at the end of the turn, writes the batch in one
+ *     transaction into `cdr`; with backend = mariadb, also the uniqueid of
+ *     each record into `cdr_spool` (id AUTOINCREMENT, so ids only grow).
+ *     A failed commit (disk full, I/O error, locked) keeps the batch in
+ *     memory and retries every second, logged once; past HOLD_MAX records
+ *     the oldest half is logged as lost, in full, as CSV.
+ *
+ * MariaDB (cdr_mariadb.c runs the blocking client in its own thread):
+ *  3. After a commit the loop hands the writer the spool rows with an id
+ *     above the last one handed, at most INFLIGHT_MAX in flight.
+ *  4. The writer INSERT IGNOREs them and reports their spool ids on its
+ *     eventfd; the loop deletes them from `cdr_spool` in the next commit.
+ *  Invariant: a record leaves the spool only after MariaDB acknowledged
+ *  it. A crash or a stop at any point leaves it spooled; the next start
+ *  sends it again and the UNIQUE key on uniqueid makes that a no-op, so
+ *  every record arrives and none twice. A slow or dead server only makes
+ *  the spool grow on disk; calls never wait for it.
+ *
+ * The local `cdr` table keeps every record with either backend, so
+ * `tandemctl cdr --last N` works while MariaDB is away.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/loop.h"
+#include "store/cdr.h"
+#include "store/cdr_int.h"
+
+#define HOLD_MAX      10000   /* records kept in memory while cdr.db fails */
+#define INFLIGHT_MAX  400     /* spool rows handed to the writer */
+#define SEQ_BLOCK     1000    /* sequence numbers reserved per cdr.db write */
+#define RETRY_MS      1000
+#define DRAIN_MS      500     /* at close: time the writer gets to catch up */
+#define STOP_GRACE_MS 1000    /* at close: twice, see cdr_writer_stop() */
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS cdr ("
+	" calldate TEXT NOT NULL, clid TEXT NOT NULL DEFAULT '',"
+	" src TEXT NOT NULL DEFAULT '', dst TEXT NOT NULL DEFAULT '',"
+	" dcontext TEXT NOT NULL DEFAULT '', channel TEXT NOT NULL DEFAULT '',"
+	" dstchannel TEXT NOT NULL DEFAULT '', lastapp TEXT NOT NULL DEFAULT '',"
+	" lastdata TEXT NOT NULL DEFAULT '', duration INTEGER NOT NULL DEFAULT 0,"
+	" billsec INTEGER NOT NULL DEFAULT 0, disposition TEXT NOT NULL DEFAULT '',"
+	" amaflags TEXT NOT NULL DEFAULT '', accountcode TEXT NOT NULL DEFAULT '',"
+	" uniqueid TEXT NOT NULL UNIQUE, userfield TEXT NOT NULL DEFAULT '',"
+	" linkedid TEXT NOT NULL DEFAULT '', peeraccount TEXT NOT NULL DEFAULT '',"
+	" sequence INTEGER NOT NULL DEFAULT 0,"
+	" start TEXT NOT NULL, answer TEXT, \"end\" TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS cdr_calldate ON cdr(calldate);"
+	"CREATE TABLE IF NOT EXISTS cdr_spool ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, uniqueid TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS cdr_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);";
+
+#define COLS "calldate,clid,src,dst,dcontext,channel,dstchannel,lastapp,lastdata," \
+	"duration,billsec,disposition,amaflags,accountcode,uniqueid,userfield," \
+	"linkedid,peeraccount,sequence,start,answer,\"end\""
+#define NCOLS 22
+
+static struct {
+	sqlite3 *db;
+	char path[PATH_MAX];
+	struct cdr_conf cc;
+	char *strs[6];                /* cc's strings, owned */
+	char node[64];
+	struct cdr_record *pend;      /* this turn's records (or held ones) */
+	size_t npend, cappend;
+	int64_t *del;                 /* spool ids MariaDB acknowledged */
+	size_t ndel, capdel;
+	bool failing;
+	int64_t retry_at;             /* mono us */
+	uint64_t seq_next, seq_reserved, mem_seq;
+	sqlite3_stmt *st_ins, *st_spool, *st_del, *st_fill;
+	struct cdr_writer *w;
+	int64_t handed;               /* highest spool id handed to the writer */
+	size_t inflight;
+	struct cdr_link link;
+	char target[256];
+} s;
+
+static struct cdr_conf defaults;
+static bool defaults_set;
+
+const struct cdr_conf *cdr_conf_active(void)
+{
+	if (s.db)
+		return &s.cc;
+	if (!defaults_set) {
+		cdr_conf_defaults(&defaults);
+		defaults_set = true;
+	}
+	return &defaults;
+}
+
+const char *cdr_node(void)
+{
+	return s.node;
+}
+
+const char *cdr_store_path(void)
+{
+	return s.path;
+}
+
+static int exec(const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s.db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_error("cdr: %s: %s", s.path, msg ? msg : sqlite3_errmsg(s.db));
+		sqlite3_free(msg);
+		return EIO;
+	}
+	return 0;
+}
+
+static void lost(const struct cdr_record *r, const char *why)
+{
+	char csv[2048];
+
+	cdr_record_csv(r, csv, sizeof(csv));
+	log_error("cdr: call record lost (%s): %s", why, csv);
+}
+
+/* ------------------------------------------------------------ sequence */
+
+static int64_t meta_get(const char *name)
+{
+	sqlite3_stmt *st;
+	int64_t v = 0;
+
+	if (sqlite3_prepare_v2(s.db, "SELECT value FROM cdr_meta WHERE name=?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Outside any transaction: cdr.db only has one open inside commit. */
+static void reserve(void)
+{
+	sqlite3_stmt *st;
+	uint64_t upto = s.seq_next + SEQ_BLOCK;
+	int rc = SQLITE_ERROR;
+
+	if (sqlite3_prepare_v2(s.db, "INSERT OR REPLACE INTO cdr_meta VALUES ('sequence',?)",
+			       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)upto);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	if (rc != SQLITE_DONE)
+		log_error("cdr: cannot save the sequence in %s: %s; uniqueids stay unique "
+			  "unless tandemd restarts within this second", s.path,
+			  sqlite3_errmsg(s.db));
+	s.seq_reserved = upto;
+}
+
+uint64_t cdr_seq_next(void)
+{
+	if (!s.db)
+		return ++s.mem_seq;
+	if (s.seq_next >= s.seq_reserved)
+		reserve();
+	return s.seq_next++;
+}
+
+/* ---------------------------------------------------------------- posting */
+
+int cdr_post(const struct cdr_record *in)
+{
+	const struct cdr_conf *cc = cdr_conf_active();
+	struct cdr_record r = *in;
+	const char *node = cdr_node();
+
+	/* whatever the caller wrote, every string ends inside its field */
+	r.clid[sizeof(r.clid) - 1] = r.src[sizeof(r.src) - 1] = '\0';
+	r.dst[sizeof(r.dst) - 1] = r.dcontext[sizeof(r.dcontext) - 1] = '\0';
+	r.channel[sizeof(r.channel) - 1] = r.dstchannel[sizeof(r.dstchannel) - 1] = '\0';
+	r.lastapp[sizeof(r.lastapp) - 1] = r.lastdata[sizeof(r.lastdata) - 1] = '\0';
+	r.accountcode[sizeof(r.accountcode) - 1] = '\0';
+	r.peeraccount[sizeof(r.peeraccount) - 1] = '\0';
+	r.userfield[sizeof(r.userfield) - 1] = r.uniqueid[sizeof(r.uniqueid) - 1] = '\0';
+	r.linkedid[sizeof(r.linkedid) - 1] = '\0';
+	if (r.disposition <= CDR_DISP_NULL || r.disposition > CDR_DISP_CONGESTION ||
+	    r.start_us <= 0 || r.end_us < r.start_us ||
+	    (r.answer_us && (r.answer_us < r.start_us || r.answer_us > r.end_us))) {
+		lost(&r, "invalid: no disposition, or times out of order");
+		return EINVAL;
+	}
+	if (!cc->enable) {
+		log_debug("cdr %s: not stored, [cdr] enable = no", r.uniqueid);
+		return 0;
+	}
+	if (!r.sequence)
+		r.sequence = cdr_seq_next();
+	if (!r.uniqueid[0])
+		snprintf(r.uniqueid, sizeof(r.uniqueid), "%s%s%" PRId64 ".%" PRIu64, node,
+			 node[0] ? "-" : "", r.start_us / 1000000, r.sequence);
+	if (!r.linkedid[0])
+		memcpy(r.linkedid, r.uniqueid, sizeof(r.linkedid));
+	if (!r.amaflags)
+		r.amaflags = CDR_AMA_DOCUMENTATION;
+	if (r.disposition == CDR_DISP_CONGESTION && !cc->congestion)
+		r.disposition = CDR_DISP_FAILED;
+	cdr_compute(&r, cc->initiatedseconds);
+	if (!s.db) {
+		lost(&r, "the CDR store is not open");
+		return ENODEV;
+	}
+	if (s.npend == HOLD_MAX) {
+		size_t i, half = HOLD_MAX / 2;
+		for (i = 0; i < half; i++)
+			lost(&s.pend[i], "cdr.db has not been writable for too long");
+		memmove(s.pend, s.pend + half, (s.npend - half) * sizeof(*s.pend));
+		s.npend -= half;
+	}
+	if (s.npend == s.cappend) {
+		size_t n = s.cappend ? s.cappend * 2 : 16;
+		struct cdr_record *p = realloc(s.pend, n * sizeof(*p));
+		if (!p) {
+			lost(&r, "out of memory");
+			return ENOMEM;
+		}
+		s.pend = p;
+		s.cappend = n;
+	}
+	s.pend[s.npend++] = r;
+	return 0;
+}
+
+/* -------------------------------------------------------------- commit */
+
+static int step(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : EIO;
+}
+
+static int write_record(const struct cdr_record *r)
+{
+	char st[CDR_TIME], an[CDR_TIME], en[CDR_TIME];
+	bool gmt = s.cc.usegmtime;
+	sqlite3_stmt *q = s.st_ins;
+	const char *txt[] = {
+		st, r->clid, r->src, r->dst, r->dcontext, r->channel, r->dstchannel,
+		r->lastapp, r->lastdata,
+	};
+	int i;
+
+	cdr_fmt_time(r->start_us, gmt, st, sizeof(st));
+	cdr_fmt_time(r->answer_us, gmt, an, sizeof(an));
+	cdr_fmt_time(r->end_us, gmt, en, sizeof(en));
+	for (i = 0; i < 9; i++)
+		sqlite3_bind_text(q, i + 1, txt[i], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 10, r->duration);
+	sqlite3_bind_int64(q, 11, r->billsec);
+	sqlite3_bind_text(q, 12, cdr_disposition_name(r->disposition), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 13, cdr_amaflags_name(r->amaflags), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 14, r->accountcode, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 15, r->uniqueid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 16, r->userfield, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 17, r->linkedid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 18, r->peeraccount, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 19, (sqlite3_int64)r->sequence);
+	sqlite3_bind_text(q, 20, st, -1, SQLITE_STATIC);
+	if (an[0])
+		sqlite3_bind_text(q, 21, an, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 21);
+	sqlite3_bind_text(q, 22, en, -1, SQLITE_STATIC);
+	if (step(q))
+		return EIO;
+	if (!sqlite3_changes(s.db)) {
+		log_warn("cdr: a record with uniqueid %s is already stored; the new one "
+			 "is not kept", r->uniqueid);
+		return 0;
+	}
+	if (s.cc.backend != CDR_BACKEND_MARIADB)
+		return 0;
+	sqlite3_bind_text(s.st_spool, 1, r->uniqueid, -1, SQLITE_STATIC);
+	return step(s.st_spool);
+}
+
+static void refill(void);
+
+void cdr_store_commit(void)
+{
+	size_t i;
+	int e;
+
+	if (!s.db || (!s.npend && !s.ndel))
+		return;
+	if (s.failing && cdr_mono_us() < s.retry_at)
+		return;
+	e = exec("BEGIN;");
+	for (i = 0; !e && i < s.npend; i++)
+		e = write_record(&s.pend[i]);
+	for (i = 0; !e && i < s.ndel; i++) {
+		sqlite3_bind_int64(s.st_del, 1, s.del[i]);
+		e = step(s.st_del);
+	}
+	if (!e && sqlite3_exec(s.db, "COMMIT;", NULL, NULL, NULL) != SQLITE_OK)
+		e = EIO;
+	if (e) {
+		if (!s.failing)
+			log_error("cdr: cannot write to %s: %s; %zu call records are kept in "
+				  "memory and written when it works again", s.path,
+				  sqlite3_errmsg(s.db), s.npend);
+		sqlite3_exec(s.db, "ROLLBACK;", NULL, NULL, NULL);
+		s.failing = true;
+		s.retry_at = cdr_mono_us() + RETRY_MS * 1000;
+		return;
+	}
+	if (s.failing)
+		log_notice("cdr: writes to %s succeed again (%zu call records written)",
+			   s.path, s.npend);
+	s.failing = false;
+	s.npend = s.ndel = 0;
+	refill();
+}
+
+/* -------------------------------------------------------------- spool */
+
+unsigned long cdr_spool_count(void)
+{
+	sqlite3_stmt *st;
+	unsigned long n = 0;
+
+	if (!s.db || sqlite3_prepare_v2(s.db, "SELECT COUNT(*) FROM cdr_spool", -1, &st,
+					NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (unsigned long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n + (s.cc.backend == CDR_BACKEND_MARIADB ? s.npend : 0);
+}
+
+static void col_text(sqlite3_stmt *st, int i, char *dst, size_t size)
+{
+	cdr_strcpy(dst, size, (const char *)sqlite3_column_text(st, i));
+}
+
+/* Row of st_fill (spool id, then COLS) into r; false for an orphan. */
+static bool fill_row(sqlite3_stmt *st, struct cdr_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->spool_id = sqlite3_column_int64(st, 0);
+	if (sqlite3_column_type(st, 15) == SQLITE_NULL)
+		return false;
+	col_text(st, 1, r->calldate, sizeof(r->calldate));
+	col_text(st, 2, r->clid, sizeof(r->clid));
+	col_text(st, 3, r->src, sizeof(r->src));
+	col_text(st, 4, r->dst, sizeof(r->dst));
+	col_text(st, 5, r->dcontext, sizeof(r->dcontext));
+	col_text(st, 6, r->channel, sizeof(r->channel));
+	col_text(st, 7, r->dstchannel, sizeof(r->dstchannel));
+	col_text(st, 8, r->lastapp, sizeof(r->lastapp));
+	col_text(st, 9, r->lastdata, sizeof(r->lastdata));
+	r->duration = sqlite3_column_int64(st, 10);
+	r->billsec = sqlite3_column_int64(st, 11);
+	col_text(st, 12, r->disposition, sizeof(r->disposition));
+	col_text(st, 13, r->amaflags, sizeof(r->amaflags));
+	col_text(st, 14, r->accountcode, sizeof(r->accountcode));
+	col_text(st, 15, r->uniqueid, sizeof(r->uniqueid));
+	col_text(st, 16, r->userfield, sizeof(r->userfield));
+	col_text(st, 17, r->linkedid, sizeof(r->linkedid));
+	col_text(st, 18, r->peeraccount, sizeof(r->peeraccount));
+	r->sequence = sqlite3_column_int64(st, 19);
+	col_text(st, 20, r->start, sizeof(r->start));
+	col_text(st, 21, r->answer, sizeof(r->answer));
+	col_text(st, 22, r->end, sizeof(r->end));
+	return true;
+}
+
+static void del_add(int64_t id)
+{
+	if (s.ndel == s.capdel) {
+		size_t n = s.capdel ? s.capdel * 2 : 64;
+		int64_t *p = realloc(s.del, n * sizeof(*p));
+		if (!p)
+			return;   /* stays spooled: sent again later, ignored by MariaDB */
+		s.del = p;
+		s.capdel = n;
+	}
+	s.del[s.ndel++] = id;
+}
+
+/* Hand the writer spool rows it has not seen, keeping INFLIGHT_MAX. */
+static void refill(void)
+{
+	struct cdr_row *rows;
+	size_t n = 0, want;
+	int64_t last = s.handed;
+
+	if (!s.w || s.inflight > INFLIGHT_MAX / 2)
+		return;
+	want = INFLIGHT_MAX - s.inflight;
+	rows = malloc(want * sizeof(*rows));
+	if (!rows)
+		return;
+	sqlite3_bind_int64(s.st_fill, 1, s.handed);
+	sqlite3_bind_int64(s.st_fill, 2, (sqlite3_int64)want);
+	while (sqlite3_step(s.st_fill) == SQLITE_ROW) {
+		if (fill_row(s.st_fill, &rows[n])) {
+			last = rows[n++].spool_id;
+			continue;
+		}
+		last = rows[n].spool_id;
+		log_error("cdr: call record lost: spooled uniqueid %s is no longer in "
+			  "the cdr table of %s", (const char *)sqlite3_column_text(s.st_fill, 23),
+			  s.path);
+		del_add(last);
+	}
+	sqlite3_reset(s.st_fill);
+	if (n && cdr_writer_push(s.w, rows, n)) {
+		free(rows);
+		return;   /* memory: try again at the next commit */
+	}
+	s.handed = last;
+	s.inflight += n;
+	free(rows);
+}
+
+static void log_link(enum cdr_link_state prev, const struct cdr_link *l)
+{
+	unsigned long waiting = cdr_spool_count();
+
+	switch (l->state) {
+	case CDR_LINK_UP:
+		if (prev == CDR_LINK_DOWN || prev == CDR_LINK_REFUSED)
+			log_notice("cdr: MariaDB %s is back; writing %lu spooled call records",
+				   s.target, waiting);
+		else
+			log_info("cdr: writing call records to MariaDB %s", s.target);
+		if (l->nounique)
+			log_warn("cdr: MariaDB table %s has no UNIQUE key on uniqueid: a record "
+				 "sent again after a lost reply could be stored twice", s.cc.table);
+		break;
+	case CDR_LINK_DOWN:
+		log_warn("cdr: MariaDB %s is down: %s; %lu call records wait in %s and are "
+			 "written when it is back", s.target, l->error, waiting, s.path);
+		break;
+	case CDR_LINK_REFUSED:
+		log_error("cdr: MariaDB %s refuses call records: %s; %lu wait in %s, "
+			  "retried", s.target, l->error, waiting, s.path);
+		break;
+	case CDR_LINK_IDLE:
+		break;
+	}
+}
+
+static void writer_event(void)
+{
+	struct cdr_link l;
+	int64_t *ids;
+	size_t i, n;
+	bool changed;
+
+	cdr_writer_take(s.w, &ids, &n, &l, &changed);
+	for (i = 0; i < n; i++)
+		del_add(ids[i]);
+	free(ids);
+	s.inflight = n > s.inflight ? 0 : s.inflight - n;
+	if (changed)
+		log_link(s.link.state, &l);
+	s.link = l;
+	refill();
+}
+
+static void writer_h(int fd, uint32_t events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	writer_event();
+}
+
+/* ------------------------------------------------------------- queries */
+
+static json_t *row_json(sqlite3_stmt *st, int first)
+{
+	static const char *const names[NCOLS] = {
+		"calldate", "clid", "src", "dst", "dcontext", "channel", "dstchannel",
+		"lastapp", "lastdata", "duration", "billsec", "disposition", "amaflags",
+		"accountcode", "uniqueid", "userfield", "linkedid", "peeraccount",
+		"sequence", "start", "answer", "end",
+	};
+	json_t *o = json_object();
+	int i;
+
+	for (i = 0; i < NCOLS; i++) {
+		int c = first + i;
+		json_t *v;
+		if (sqlite3_column_type(st, c) == SQLITE_NULL)
+			v = json_null();
+		else if (sqlite3_column_type(st, c) == SQLITE_INTEGER)
+			v = json_integer(sqlite3_column_int64(st, c));
+		else
+			v = json_string((const char *)sqlite3_column_text(st, c));
+		json_object_set_new(o, names[i], v ? v : json_null());
+	}
+	return o;
+}
+
+json_t *cdr_last_json(unsigned n)
+{
+	sqlite3_stmt *st;
+	json_t *arr = json_array();
+
+	if (!s.db)
+		return json_pack("{s:o}", "cdr", arr);
+	cdr_store_commit();   /* this turn's records too */
+	if (sqlite3_prepare_v2(s.db, "SELECT " COLS " FROM cdr ORDER BY rowid DESC LIMIT ?",
+			       -1, &st, NULL) != SQLITE_OK) {
+		log_error("cdr: %s: %s", s.path, sqlite3_errmsg(s.db));
+		return json_pack("{s:o}", "cdr", arr);
+	}
+	sqlite3_bind_int64(st, 1, n);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_insert_new(arr, 0, row_json(st, 0));
+	sqlite3_finalize(st);
+	return json_pack("{s:o}", "cdr", arr);
+}
+
+json_t *cdr_status_json(void)
+{
+	const struct cdr_conf *cc = cdr_conf_active();
+	json_t *o = json_pack("{s:s, s:b, s:s, s:I, s:I, s:I, s:b}",
+		"backend", cc->backend == CDR_BACKEND_MARIADB ? "mariadb" : "sqlite",
+		"enabled", cc->enable, "database", s.path,
+		"open", (json_int_t)cdr_open_count(),
+		"spooled", (json_int_t)cdr_spool_count(),
+		"pending", (json_int_t)s.npend, "failing", s.failing);
+
+	if (o && s.w)
+		json_object_set_new(o, "mariadb", json_pack("{s:s, s:s, s:s, s:I}",
+			"target", s.target, "state", cdr_link_state_name(s.link.state),
+			"error", s.link.error, "in_flight", (json_int_t)s.inflight));
+	return o;
+}
+
+/* ----------------------------------------------------------- lifetime */
+
+static int copy_conf(const struct cdr_conf *cc)
+{
+	const char *const *src[] = { &cc->host, &cc->socket, &cc->user, &cc->password,
+				     &cc->database, &cc->table };
+	const char **dst[] = { &s.cc.host, &s.cc.socket, &s.cc.user, &s.cc.password,
+			       &s.cc.database, &s.cc.table };
+	size_t i;
+
+	s.cc = *cc;
+	for (i = 0; i < 6; i++) {
+		s.strs[i] = *src[i] ? strdup(*src[i]) : NULL;
+		if (*src[i] && !s.strs[i])
+			return ENOMEM;
+		*dst[i] = s.strs[i];
+	}
+	return 0;
+}
+
+static int prepare_all(void)
+{
+	static const char *const sql[] = {
+		"INSERT OR IGNORE INTO cdr (" COLS ") VALUES "
+		"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		"INSERT INTO cdr_spool (uniqueid) VALUES (?)",
+		"DELETE FROM cdr_spool WHERE id=?",
+		"SELECT s.id, c.calldate, c.clid, c.src, c.dst, c.dcontext, c.channel,"
+		" c.dstchannel, c.lastapp, c.lastdata, c.duration, c.billsec, c.disposition,"
+		" c.amaflags, c.accountcode, c.uniqueid, c.userfield, c.linkedid,"
+		" c.peeraccount, c.sequence, c.start, c.answer, c.\"end\", s.uniqueid"
+		" FROM cdr_spool s LEFT JOIN cdr c ON c.uniqueid = s.uniqueid"
+		" WHERE s.id > ? ORDER BY s.id LIMIT ?",
+	};
+	sqlite3_stmt **st[] = { &s.st_ins, &s.st_spool, &s.st_del, &s.st_fill };
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (sqlite3_prepare_v2(s.db, sql[i], -1, st[i], NULL) != SQLITE_OK) {
+			log_error("cdr: %s: %s", s.path, sqlite3_errmsg(s.db));
+			return EIO;
+		}
+	return 0;
+}
+
+static void release(void)
+{
+	size_t i;
+
+	sqlite3_finalize(s.st_ins);
+	sqlite3_finalize(s.st_spool);
+	sqlite3_finalize(s.st_del);
+	sqlite3_finalize(s.st_fill);
+	if (s.db)
+		sqlite3_close(s.db);
+	for (i = 0; i < 6; i++)
+		free(s.strs[i]);
+	free(s.pend);
+	free(s.del);
+	memset(&s, 0, sizeof(s));
+}
+
+static int start_writer(void)
+{
+	unsigned long n = cdr_spool_count();
+	int e;
+
+	cdr_writer_describe(&s.cc, s.target, sizeof(s.target));
+	if ((e = cdr_writer_start(&s.w, &s.cc))) {
+		log_error("cdr: cannot start the MariaDB writer: %s", strerror(e));
+		return e;
+	}
+	if ((e = loop_fd_listen(cdr_writer_fd(s.w), EPOLLIN, writer_h, NULL))) {
+		log_error("cdr: cannot watch the MariaDB writer: %s", strerror(e));
+		cdr_writer_stop(s.w, STOP_GRACE_MS);
+		s.w = NULL;
+		return e;
+	}
+	log_info("cdr: call records go to %s and MariaDB %s", s.path, s.target);
+	if (n)
+		log_notice("cdr: %lu call records from before wait in the spool for MariaDB",
+			   n);
+	refill();
+	return 0;
+}
+
+int cdr_store_init(const struct cdr_conf *cc, const char *datadir, const char *node)
+{
+	int rc, e = EIO;
+
+	if (s.db)
+		return EALREADY;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.path, sizeof(s.path), "%s/cdr.db", datadir);
+	snprintf(s.node, sizeof(s.node), "%s", node ? node : "");
+	if ((e = copy_conf(cc)))
+		goto out;
+	e = EIO;
+	rc = sqlite3_open_v2(s.path, &s.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			     SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		log_error("cdr: cannot open %s: %s", s.path, sqlite3_errstr(rc));
+		goto out;
+	}
+	sqlite3_busy_timeout(s.db, 100);
+	if (exec("PRAGMA journal_mode=WAL;") || exec("PRAGMA synchronous=NORMAL;") ||
+	    exec(schema) || prepare_all())
+		goto out;
+	s.seq_next = (uint64_t)meta_get("sequence");
+	if (!s.seq_next)
+		s.seq_next = 1;
+	s.seq_reserved = s.seq_next;   /* reserve a block at the first use */
+	if (s.cc.backend == CDR_BACKEND_MARIADB) {
+		if ((e = start_writer()))
+			goto out;
+	} else {
+		unsigned long n = cdr_spool_count();
+		if (n)
+			log_notice("cdr: %lu call records in the spool of %s wait for "
+				   "backend = mariadb; they are also in its cdr table", n, s.path);
+	}
+	return 0;
+out:
+	release();
+	return e;
+}
+
+/* At close: let a connected writer deliver what it has, for a while. */
+static void drain(void)
+{
+	int64_t end = cdr_mono_us() + DRAIN_MS * 1000;
+	struct pollfd p = { .fd = cdr_writer_fd(s.w), .events = POLLIN };
+
+	while (s.inflight && s.link.state == CDR_LINK_UP) {
+		int64_t left = (end - cdr_mono_us()) / 1000;
+		if (left <= 0)
+			break;
+		if (poll(&p, 1, (int)left) > 0)
+			writer_event();
+		cdr_store_commit();
+	}
+}
+
+void cdr_store_close(void)
+{
+	size_t n, i;
+
+	if (!s.db)
+		return;
+	n = cdr_finalise_all();
+	if (n)
+		log_notice("cdr: shutdown: %zu calls were still up; their records end now", n);
+	s.retry_at = 0;
+	cdr_store_commit();
+	if (s.w) {
+		drain();
+		loop_fd_forget(cdr_writer_fd(s.w));
+		cdr_writer_stop(s.w, STOP_GRACE_MS);
+		s.w = NULL;
+		n = cdr_spool_count();
+		if (n)
+			log_notice("cdr: %zu call records stay in the spool of %s for MariaDB "
+				   "and are sent at the next start", n, s.path);
+	}
+	for (i = 0; i < s.npend; i++)
+		lost(&s.pend[i], "cdr.db not writable at shutdown");
+	release();
+}
