@@ -1,0 +1,80 @@
+/**
+ * @file dialplan.h  extensions.conf as Asterisk reads it: contexts,
+ * extensions in Asterisk's match order, priorities, labels, hints,
+ * includes (with time ranges), ignorepat and [globals].
+ *
+ * A `struct dialplan` is an immutable snapshot built from a loaded
+ * `struct conf` (reload builds a new one and swaps it in); it is
+ * reference counted (mem.h) so calls still running keep the snapshot they
+ * started on. Only the global variables in it change at run time
+ * (Set(GLOBAL(x)=y)), as in Asterisk. Execution lives in exec.h.
+ */
+#ifndef TANDEM_DIALPLAN_H
+#define TANDEM_DIALPLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+
+struct conf;
+struct dialplan;
+
+/** Register the built-in applications (idempotent; dialplan_build does it
+ * too). Other areas register theirs with dp_app_register (exec.h). */
+void dialplan_init(void);
+/** Nothing to release today; kept so main.c can close areas in order. */
+void dialplan_close(void);
+
+/**
+ * Build a dialplan from a loaded extensions.conf. Anything Asterisk would
+ * load with a warning is logged as a "FILE:LINE: ..." warning and the rest
+ * loads; only memory exhaustion fails (ENOMEM, err filled). The dialplan
+ * does not point into conf: conf may be freed afterwards.
+ */
+int dialplan_build(struct dialplan **out, const struct conf *extensions_conf,
+		   char *err, size_t errsize);
+
+/** Drop the caller's reference (calls still running keep theirs). NULL-safe. */
+void dialplan_free(struct dialplan *dp);
+
+/** True when a context called name (case-sensitive, as Asterisk) exists. */
+bool dialplan_has_context(const struct dialplan *dp, const char *name);
+
+/**
+ * Find what `exten` dialled in `context` runs, through includes (time-ranged
+ * includes evaluated at now), as Asterisk does: the context's own
+ * extensions in Asterisk's order first, then each include in order. Only
+ * extensions with a priority 1 count. On success (0) *found_ctx is the
+ * context that holds it and *pattern its name ("_1XX"); either out-pointer
+ * may be NULL. ENOENT when nothing matches. callerid may be NULL.
+ */
+int dialplan_match(const struct dialplan *dp, const char *context,
+		   const char *exten, const char *callerid, time_t now,
+		   const char **found_ctx, const char **pattern);
+
+/** The hint of exten@context (`exten => 100,hint,SIP/100-tfg`), or NULL. */
+const char *dialplan_hint(const struct dialplan *dp, const char *context,
+			  const char *exten);
+
+/** Value of global variable name as loaded or last set, or NULL. */
+const char *dialplan_global(const struct dialplan *dp, const char *name);
+
+/**
+ * What was loaded, for `tandemctl dialplan [CONTEXT]`:
+ * {"contexts":[{"name","file","line","includes":[..],"ignorepats":[..],
+ *   "extensions":[{"exten","hint"?,"priorities":[{"prio","label","app",
+ *   "data","file","line"}]}]}], "globals":{..}}. Extensions appear in match
+ * order. context NULL lists all; an unknown context gives NULL.
+ */
+json_t *dialplan_json(const struct dialplan *dp, const char *context);
+
+/**
+ * Warnings the loader and the executor log also go to h when set (tests
+ * read them; NULL turns it off). msg is the full "FILE:LINE: ..." text.
+ */
+typedef void (dialplan_warn_h)(const char *msg, void *arg);
+void dialplan_set_warn_hook(dialplan_warn_h *h, void *arg);
+
+#endif
