@@ -1,0 +1,107 @@
+/**
+ * @file rtp.h  The RTP relay: every call's media passes through two pairs
+ * of UDP sockets (directmedia=no), one pair per leg, served by the loop.
+ *
+ * rtp.c's top comment has the rules: port allocation, latching (comedia
+ * and strict source checks), payload type and G.711 translation, sequence
+ * and timestamp continuity across re-INVITEs, hold, RTCP, timeouts.
+ */
+#ifndef TANDEM_RTP_H
+#define TANDEM_RTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "media/sdp.h"
+
+struct conf;
+struct rtp_relay;
+
+#define RTP_PORT_START 5000         /* rtp.conf defaults, as Asterisk */
+#define RTP_PORT_END   31000
+#define RTP_RELATCH_MS 5000         /* silence after which a new source may latch */
+
+/**
+ * Read rtp.conf [general] rtpstart/rtpend (NULL: defaults 5000-31000) and
+ * set up the port pool. Ports are even for RTP, +1 for RTCP. Asterisk's
+ * clamping: start >= 1024, end <= 65535, a start past end gets defaults.
+ * Returns 0 or ENOMEM. Must be called after loop_init().
+ */
+int  rtp_init(const struct conf *rtp_conf);
+/** Free every relay still open and the pool. */
+void rtp_close(void);
+/** RTP ports (pairs) currently bound by relays: 0 when nothing leaked. */
+size_t rtp_ports_in_use(void);
+/** Port pairs in the pool. */
+size_t rtp_ports_total(void);
+/** Relays currently allocated. */
+size_t rtp_relay_count(void);
+
+enum rtp_leg_id { RTP_LEG_A = 0, RTP_LEG_B = 1 };
+
+/** What the call layer learnt from one leg's SDP. */
+struct rtp_leg_conf {
+	struct sockaddr_storage rtp, rtcp;  /* remote addresses; AF_UNSPEC: none yet */
+	bool comedia;          /* send to where packets come from (NAT) */
+	struct sdp_pt pts[SDP_FMT_MAX];     /* PT -> codec on this leg, telephone-event
+					     * included; empty: PTs passed unchanged */
+	size_t npts;
+	enum sdp_dir dir;      /* direction the remote party declared */
+};
+
+struct rtp_leg_stats {
+	uint64_t rx_pkts, rx_bytes;   /* valid RTP received on this leg */
+	uint64_t tx_pkts, tx_bytes;   /* RTP sent to this leg */
+	uint64_t rx_bad;              /* short, not version 2, truncated */
+	uint64_t rx_foreign;          /* from a source other than the latched one */
+	uint64_t rx_dropped;          /* PT not negotiated, or other leg on hold */
+	uint64_t rtcp_rx, rtcp_tx, rtcp_bad;
+	uint64_t lost;                /* estimate from sequence gaps (RFC 3550 A.3) */
+	uint64_t transcoded;          /* packets from this leg translated */
+	uint64_t restarts;            /* source changes seen (new SSRC, seq jump) */
+	uint64_t last_rx;             /* loop_now() of the last valid RTP, 0 none */
+};
+
+/** Called once when a leg sent no RTP for the timeout; may free the relay. */
+typedef void (rtp_timeout_h)(struct rtp_relay *r, enum rtp_leg_id leg, void *arg);
+
+/**
+ * Allocate a relay: for each leg an RTP and an RTCP socket on the given
+ * local IP (port ignored), bound to a free even/odd port pair from the
+ * pool, and watched by the loop. EADDRINUSE when the pool is exhausted,
+ * or an errno from socket/bind.
+ */
+int  rtp_relay_alloc(struct rtp_relay **rp, const struct sockaddr_storage *local_a,
+		     const struct sockaddr_storage *local_b);
+/** Close the four sockets and return the ports. NULL-safe; returns NULL. */
+struct rtp_relay *rtp_relay_free(struct rtp_relay *r);
+/** Local RTP port of leg (for our SDP); RTCP is this + 1. */
+uint16_t rtp_relay_port(const struct rtp_relay *r, enum rtp_leg_id leg);
+/** Local RTP address (IP and port) of leg. */
+void rtp_relay_local(const struct rtp_relay *r, enum rtp_leg_id leg,
+		     struct sockaddr_storage *out);
+/**
+ * Set (or change, on a re-INVITE) what leg's SDP said. Resets latching on
+ * that leg, so the first packet after it may come from a new address, and
+ * re-derives PT translation both ways. EINVAL for a bad PT list.
+ */
+int  rtp_relay_leg_set(struct rtp_relay *r, enum rtp_leg_id leg,
+		       const struct rtp_leg_conf *c);
+/**
+ * Call h when a leg that is expected to send (declared sendrecv or
+ * sendonly) sent no RTP for more than secs seconds (counted from this call
+ * or its last packet). secs 0 disarms. Legs on hold (recvonly/inactive)
+ * are not watched.
+ */
+void rtp_relay_timeout(struct rtp_relay *r, uint32_t secs, rtp_timeout_h *h, void *arg);
+const struct rtp_leg_stats *rtp_relay_stats(const struct rtp_relay *r, enum rtp_leg_id leg);
+/** Remote RTP address packets go to on leg (latched or from SDP); false if none. */
+bool rtp_relay_remote(const struct rtp_relay *r, enum rtp_leg_id leg,
+		      struct sockaddr_storage *out);
+
+/** Tests only: move the relay's clock ms further ahead of loop_now(). */
+void rtp_test_clock_skew(int64_t ms);
+
+#endif
