@@ -90,6 +90,8 @@ int tandemd_reload(char *err, size_t errsize)
 			 "the next restart; still listening as before");
 	pbx_set_sipconf(cfg.sip);
 	cfg.sip = NULL;
+	pbx_set_dialplan(cfg.dialplan);
+	cfg.dialplan = NULL;
 	conf_free(g.tandem_raw);
 	g.tandem_raw = cfg.tandem.raw;    /* level and digest offer take effect; log
 					     files, nonce lifetime and TCP limits at restart */
@@ -302,6 +304,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_init(NULL, LOG_LVL_INFO);
+	dialplan_init();
 	e = pbx_config_load(&cfg, g.confdir, err, sizeof(err));
 	if (e) {
 		fprintf(stderr, "%s\n", err);
@@ -375,6 +378,8 @@ int main(int argc, char **argv)
 	if (!e) {
 		pbx_set_sipconf(cfg.sip);
 		cfg.sip = NULL;
+		pbx_set_dialplan(cfg.dialplan);
+		cfg.dialplan = NULL;
 		g.tandem_raw = cfg.tandem.raw;
 		cfg.tandem.raw = NULL;
 		e = registrar_restore();
@@ -417,6 +422,7 @@ int main(int argc, char **argv)
 	cdr_store_close();
 	store_close();
 	loop_close();
+	dialplan_close();
 	conf_free(g.tandem_raw);
 	if (g.sigfd >= 0)
 		close(g.sigfd);

@@ -107,6 +107,16 @@ static json_t *cmd_calls(json_t *args, char *err, size_t errsize)
 	return NULL;
 }
 
+static json_t *cmd_dialplan(json_t *args, char *err, size_t errsize)
+{
+	const char *ctx = json_string_value(json_array_get(args, 0));
+	json_t *j = dialplan_json(pbx_dialplan(), ctx);
+
+	if (!j)
+		snprintf(err, errsize, "there is no context '%s'", ctx ? ctx : "");
+	return j;
+}
+
 static json_t *cmd_later(json_t *args, char *err, size_t errsize)
 {
 	(void)args;
@@ -116,7 +126,7 @@ static json_t *cmd_later(json_t *args, char *err, size_t errsize)
 
 int ctl_commands_init(void)
 {
-	static const char *const later[] = { "dialplan", "db", "queue",
+	static const char *const later[] = { "db", "queue",
 					     "cluster", NULL };
 	size_t i;
 	int e = 0;
@@ -127,6 +137,7 @@ int ctl_commands_init(void)
 	e |= ctl_register("reload", cmd_reload);
 	e |= ctl_register("calls", cmd_calls);
 	e |= ctl_register("cdr", cdr_ctl_cmd);
+	e |= ctl_register("dialplan", cmd_dialplan);
 	for (i = 0; later[i]; i++)
 		e |= ctl_register(later[i], cmd_later);
 	return e;

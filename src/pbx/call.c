@@ -24,57 +24,10 @@
 #include "core/loop.h"
 #include "core/mem.h"
 #include "pbx/call.h"
+#include "pbx/call_int.h"
 #include "pbx/registrar.h"
 #include "sip/auth.h"
 #include "store/cdr.h"
-
-#define MAX_LEGS 8
-
-enum leg_state { LEG_INVITING, LEG_RINGING, LEG_UP, LEG_ENDED };
-
-struct leg {
-	struct call *call;
-	enum leg_state state;
-	char peer[64];
-	char channel[96];
-	char callid[40];
-	char *from_hdr;
-	uint32_t cseq;
-	struct sip_src dst;
-	struct sip_ctrans *ct;
-	struct sip_dialog *dlg;
-	uint16_t status;
-};
-
-/* A request passed from one leg to the other, waiting for its answer. */
-struct relay_req {
-	struct call *call;
-	struct sip_strans *st;     /* the request we must answer */
-	struct sip_dialog *to;     /* where we sent it */
-	bool invite;
-};
-
-struct call {
-	struct call *next;
-	uint32_t id;
-	enum call_state state;
-	struct sip_strans *st;       /* caller's INVITE (referenced) */
-	struct sip_dialog *adlg;
-	struct sip_src asrc;
-	char *offer;                 /* caller's SDP */
-	size_t offerlen;
-	char caller[64], callerid[128], exten[64], context[64];
-	char cidname[80], cidnum[40];
-	char channel[96];
-	struct leg *legs[MAX_LEGS];
-	unsigned nlegs;
-	struct leg *bridged;
-	struct tmr dial_tmr, retx_tmr;
-	uint32_t retx_interval, retx_total;
-	bool acked;
-	time_t start, answered;
-	struct cdr *cdr;
-};
 
 static struct call *calls;
 static uint32_t next_id = 1, chan_seq;
@@ -122,8 +75,14 @@ static void call_free(struct call *c)
 		}
 	tmr_cancel(&c->dial_tmr);
 	tmr_cancel(&c->retx_tmr);
+	tmr_cancel(&c->wait_tmr);
 	for (i = 0; i < c->nlegs; i++)
 		leg_free(c->legs[i]);
+	if (c->dp) {
+		if (c->cdr)
+			cdr_set_app(c->cdr, dp_chan_lastapp(c->dp), dp_chan_lastdata(c->dp));
+		dp_chan_free(c->dp);
+	}
 	sip_dialog_free(c->adlg);
 	mem_deref(c->st);
 	free(c->offer);
@@ -143,12 +102,13 @@ static void bye_resp(int err, const struct sip_msg *msg, void *arg)
 }
 
 /* End the call: BYE every confirmed dialog, CANCEL ringing legs. */
-static void call_end(struct call *c, uint16_t caller_status)
+void call_end(struct call *c, uint16_t caller_status)
 {
 	unsigned i;
 
 	if (c->state == CALL_ENDED)
 		return;
+	call_dp_caller_gone(c);   /* unless the dialplan itself ended: h only */
 	if (c->cdr && !c->answered && c->state != CALL_UP)
 		cdr_disposition(c->cdr, caller_status == 486 ? CDR_DISP_BUSY :
 				caller_status == 480 || caller_status == 487 ? CDR_DISP_NO_ANSWER :
@@ -240,6 +200,17 @@ static uint16_t caller_status_for(uint16_t s)
 	}
 }
 
+/* SIP status of the callee -> Asterisk's DIALSTATUS. */
+static const char *dialstatus_for(uint16_t s)
+{
+	switch (s) {
+	case 486: case 600: return "BUSY";
+	case 408: case 480: case 487: return "NOANSWER";
+	case 503: return "CONGESTION";
+	default: return "CHANUNAVAIL";
+	}
+}
+
 static void legs_done(struct call *c)
 {
 	unsigned i;
@@ -251,7 +222,13 @@ static void legs_done(struct call *c)
 		if (c->legs[i]->status == 486 || !best)
 			best = c->legs[i]->status;
 	}
-	call_end(c, caller_status_for(best ? best : 480));
+	tmr_cancel(&c->dial_tmr);
+	c->last_status = caller_status_for(best ? best : 480);
+	if (c->dp_waiting_dial) {
+		call_dp_dial_done(c, dialstatus_for(best ? best : 480));
+		return;
+	}
+	call_end(c, c->last_status);
 }
 
 static void leg_resp(int err, const struct sip_msg *msg, void *arg)
@@ -326,8 +303,20 @@ static void dial_timeout(void *arg)
 {
 	struct call *c = arg;
 
+	unsigned i;
+
 	log_info("call %u: no answer within the dial timeout", c->id);
-	call_end(c, 480);
+	for (i = 0; i < c->nlegs; i++) {
+		struct leg *l = c->legs[i];
+		if (l->state != LEG_ENDED && l->ct)
+			sip_ctrans_cancel(l->ct);
+		l->state = LEG_ENDED;
+	}
+	c->last_status = 480;
+	if (c->dp_waiting_dial)
+		call_dp_dial_done(c, "NOANSWER");
+	else
+		call_end(c, 480);
 }
 
 static int leg_start(struct call *c, const char *target)
@@ -340,11 +329,46 @@ static int leg_start(struct call *c, const char *target)
 	const char *name = target;
 	int err;
 
+	const struct peer *p;
+	char ruri[300], pname[64];
+	const char *num;
+
 	if (!strncasecmp(name, "SIP/", 4))
 		name += 4;
-	struct pl pn = { name, strlen(name) };
-	if (!sipconf_peer(sc, &pn) || !(b = registrar_find(name)))
+	/* SIP/peer or SIP/peer/number (a trunk: the number goes to its host) */
+	num = strchr(name, '/');
+	snprintf(pname, sizeof(pname), "%.*s", num ? (int)(num - name) : (int)strlen(name), name);
+	if (num)
+		num++;
+	struct pl pn = { pname, strlen(pname) };
+	if (!(p = sipconf_peer(sc, &pn)))
 		return ENOENT;     /* CHANUNAVAIL */
+	name = pname;
+	struct sip_src tdst;
+	if ((b = registrar_find(pname))) {
+		tdst = b->src;
+		if (num)
+			snprintf(ruri, sizeof(ruri), "sip:%s@%.*s", num,
+				 (int)strcspn(strchr(b->contact, '@') ? strchr(b->contact, '@') + 1
+					      : b->contact + 4, ";>"),
+				 strchr(b->contact, '@') ? strchr(b->contact, '@') + 1 : b->contact + 4);
+		else
+			snprintf(ruri, sizeof(ruri), "%s", b->contact);
+	} else if (p->host) {
+		memset(&tdst, 0, sizeof(tdst));
+		tdst.fd = -1;
+		tdst.tp = SIP_TRANSP_UDP;
+		if (sip_sa_parse(p->host, p->port, &tdst.addr) != 0) {
+			log_warn("peer %s: host=%s is not an address (names are not resolved "
+				 "yet)", pname, p->host);
+			return ENOENT;
+		}
+		char hp[80];
+		sip_sa_str(&tdst.addr, hp, sizeof(hp));
+		snprintf(ruri, sizeof(ruri), "sip:%s@%s", num ? num : pname, hp);
+	} else {
+		return ENOENT;     /* dynamic and not registered */
+	}
 	if (c->nlegs >= MAX_LEGS)
 		return ENOSPC;
 	l = calloc(1, sizeof(*l));
@@ -353,7 +377,7 @@ static int leg_start(struct call *c, const char *target)
 	l->call = c;
 	snprintf(l->peer, sizeof(l->peer), "%s", name);
 	snprintf(l->channel, sizeof(l->channel), "SIP/%s-%08x", name, ++chan_seq);
-	l->dst = b->src;
+	l->dst = tdst;
 	l->cseq = 1;
 	sip_rand_token(l->callid, 32);
 	sip_rand_token(tag, 16);
@@ -371,8 +395,8 @@ static int leg_start(struct call *c, const char *target)
 		 "CSeq: %u INVITE\r\nContact: <sip:tandem@%s:%u>\r\n"
 		 "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE\r\n"
 		 "User-Agent: Tandem/" TANDEM_VERSION "\r\n",
-		 l->from_hdr, b->contact, l->callid, l->cseq, host, port);
-	err = sip_ctrans_request(&l->ct, &l->dst, "INVITE", b->contact, hdrs,
+		 l->from_hdr, ruri, l->callid, l->cseq, host, port);
+	err = sip_ctrans_request(&l->ct, &l->dst, "INVITE", ruri, hdrs,
 				 c->offer ? "application/sdp" : NULL, c->offer, c->offerlen,
 				 leg_resp, l);
 	if (err) {
@@ -408,6 +432,15 @@ int call_dial(struct call *c, const char *targets, unsigned timeout_s)
 	if (timeout_s)
 		tmr_start(&c->dial_tmr, (uint64_t)timeout_s * 1000, dial_timeout, c);
 	return 0;
+}
+
+static struct call *call_find(uint32_t id)
+{
+	struct call *c;
+
+	for (c = calls; c && c->id != id; c = c->next)
+		;
+	return c;
 }
 
 /* ------------------------------------------------------------ incoming */
@@ -513,6 +546,7 @@ void call_incoming(struct sip_strans *st, const struct sip_msg *msg,
 	c->start = time(NULL);
 	tmr_init(&c->dial_tmr);
 	tmr_init(&c->retx_tmr);
+	tmr_init(&c->wait_tmr);
 	snprintf(c->caller, sizeof(c->caller), "%s", p->name);
 	callerid_parse(p, c->cidname, sizeof(c->cidname), c->cidnum, sizeof(c->cidnum));
 	snprintf(c->callerid, sizeof(c->callerid), "\"%s\"", c->cidname);
@@ -543,8 +577,9 @@ void call_incoming(struct sip_strans *st, const struct sip_msg *msg,
 	c->next = calls;
 	calls = c;
 	log_info("call %u: %s -> %s@%s", c->id, c->caller, c->exten, c->context);
-	status = route(c, c->context, c->exten);
-	if (status)
+	uint32_t id = c->id;
+	status = route ? route(c, c->context, c->exten) : call_dp_start(c);
+	if (status && call_find(id))
 		call_end(c, (uint16_t)status);
 }
 
@@ -633,6 +668,12 @@ bool call_in_dialog(struct sip_strans *st, const struct sip_msg *msg,
 		else if (c->bridged)
 			c->bridged->state = LEG_ENDED;
 		log_info("call %u: BYE from the %s", c->id, d == c->adlg ? "caller" : "callee");
+		if (d != c->adlg && c->dp_waiting_dial) {
+			/* Dial returns ANSWER; without option g the dialplan ends
+			 * and the caller gets its BYE from call_end() */
+			call_dp_dial_done(c, "ANSWER");
+			return true;
+		}
 		if (d != c->adlg && c->adlg) {
 			sip_dialog_request(c->adlg, "BYE", NULL, NULL, NULL, 0, bye_resp, NULL, NULL);
 			c->answered = 0;
@@ -724,20 +765,9 @@ json_t *call_json(void)
 
 /* ---------------------------------------------------------------- init */
 
-/* Until the dialplan drives calls: dial the registered peer the caller
- * dialled by name (Request-URI user). */
-static int direct_route(struct call *c, const char *context, const char *exten)
-{
-	(void)context;
-	char t[96];
-
-	snprintf(t, sizeof(t), "SIP/%s", exten);
-	return call_dial(c, t, 60);
-}
-
 int call_init(call_router_h *router)
 {
-	route = router ? router : direct_route;
+	route = router;
 	return sip_dialog_init();
 }
 

@@ -26,9 +26,9 @@ enum call_state { CALL_ROUTING, CALL_DIALING, CALL_RINGING, CALL_UP, CALL_ENDED 
 struct call;
 
 /**
- * Routing: decide what an incoming call does. The default router (until
- * the dialplan engine drives calls) dials the registered peer named by
- * the Request-URI's user. Returns 0 when it started something
+ * Routing: decide what an incoming call does. By default (router NULL)
+ * the dialplan does, from the caller's context and the dialled extension;
+ * tests may route otherwise. Returns 0 when it started something
  * (call_dial), or a SIP status to answer the caller with.
  */
 typedef int (call_router_h)(struct call *c, const char *context, const char *exten);

@@ -185,6 +185,29 @@ static bool exists(const char *dir, const char *file)
 	return stat(p, &st) == 0;
 }
 
+/* A peer whose context the dialplan lacks cannot make calls (the seed's
+ * context=from-audinercop, reference-config defect 1). */
+static void check_contexts(const struct pbx_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->sip->npeers; i++) {
+		const struct peer *p = cfg->sip->list[i];
+		const struct conf_var *v = conf_var(p->sec, "context");
+		const char *ctx = p->context ? p->context : "default";
+
+		if (dialplan_has_context(cfg->dialplan, ctx))
+			continue;
+		if (v)
+			log_warn("%s:%u: context=%s of peer [%s]: no such context in the "
+				 "dialplan, so calls from this peer are refused (404)", v->file,
+				 v->line, ctx, p->name);
+		else
+			log_warn("sip.conf: peer [%s] has no context= and the dialplan has no "
+				 "[default]: calls from it are refused (404)", p->name);
+	}
+}
+
 int pbx_config_load(struct pbx_config *cfg, const char *confdir, char *err, size_t errsize)
 {
 	struct conf *c = NULL;
@@ -208,6 +231,10 @@ int pbx_config_load(struct pbx_config *cfg, const char *confdir, char *err, size
 		if (e == ENOENT && !err[0])
 			snprintf(err, errsize, "%s/extensions.conf: file not found", confdir);
 	}
+	if (!e)
+		e = dialplan_build(&cfg->dialplan, cfg->extensions, err, errsize);
+	if (!e)
+		check_contexts(cfg);
 	for (i = 0; !e && optional_files[i]; i++) {
 		struct conf *o = NULL;
 		if (!exists(confdir, optional_files[i]))
@@ -224,6 +251,7 @@ void pbx_config_free(struct pbx_config *cfg)
 {
 	conf_free(cfg->tandem.raw);
 	sipconf_free(cfg->sip);
+	dialplan_free(cfg->dialplan);
 	conf_free(cfg->extensions);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -13,6 +13,7 @@
 #include "pbx/peers.h"
 #include "sip/auth.h"
 #include "store/cdr.h"
+#include "dialplan/dialplan.h"
 
 struct tandem_conf {
 	struct conf *raw;           /* tandem.conf, may be NULL */
@@ -33,6 +34,7 @@ struct pbx_config {
 	struct tandem_conf tandem;
 	struct sipconf *sip;
 	struct conf *extensions;
+	struct dialplan *dialplan;  /* built from extensions */
 };
 
 /**

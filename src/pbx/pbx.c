@@ -12,6 +12,18 @@
 #define ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, NOTIFY, SUBSCRIBE, INFO, REFER, UPDATE"
 
 static struct sipconf *cur;
+static struct dialplan *cur_dp;
+
+void pbx_set_dialplan(struct dialplan *dp)
+{
+	dialplan_free(cur_dp);
+	cur_dp = dp;
+}
+
+struct dialplan *pbx_dialplan(void)
+{
+	return cur_dp;
+}
 
 const struct sipconf *pbx_sipconf(void)
 {
@@ -33,6 +45,8 @@ void pbx_close(void)
 {
 	sipconf_free(cur);
 	cur = NULL;
+	dialplan_free(cur_dp);
+	cur_dp = NULL;
 }
 
 void pbx_request(struct sip_strans *st, const struct sip_msg *msg,

@@ -6,11 +6,16 @@
 #ifndef TANDEM_PBX_PBX_H
 #define TANDEM_PBX_PBX_H
 
+#include "dialplan/dialplan.h"
 #include "pbx/peers.h"
 #include "sip/sip.h"
 
 /** Install a new sip.conf snapshot; the previous one is freed. */
 void pbx_set_sipconf(struct sipconf *sc);
+/** Install a new dialplan snapshot (calls keep the one they started on). */
+void pbx_set_dialplan(struct dialplan *dp);
+/** The current dialplan snapshot. */
+struct dialplan *pbx_dialplan(void);
 void pbx_close(void);
 /** sip_request_h for the stack. */
 void pbx_request(struct sip_strans *st, const struct sip_msg *msg,

@@ -416,3 +416,8 @@ size_t cdr_finalise_all(void)
 	}
 	return n;
 }
+
+const char *cdr_uniqueid(const struct cdr *c)
+{
+	return c ? c->r.uniqueid : "";
+}

@@ -207,6 +207,8 @@ int  cdr_close(struct cdr *c);
 
 enum cdr_state cdr_state(const struct cdr *c);
 const char *cdr_state_name(enum cdr_state s);
+/** The call's uniqueid (Asterisk's UNIQUEID), "" for NULL. */
+const char *cdr_uniqueid(const struct cdr *c);
 /** The record as it stands (complete once finalised). */
 const struct cdr_record *cdr_record(const struct cdr *c);
 /** Number of CDRs open (not finalised). */

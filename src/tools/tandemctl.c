@@ -150,6 +150,36 @@ static void print_calls(json_t *d)
 	printf("%zu active calls\n", json_array_size(arr));
 }
 
+/* As Asterisk's "dialplan show". */
+static void print_dialplan(json_t *d)
+{
+	json_t *ctxs = json_object_get(d, "contexts"), *c, *x, *e, *p;
+	size_t i, j, k, n = 0;
+
+	json_array_foreach(ctxs, i, c) {
+		printf("[ Context '%s' created in %s:%lld ]\n", js(c, "name"), js(c, "file"),
+		       ji(c, "line"));
+		json_array_foreach(json_object_get(c, "extensions"), j, e) {
+			json_array_foreach(json_object_get(e, "priorities"), k, p) {
+				char head[80], app[200];
+				const char *label = js(p, "label");
+				snprintf(head, sizeof(head), k ? "" : "'%s' =>", js(e, "exten"));
+				snprintf(app, sizeof(app), "%lld.%s%s%s %s(%s)", ji(p, "prio"),
+					 *label ? " (" : "", label, *label ? ")" : "", js(p, "app"),
+					 js(p, "data"));
+				printf("  %-20s %-50s [%s:%lld]\n", head, app, js(p, "file"),
+				       ji(p, "line"));
+				n++;
+			}
+		}
+		json_array_foreach(json_object_get(c, "includes"), j, x)
+			printf("  Include =>           '%s'\n",
+			       json_is_string(x) ? json_string_value(x) : js(x, "context"));
+		printf("\n");
+	}
+	printf("-= %zu contexts, %zu priorities =-\n", json_array_size(ctxs), n);
+}
+
 static void print_regs(json_t *d)
 {
 	json_t *arr = json_object_get(d, "registrations"), *r;
@@ -214,6 +244,8 @@ int main(int argc, char **argv)
 		print_peers(data);
 	} else if (!strcmp(cmd, "registrations")) {
 		print_regs(data);
+	} else if (!strcmp(cmd, "dialplan")) {
+		print_dialplan(data);
 	} else if (!strcmp(cmd, "cdr")) {
 		cdr_print(stdout, data);
 	} else if (!strcmp(cmd, "calls") && json_object_get(data, "calls")) {
