@@ -518,19 +518,40 @@ challenge:
 	return false;
 }
 
+static void unknown_caller(struct sip_strans *st, const struct sip_msg *msg,
+			   const struct sip_src *src)
+{
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_PROXY_AUTHORIZATION);
+	const char *realm = pbx_sipconf()->gen.realm;
+	char hdrs[1024], a[80], u[128];
+	struct sip_auth cred;
+
+	if (h) {
+		memset(&cred, 0, sizeof(cred));
+		if (sip_auth_decode(&cred, &h->val) == 0)
+			auth_verify(&cred, &msg->met, realm, NULL);   /* same work */
+		sip_sa_str(&src->addr, a, sizeof(a));
+		pl_strcpy(&msg->from.uri.user, u, sizeof(u));
+		log_security("auth_failed", a, u, "unknown user (INVITE)");
+	}
+	if (auth_challenge(hdrs, sizeof(hdrs), "Proxy-Authenticate", realm, false) < 0)
+		sip_strans_reply(st, 500, NULL, NULL, NULL, NULL, 0);
+	else
+		sip_strans_reply(st, 407, NULL, hdrs, NULL, NULL, 0);
+}
+
 void call_incoming(struct sip_strans *st, const struct sip_msg *msg,
 		   const struct sip_src *src)
 {
 	const struct peer *p = caller_peer(msg);
 	struct call *c;
-	char contact[128], a[80], u[128];
+	char contact[128];
 	int status;
 
 	if (!p) {
-		sip_sa_str(&src->addr, a, sizeof(a));
-		pl_strcpy(&msg->from.uri.user, u, sizeof(u));
-		log_security("request_rejected", a, u, "INVITE from an unknown peer");
-		sip_strans_reply(st, 403, NULL, NULL, NULL, NULL, 0);
+		/* chan_sip's alwaysauthreject: an unknown caller is challenged
+		 * exactly like a known one with a wrong password */
+		unknown_caller(st, msg, src);
 		return;
 	}
 	if (!caller_auth(st, msg, src, p))
@@ -613,11 +634,14 @@ static void relay_resp(int err, const struct sip_msg *msg, void *arg)
 		return;
 	if (!err && rr->invite && msg->scode < 300)
 		sip_dialog_ack(rr->to, msg->cseq.num, NULL, NULL, 0);
+	char extra[300] = "";
+	if (rr->from && code >= 200 && code < 300)   /* 12.1.1: a 2xx carries our Contact */
+		snprintf(extra, sizeof(extra), "Contact: <%s>\r\n", rr->from->contact);
 	if (!err && msg->body.l)
-		sip_strans_reply(rr->st, code, NULL, NULL, "application/sdp", msg->body.p,
+		sip_strans_reply(rr->st, code, NULL, extra, "application/sdp", msg->body.p,
 				 msg->body.l);
 	else
-		sip_strans_reply(rr->st, code, NULL, NULL, NULL, NULL, 0);
+		sip_strans_reply(rr->st, code, NULL, extra, NULL, NULL, 0);
 	mem_deref(rr->st);
 	free(rr);
 }
@@ -694,6 +718,7 @@ bool call_in_dialog(struct sip_strans *st, const struct sip_msg *msg,
 	rr->call = c;
 	rr->st = mem_ref(st);
 	rr->to = other;
+	rr->from = d;
 	rr->invite = sip_met_is(&msg->met, "INVITE");
 	if (rr->invite)
 		sip_dialog_update_target(d, msg);

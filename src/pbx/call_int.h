@@ -36,6 +36,7 @@ struct relay_req {
 	struct call *call;
 	struct sip_strans *st;     /* the request we must answer */
 	struct sip_dialog *to;     /* where we sent it */
+	struct sip_dialog *from;   /* the dialog it came in on */
 	bool invite;
 };
 
