@@ -23,6 +23,7 @@
 #include "core/loop.h"
 #include "ctl/commands.h"
 #include "ctl/ctl.h"
+#include "media/rtp.h"
 #include "pbx/call.h"
 #include "pbx/config.h"
 #include "pbx/pbx.h"
@@ -251,6 +252,24 @@ static void pidfile_write(int fd)
 
 /* --------------------------------------------------------------- main */
 
+/* RTP ports from rtp.conf (optional; Asterisk's defaults without it). */
+static int media_init(const char *confdir)
+{
+	char path[PATH_MAX], err[512] = "";
+	struct conf *rtp = NULL;
+	int e;
+
+	snprintf(path, sizeof(path), "%s/rtp.conf", confdir);
+	if (access(path, R_OK) == 0 &&
+	    (e = conf_load(&rtp, confdir, "rtp.conf", err, sizeof(err)))) {
+		fprintf(stderr, "%s\n", err);
+		return e;
+	}
+	e = rtp_init(rtp);
+	conf_free(rtp);
+	return e;
+}
+
 static void commit_turn(void *arg)
 {
 	(void)arg;
@@ -372,6 +391,8 @@ int main(int argc, char **argv)
 	if (!e)
 		e = sip_stack_init(&sh);
 	if (!e)
+		e = media_init(g.confdir);
+	if (!e)
 		e = registrar_init();
 	if (!e)
 		e = call_init(NULL);
@@ -413,6 +434,7 @@ int main(int argc, char **argv)
 
 	ctl_close();
 	call_close();
+	rtp_close();
 	sip_transp_close();
 	registrar_close();
 	store_commit();

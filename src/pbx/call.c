@@ -86,6 +86,7 @@ static void call_free(struct call *c)
 	sip_dialog_free(c->adlg);
 	mem_deref(c->st);
 	free(c->offer);
+	call_media_free(c);
 	if (c->cdr) {
 		cdr_close(c->cdr);
 		c->cdr = mem_deref(c->cdr);
@@ -161,17 +162,25 @@ static void contact_of(const struct sip_src *to, char *buf, size_t size)
 	snprintf(buf, size, "sip:tandem@%s:%u", host, port);
 }
 
-static void answer_caller(struct call *c, const struct sip_msg *resp)
+/* 200 to the caller: our answer through the relay (resp is the callee's
+ * 2xx, or NULL when the dialplan answers by itself). */
+void call_answer_caller(struct call *c, const struct sip_msg *resp)
 {
-	char extra[256];
-	const struct sip_hdr *ct = sip_msg_hdr(resp, SIP_HDR_CONTENT_TYPE);
-	char ctype[64] = "application/sdp";
+	char extra[256], sdp[2048];
+	size_t sdplen = 0;
+	const char *body = resp ? resp->body.p : NULL;
+	size_t blen = resp ? resp->body.l : 0;
 
-	if (ct)
-		pl_strcpy(&ct->val, ctype, sizeof(ctype));
+	if (c->relay) {
+		if (resp && call_media_answer_in(c, c->bridged ? c->bridged->peer : "", resp))
+			log_notice("call %u: the callee's answer has no usable audio", c->id);
+		if (call_media_answer_out(c, sdp, sizeof(sdp), &sdplen) == 0) {
+			body = sdp;
+			blen = sdplen;
+		}
+	}
 	snprintf(extra, sizeof(extra), "Contact: <%s>\r\n", c->adlg->contact);
-	sip_strans_reply(c->st, 200, NULL, extra, resp->body.l ? ctype : NULL,
-			 resp->body.p, resp->body.l);
+	sip_strans_reply(c->st, 200, NULL, extra, blen ? "application/sdp" : NULL, body, blen);
 	sip_dialog_confirm(c->adlg);
 	c->state = CALL_UP;
 	c->answered = time(NULL);
@@ -249,14 +258,21 @@ static void leg_resp(int err, const struct sip_msg *msg, void *arg)
 			return;
 		l->state = LEG_RINGING;
 		c->state = CALL_RINGING;
-		const struct sip_hdr *ct = sip_msg_hdr(msg, SIP_HDR_CONTENT_TYPE);
-		char ctype[64] = "application/sdp";
-		if (ct)
-			pl_strcpy(&ct->val, ctype, sizeof(ctype));
-		char extra[256];
+		char extra[256], sdp[2048];
+		size_t sdplen = 0;
 		snprintf(extra, sizeof(extra), "Contact: <%s>\r\n", c->adlg->contact);
+		if (msg->body.l && c->relay) {
+			/* early media: through the relay like the rest */
+			if (call_media_answer_in(c, l->peer, msg) == 0 &&
+			    call_media_answer_out(c, sdp, sizeof(sdp), &sdplen) == 0) {
+				sip_strans_reply(c->st, 183, NULL, extra, "application/sdp", sdp,
+						 sdplen);
+				return;
+			}
+		}
 		sip_strans_reply(c->st, msg->scode == 183 ? 183 : 180, NULL, extra,
-				 msg->body.l ? ctype : NULL, msg->body.p, msg->body.l);
+				 !c->relay && msg->body.l ? "application/sdp" : NULL,
+				 c->relay ? NULL : msg->body.p, c->relay ? 0 : msg->body.l);
 		return;
 	}
 	if (msg->scode < 300) {
@@ -289,7 +305,7 @@ static void leg_resp(int err, const struct sip_msg *msg, void *arg)
 			}
 		}
 		log_info("call %u: %s answered", c->id, l->channel);
-		answer_caller(c, msg);
+		call_answer_caller(c, msg);
 		return;
 	}
 	l->ct = NULL;
@@ -396,9 +412,21 @@ static int leg_start(struct call *c, const char *target)
 		 "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE\r\n"
 		 "User-Agent: Tandem/" TANDEM_VERSION "\r\n",
 		 l->from_hdr, ruri, l->callid, l->cseq, host, port);
+	char sdp[2048];
+	size_t sdplen = 0;
+	const char *body = c->offer;
+	size_t blen = c->offerlen;
+	if (c->relay) {
+		if (call_media_offer(c, pname, sdp, sizeof(sdp), &sdplen) != 0) {
+			log_info("call %u: no codec %s can take: not dialled", c->id, pname);
+			leg_free(l);
+			return ENOENT;
+		}
+		body = sdp;
+		blen = sdplen;
+	}
 	err = sip_ctrans_request(&l->ct, &l->dst, "INVITE", ruri, hdrs,
-				 c->offer ? "application/sdp" : NULL, c->offer, c->offerlen,
-				 leg_resp, l);
+				 body ? "application/sdp" : NULL, body, blen, leg_resp, l);
 	if (err) {
 		leg_free(l);
 		return err;
@@ -599,7 +627,10 @@ void call_incoming(struct sip_strans *st, const struct sip_msg *msg,
 	calls = c;
 	log_info("call %u: %s -> %s@%s", c->id, c->caller, c->exten, c->context);
 	uint32_t id = c->id;
-	status = route ? route(c, c->context, c->exten) : call_dp_start(c);
+	snprintf(c->apeer_name, sizeof(c->apeer_name), "%s", p->name);
+	status = call_media_setup(c, msg);
+	if (!status)
+		status = route ? route(c, c->context, c->exten) : call_dp_start(c);
 	if (status && call_find(id))
 		call_end(c, (uint16_t)status);
 }
@@ -634,10 +665,15 @@ static void relay_resp(int err, const struct sip_msg *msg, void *arg)
 		return;
 	if (!err && rr->invite && msg->scode < 300)
 		sip_dialog_ack(rr->to, msg->cseq.num, NULL, NULL, 0);
-	char extra[300] = "";
+	char extra[300] = "", sdp[2048];
+	size_t sdplen = 0;
 	if (rr->from && code >= 200 && code < 300)   /* 12.1.1: a 2xx carries our Contact */
 		snprintf(extra, sizeof(extra), "Contact: <%s>\r\n", rr->from->contact);
-	if (!err && msg->body.l)
+	if (!err && rr->media && code >= 200 && code < 300 &&
+	    call_media_reanswer(rr->call, rr->from == rr->call->adlg, msg, sdp, sizeof(sdp),
+				&sdplen) == 0)
+		sip_strans_reply(rr->st, code, NULL, extra, "application/sdp", sdp, sdplen);
+	else if (!err && msg->body.l && !rr->media)
 		sip_strans_reply(rr->st, code, NULL, extra, "application/sdp", msg->body.p,
 				 msg->body.l);
 	else
@@ -728,8 +764,21 @@ bool call_in_dialog(struct sip_strans *st, const struct sip_msg *msg,
 	if (ct)
 		pl_strcpy(&ct->val, ctype, sizeof(ctype));
 	pl_strcpy(&msg->met, met, sizeof(met));
-	if (sip_dialog_request(other, met, NULL, ctype[0] ? ctype : NULL, msg->body.p,
-			       msg->body.l, relay_resp, rr, NULL) != 0) {
+	const char *body = msg->body.p;
+	size_t blen = msg->body.l;
+	char sdp[2048];
+	if (rr->invite && c->relay && msg->body.l) {
+		if (call_media_reoffer(c, d == c->adlg, msg, sdp, sizeof(sdp), &blen) != 0) {
+			sip_strans_reply(st, 488, NULL, NULL, NULL, NULL, 0);
+			mem_deref(rr->st);
+			free(rr);
+			return true;
+		}
+		body = sdp;
+		rr->media = true;
+	}
+	if (sip_dialog_request(other, met, NULL, ctype[0] ? ctype : NULL, body,
+			       blen, relay_resp, rr, NULL) != 0) {
 		sip_strans_reply(st, 500, NULL, NULL, NULL, NULL, 0);
 		mem_deref(rr->st);
 		free(rr);
@@ -778,12 +827,12 @@ json_t *call_json(void)
 			json_array_append_new(legs, json_pack("{s:s, s:s, s:b}",
 				"channel", c->legs[i]->channel, "peer", c->legs[i]->peer,
 				"bridged", c->bridged == c->legs[i]));
-		json_array_append_new(arr, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o}",
+		json_array_append_new(arr, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o}",
 			"id", (int)c->id, "state", call_state_name(c->state),
 			"channel", c->channel, "caller", c->caller, "exten", c->exten,
 			"context", c->context, "duration", (json_int_t)(time(NULL) - c->start),
 			"billsec", (json_int_t)(c->answered ? time(NULL) - c->answered : 0),
-			"legs", legs));
+			"legs", legs, "media", call_media_json(c)));
 	}
 	return json_pack("{s:o}", "calls", arr);
 }

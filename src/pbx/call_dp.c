@@ -48,11 +48,15 @@ static int op_answer(void *call)
 {
 	struct call *c = call;
 
-	/* Answering needs our own SDP, i.e. the RTP relay; until it lands the
-	 * call cannot be answered by the dialplan itself. */
-	log_warn("call %u: Answer() needs the media relay, not built yet: hanging up",
-		 c->id);
-	return -1;
+	if (c->answered)
+		return 0;
+	if (!c->relay) {
+		log_warn("call %u: Answer() without an SDP offer from the caller (late "
+			 "offer is not supported yet): hanging up", c->id);
+		return -1;
+	}
+	call_answer_caller(c, NULL);
+	return 0;
 }
 
 static int op_hangup(void *call, int cause)

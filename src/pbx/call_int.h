@@ -12,6 +12,10 @@
 #include "dialplan/exec.h"
 #include "pbx/call.h"
 #include "store/cdr.h"
+#include "media/rtp.h"
+#include "media/sdp_neg.h"
+#include "pbx/peers.h"
+#include <jansson.h>
 
 #define MAX_LEGS 8
 
@@ -37,6 +41,7 @@ struct relay_req {
 	struct sip_strans *st;     /* the request we must answer */
 	struct sip_dialog *to;     /* where we sent it */
 	struct sip_dialog *from;   /* the dialog it came in on */
+	bool media;                /* its SDP went through the relay */
 	bool invite;
 };
 
@@ -67,11 +72,44 @@ struct call {
 	uint16_t last_status;        /* last final status of an outgoing leg */
 	uint16_t end_status;         /* what the caller gets when the dialplan ends */
 	bool ending;
+	/* media (call_media.c) */
+	struct rtp_relay *relay;
+	struct sdp_neg a_cap;        /* what the caller's offer allows */
+	struct sdp_neg b_off;        /* our offer toward the callee */
+	struct sdp_neg b_neg;        /* the callee's answer */
+	bool b_media;                /* b_neg is set */
+	struct sdp_origin a_origin, b_origin;
+	const struct peer *apeer;    /* valid while the sip.conf snapshot is */
+	char apeer_name[64];
+	char bpeer_name[64];
 };
 
 
 /* call.c */
 void call_end(struct call *c, uint16_t caller_status);
+void call_answer_caller(struct call *c, const struct sip_msg *resp);
+/* call_media.c */
+/** Read the caller's offer and set up the relay; 0 or a SIP status (488). */
+int  call_media_setup(struct call *c, const struct sip_msg *invite);
+/** Our offer toward an outgoing leg to peer into buf; 0 or errno. */
+int  call_media_offer(struct call *c, const char *peer, char *buf, size_t size,
+		      size_t *len);
+/** An answer (183/200) from an outgoing leg; 0 or errno (no usable media). */
+int  call_media_answer_in(struct call *c, const char *peer, const struct sip_msg *resp);
+/** Our answer to the caller into buf; 0 or errno. */
+int  call_media_answer_out(struct call *c, char *buf, size_t size, size_t *len);
+/**
+ * A re-INVITE from one side (from_caller) with an offer: update that leg,
+ * write our offer for the other side into buf.
+ */
+int  call_media_reoffer(struct call *c, bool from_caller, const struct sip_msg *msg,
+			char *buf, size_t size, size_t *len);
+/** The other side answered the re-INVITE: update it, write our answer. */
+int  call_media_reanswer(struct call *c, bool from_caller, const struct sip_msg *resp,
+			 char *buf, size_t size, size_t *len);
+void call_media_free(struct call *c);
+json_t *call_media_json(const struct call *c);
+
 /* call_dp.c */
 /** Start the dialplan for a new call; returns 0 or a status for the caller. */
 int  call_dp_start(struct call *c);

@@ -216,6 +216,7 @@ static int build_peer(struct sipconf *sc, const struct conf_section *sec,
 	p->force_rport = true;    /* chan_sip's default nat=force_rport */
 	p->call_limit = -1;
 	p->port = 5060;
+	codec_prefs_default(&p->prefs);
 	for (v = sec->vars; v; v = v->next) {
 		const char *n = v->name, *val = v->value;
 
@@ -291,6 +292,10 @@ static int build_peer(struct sipconf *sc, const struct conf_section *sec,
 				 "does not read yet; write the rules as permit=/deny= (or "
 				 "contactpermit=/contactdeny=) in the peer", v->file, v->line, n);
 			return EINVAL;
+		} else if (!strcasecmp(n, "allow") || !strcasecmp(n, "disallow")) {
+			if (codec_prefs_apply(&p->prefs, !strcasecmp(n, "allow"), val))
+				log_warn("%s:%u: %s=%s: unknown codec ignored (known: alaw, ulaw, "
+					 "gsm, g722, g729, opus, ...)", v->file, v->line, n, val);
 		} else if (!strcasecmp(n, "md5secret")) {
 			md5 = v;
 		} else if (!strcasecmp(n, "call-limit")) {

@@ -16,6 +16,7 @@
 #include "core/conf.h"
 #include "core/hash.h"
 #include "core/pl.h"
+#include "media/codec.h"
 #include "pbx/acl.h"
 
 enum peer_type { PEER_FRIEND, PEER_PEER, PEER_USER };
@@ -38,6 +39,7 @@ struct peer {
 	uint32_t qualifyfreq;      /* s, default 60 */
 	bool force_rport, comedia;
 	int call_limit;
+	struct codec_prefs prefs;  /* allow= / disallow=, in order */
 	struct acl *ha;            /* permit= / deny= */
 	struct acl *contact_ha;    /* contactpermit= / contactdeny= */
 	const struct conf_section *sec;  /* every option, for later readers */
