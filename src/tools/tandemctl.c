@@ -163,7 +163,10 @@ static void print_dialplan(json_t *d)
 			json_array_foreach(json_object_get(e, "priorities"), k, p) {
 				char head[80], app[200];
 				const char *label = js(p, "label");
-				snprintf(head, sizeof(head), k ? "" : "'%s' =>", js(e, "exten"));
+				if (k)
+					head[0] = '\0';
+				else
+					snprintf(head, sizeof(head), "'%s' =>", js(e, "exten"));
 				snprintf(app, sizeof(app), "%lld.%s%s%s %s(%s)", ji(p, "prio"),
 					 *label ? " (" : "", label, *label ? ")" : "", js(p, "app"),
 					 js(p, "data"));
