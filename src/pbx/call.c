@@ -60,6 +60,8 @@ static void leg_free(struct leg *l)
 		sip_ctrans_abandon(l->ct);
 	sip_dialog_free(l->dlg);
 	free(l->from_hdr);
+	free(l->ruri);
+	free(l->body);
 	free(l);
 }
 
@@ -240,6 +242,8 @@ static void legs_done(struct call *c)
 	call_end(c, c->last_status);
 }
 
+static bool leg_authenticate(struct leg *l, const struct sip_msg *resp);
+
 static void leg_resp(int err, const struct sip_msg *msg, void *arg)
 {
 	struct leg *l = arg;
@@ -308,6 +312,9 @@ static void leg_resp(int err, const struct sip_msg *msg, void *arg)
 		call_answer_caller(c, msg);
 		return;
 	}
+	if ((msg->scode == 401 || msg->scode == 407) && c->state != CALL_ENDED &&
+	    leg_authenticate(l, msg))
+		return;
 	l->ct = NULL;
 	l->state = LEG_ENDED;
 	l->status = msg->scode;
@@ -335,104 +342,166 @@ static void dial_timeout(void *arg)
 		call_end(c, 480);
 }
 
+/*
+ * Where a dial target goes: SIP/peer rings a registered peer at its
+ * contact, or a static host= peer; SIP/peer/number sends number to the
+ * peer (a trunk). Fills dst and the Request-URI; ENOENT when unreachable.
+ */
+static int leg_target(const struct peer *p, const char *num, struct sip_src *dst,
+		      char *ruri, size_t size)
+{
+	struct binding *b = registrar_find(p->name);
+	char hp[80];
+
+	if (b) {
+		const char *at = strchr(b->contact, '@');
+		const char *host = at ? at + 1 : b->contact + 4;
+		*dst = b->src;
+		if (num)
+			snprintf(ruri, size, "sip:%s@%.*s", num, (int)strcspn(host, ";>"), host);
+		else
+			snprintf(ruri, size, "%s", b->contact);
+		return 0;
+	}
+	if (!p->host)
+		return ENOENT;     /* dynamic and not registered */
+	memset(dst, 0, sizeof(*dst));
+	dst->fd = -1;
+	dst->tp = SIP_TRANSP_UDP;
+	if (sip_sa_parse(p->host, p->port, &dst->addr) != 0) {
+		log_warn("peer %s: host=%s is not an address (names are not resolved yet)",
+			 p->name, p->host);
+		return ENOENT;
+	}
+	sip_sa_str(&dst->addr, hp, sizeof(hp));
+	snprintf(ruri, size, "sip:%s@%s", num ? num : p->name, hp);
+	return 0;
+}
+
+/* Send (or, after a challenge, send again with authz) the leg's INVITE. */
+static int leg_send_invite(struct leg *l, const char *authz)
+{
+	char hdrs[3072], host[64];
+	uint16_t port;
+
+	if (sip_transp_local(&l->dst, host, sizeof(host), &port) != 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	snprintf(hdrs, sizeof(hdrs),
+		 "Max-Forwards: 70\r\nFrom: %s\r\nTo: <%s>\r\nCall-ID: %s\r\n"
+		 "CSeq: %u INVITE\r\nContact: <sip:tandem@%s:%u>\r\n"
+		 "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE\r\n"
+		 "User-Agent: Tandem/" TANDEM_VERSION "\r\n%s",
+		 l->from_hdr, l->ruri, l->callid, l->cseq, host, port, authz ? authz : "");
+	return sip_ctrans_request(&l->ct, &l->dst, "INVITE", l->ruri, hdrs,
+				  l->body ? "application/sdp" : NULL, l->body, l->blen,
+				  leg_resp, l);
+}
+
 static int leg_start(struct call *c, const char *target)
 {
-	const struct sipconf *sc = pbx_sipconf();
-	struct binding *b;
-	struct leg *l;
-	char hdrs[2048], host[64], tag[17];
-	uint16_t port;
-	const char *name = target;
-	int err;
-
 	const struct peer *p;
-	char ruri[300], pname[64];
-	const char *num;
+	struct leg *l;
+	char ruri[300], pname[64], host[64], tag[17], sdp[2048];
+	const char *name = target, *num, *fromuser, *fromdomain;
+	struct sip_src dst;
+	uint16_t port;
+	int err;
 
 	if (!strncasecmp(name, "SIP/", 4))
 		name += 4;
-	/* SIP/peer or SIP/peer/number (a trunk: the number goes to its host) */
 	num = strchr(name, '/');
 	snprintf(pname, sizeof(pname), "%.*s", num ? (int)(num - name) : (int)strlen(name), name);
 	if (num)
 		num++;
 	struct pl pn = { pname, strlen(pname) };
-	if (!(p = sipconf_peer(sc, &pn)))
+	if (!(p = sipconf_peer(pbx_sipconf(), &pn)) ||
+	    leg_target(p, num, &dst, ruri, sizeof(ruri)) != 0)
 		return ENOENT;     /* CHANUNAVAIL */
-	name = pname;
-	struct sip_src tdst;
-	if ((b = registrar_find(pname))) {
-		tdst = b->src;
-		if (num)
-			snprintf(ruri, sizeof(ruri), "sip:%s@%.*s", num,
-				 (int)strcspn(strchr(b->contact, '@') ? strchr(b->contact, '@') + 1
-					      : b->contact + 4, ";>"),
-				 strchr(b->contact, '@') ? strchr(b->contact, '@') + 1 : b->contact + 4);
-		else
-			snprintf(ruri, sizeof(ruri), "%s", b->contact);
-	} else if (p->host) {
-		memset(&tdst, 0, sizeof(tdst));
-		tdst.fd = -1;
-		tdst.tp = SIP_TRANSP_UDP;
-		if (sip_sa_parse(p->host, p->port, &tdst.addr) != 0) {
-			log_warn("peer %s: host=%s is not an address (names are not resolved "
-				 "yet)", pname, p->host);
-			return ENOENT;
-		}
-		char hp[80];
-		sip_sa_str(&tdst.addr, hp, sizeof(hp));
-		snprintf(ruri, sizeof(ruri), "sip:%s@%s", num ? num : pname, hp);
-	} else {
-		return ENOENT;     /* dynamic and not registered */
-	}
 	if (c->nlegs >= MAX_LEGS)
 		return ENOSPC;
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return ENOMEM;
 	l->call = c;
-	snprintf(l->peer, sizeof(l->peer), "%s", name);
-	snprintf(l->channel, sizeof(l->channel), "SIP/%s-%08x", name, ++chan_seq);
-	l->dst = tdst;
+	snprintf(l->peer, sizeof(l->peer), "%s", pname);
+	snprintf(l->channel, sizeof(l->channel), "SIP/%s-%08x", pname, ++chan_seq);
+	l->dst = dst;
 	l->cseq = 1;
 	sip_rand_token(l->callid, 32);
 	sip_rand_token(tag, 16);
 	if (sip_transp_local(&l->dst, host, sizeof(host), &port) != 0)
 		snprintf(host, sizeof(host), "127.0.0.1");
-	size_t fl = strlen(c->callerid) + strlen(c->caller) + strlen(host) + 64;
+	/* chan_sip's fromuser=/fromdomain= replace the caller's identity */
+	fromuser = conf_get(p->sec, "fromuser");
+	fromdomain = conf_get(p->sec, "fromdomain");
+	size_t fl = strlen(c->callerid) + strlen(c->cidnum) + strlen(host) + 256;
 	l->from_hdr = malloc(fl);
-	if (!l->from_hdr) {
-		free(l);
+	l->ruri = strdup(ruri);
+	if (!l->from_hdr || !l->ruri) {
+		leg_free(l);
 		return ENOMEM;
 	}
-	snprintf(l->from_hdr, fl, "%s <sip:%s@%s>;tag=%s", c->callerid, c->caller, host, tag);
-	snprintf(hdrs, sizeof(hdrs),
-		 "Max-Forwards: 70\r\nFrom: %s\r\nTo: <%s>\r\nCall-ID: %s\r\n"
-		 "CSeq: %u INVITE\r\nContact: <sip:tandem@%s:%u>\r\n"
-		 "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE\r\n"
-		 "User-Agent: Tandem/" TANDEM_VERSION "\r\n",
-		 l->from_hdr, ruri, l->callid, l->cseq, host, port);
-	char sdp[2048];
-	size_t sdplen = 0;
-	const char *body = c->offer;
-	size_t blen = c->offerlen;
+	snprintf(l->from_hdr, fl, "%s <sip:%s@%s>;tag=%s", c->callerid,
+		 fromuser ? fromuser : c->cidnum, fromdomain ? fromdomain : host, tag);
 	if (c->relay) {
-		if (call_media_offer(c, pname, sdp, sizeof(sdp), &sdplen) != 0) {
+		size_t sdplen = 0;
+		if (call_media_offer(c, pname, sdp, sizeof(sdp), &sdplen) != 0 ||
+		    !(l->body = malloc(sdplen))) {
 			log_info("call %u: no codec %s can take: not dialled", c->id, pname);
 			leg_free(l);
 			return ENOENT;
 		}
-		body = sdp;
-		blen = sdplen;
+		memcpy(l->body, sdp, sdplen);
+		l->blen = sdplen;
+	} else if (c->offer && (l->body = malloc(c->offerlen))) {
+		memcpy(l->body, c->offer, c->offerlen);
+		l->blen = c->offerlen;
 	}
-	err = sip_ctrans_request(&l->ct, &l->dst, "INVITE", ruri, hdrs,
-				 body ? "application/sdp" : NULL, body, blen, leg_resp, l);
+	err = leg_send_invite(l, NULL);
 	if (err) {
 		leg_free(l);
 		return err;
 	}
 	c->legs[c->nlegs++] = l;
 	return 0;
+}
+
+/*
+ * A trunk challenged our INVITE (401/407): answer once with the peer's
+ * credentials (defaultuser/username or the peer name, secret or
+ * remotesecret), in a new transaction with the next CSeq (22.2).
+ */
+static bool leg_authenticate(struct leg *l, const struct sip_msg *resp)
+{
+	struct pl pn = { l->peer, strlen(l->peer) };
+	const struct peer *p = sipconf_peer(pbx_sipconf(), &pn);
+	const struct sip_hdr *h;
+	const char *secret, *user, *hdr;
+	char authz[1024], cnonce[17];
+
+	if (l->auth_tried || !p)
+		return false;
+	secret = conf_get(p->sec, "remotesecret");
+	if (!secret)
+		secret = p->secret;
+	user = p->defaultuser ? p->defaultuser : conf_get(p->sec, "fromuser");
+	if (!user)
+		user = p->name;
+	h = sip_msg_hdr(resp, resp->scode == 401 ? SIP_HDR_WWW_AUTHENTICATE
+						 : SIP_HDR_PROXY_AUTHENTICATE);
+	hdr = resp->scode == 401 ? "Authorization" : "Proxy-Authorization";
+	if (!secret || !h)
+		return false;
+	sip_rand_token(cnonce, 16);
+	if (auth_client_response(authz, sizeof(authz), hdr, &h->val, user, secret, "INVITE",
+				 l->ruri, 1, cnonce) != 0) {
+		log_warn("peer %s: cannot answer its challenge", l->peer);
+		return false;
+	}
+	l->auth_tried = true;
+	l->cseq++;
+	l->ct = NULL;
+	return leg_send_invite(l, authz) == 0;
 }
 
 int call_dial(struct call *c, const char *targets, unsigned timeout_s)

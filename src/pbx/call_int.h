@@ -28,6 +28,10 @@ struct leg {
 	char channel[96];
 	char callid[40];
 	char *from_hdr;
+	char *ruri;
+	char *body;                  /* our SDP offer to this leg */
+	size_t blen;
+	bool auth_tried;             /* answered a 401/407 already */
 	uint32_t cseq;
 	struct sip_src dst;
 	struct sip_ctrans *ct;
