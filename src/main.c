@@ -26,6 +26,7 @@
 #include "media/rtp.h"
 #include "pbx/call.h"
 #include "pbx/config.h"
+#include "pbx/outreg.h"
 #include "pbx/pbx.h"
 #include "pbx/registrar.h"
 #include "sip/auth.h"
@@ -93,6 +94,7 @@ int tandemd_reload(char *err, size_t errsize)
 	cfg.sip = NULL;
 	pbx_set_dialplan(cfg.dialplan);
 	cfg.dialplan = NULL;
+	outreg_configure(conf_section(pbx_sipconf()->conf, "general"));
 	conf_free(g.tandem_raw);
 	g.tandem_raw = cfg.tandem.raw;    /* level and digest offer take effect; log
 					     files, nonce lifetime and TCP limits at restart */
@@ -409,6 +411,8 @@ int main(int argc, char **argv)
 		e = loop_turn_hook(commit_turn, NULL);
 	if (!e)
 		e = listen_all(pbx_sipconf());
+	if (!e)
+		e = outreg_configure(conf_section(pbx_sipconf()->conf, "general"));
 	if (!e) {
 		snprintf(path, sizeof(path), "%s/tandemd.ctl", g.datadir);
 		e = ctl_init(path);
@@ -433,6 +437,7 @@ int main(int argc, char **argv)
 	loop_run();
 
 	ctl_close();
+	outreg_close();
 	call_close();
 	rtp_close();
 	sip_transp_close();

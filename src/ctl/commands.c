@@ -12,6 +12,7 @@
 #include "ctl/commands.h"
 #include "ctl/ctl.h"
 #include "pbx/call.h"
+#include "pbx/outreg.h"
 #include "pbx/pbx.h"
 #include "pbx/registrar.h"
 #include "sip/sip.h"
@@ -117,6 +118,14 @@ static json_t *cmd_dialplan(json_t *args, char *err, size_t errsize)
 	return j;
 }
 
+static json_t *cmd_registry(json_t *args, char *err, size_t errsize)
+{
+	(void)args;
+	(void)err;
+	(void)errsize;
+	return outreg_json();
+}
+
 static json_t *cmd_later(json_t *args, char *err, size_t errsize)
 {
 	(void)args;
@@ -138,6 +147,7 @@ int ctl_commands_init(void)
 	e |= ctl_register("calls", cmd_calls);
 	e |= ctl_register("cdr", cdr_ctl_cmd);
 	e |= ctl_register("dialplan", cmd_dialplan);
+	e |= ctl_register("registry", cmd_registry);
 	for (i = 0; later[i]; i++)
 		e |= ctl_register(later[i], cmd_later);
 	return e;

@@ -29,6 +29,7 @@ static void usage(FILE *f)
 		"  registrations          current registrations\n"
 		"  reload                 re-read the configuration\n"
 		"  calls [hangup ID]      calls in progress; hang one up\n"
+		"  registry               registrations to providers (register =>)\n"
 		"  cdr [--last N] | dialplan [CONTEXT] | db ... | queue ... |\n"
 		"  cluster status|standby|unstandby|takeover\n"
 		"DATADIR defaults to $TANDEM_DATADIR or " DEFAULT_DATADIR ".\n");
@@ -247,6 +248,13 @@ int main(int argc, char **argv)
 		print_peers(data);
 	} else if (!strcmp(cmd, "registrations")) {
 		print_regs(data);
+	} else if (!strcmp(cmd, "registry")) {
+		json_t *rg;
+		size_t k;
+		printf("%-30s %-16s %-14s %7s\n", "Host", "Username", "State", "Expires");
+		json_array_foreach(json_object_get(data, "registry"), k, rg)
+			printf("%-30s %-16s %-14s %6llds\n", js(rg, "host"), js(rg, "user"),
+			       js(rg, "state"), ji(rg, "expires"));
 	} else if (!strcmp(cmd, "dialplan")) {
 		print_dialplan(data);
 	} else if (!strcmp(cmd, "cdr")) {
