@@ -7,7 +7,7 @@ set -eu
 BUILD="build-essential cmake pkg-config libssl-dev libsqlite3-dev libjansson-dev sqlite3
        libmariadb-dev"
 TEST="clang libclang-rt-14-dev libcmocka-dev sip-tester baresip-core kamailio
-      kamailio-sqlite-modules python3 iproute2 procps fail2ban strace mariadb-server mariadb-client"
+      kamailio-sqlite-modules python3 iproute2 procps fail2ban strace sox mariadb-server mariadb-client"
 BENCH="$TEST"
 case "${1:-build}" in
 	build) PKGS="$BUILD" ;;
