@@ -15,6 +15,7 @@
  * relay (src/media/) takes its place in the SDP when it lands.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -542,12 +543,51 @@ static struct call *call_find(uint32_t id)
 
 /* ------------------------------------------------------------ incoming */
 
-static const struct peer *caller_peer(const struct sip_msg *msg)
+/* Does a static host= peer sit at src? With insecure=port any source
+ * port will do (chan_sip). */
+static bool host_matches(const struct peer *p, const struct sip_src *src)
+{
+	struct sockaddr_storage sa;
+	const char *insecure = conf_get(p->sec, "insecure");
+	bool anyport = insecure && strstr(insecure, "port");
+
+	if (!p->host || sip_sa_parse(p->host, p->port, &sa) != 0)
+		return false;
+	if (anyport) {
+		if (sa.ss_family == AF_INET)
+			((struct sockaddr_in *)&sa)->sin_port =
+				((const struct sockaddr_in *)&src->addr)->sin_port;
+		else
+			((struct sockaddr_in6 *)&sa)->sin6_port =
+				((const struct sockaddr_in6 *)&src->addr)->sin6_port;
+	}
+	return sip_sa_equal(&sa, &src->addr);
+}
+
+/*
+ * Who is calling: a friend/user peer named by the From user (phones), or
+ * else a type=peer/friend with a static host= at the source address
+ * (trunks: chan_sip matches peers by IP).
+ */
+static const struct peer *caller_peer(const struct sip_msg *msg, const struct sip_src *src)
 {
 	const struct sipconf *sc = pbx_sipconf();
 	struct peer *p = sipconf_peer(sc, &msg->from.uri.user);
+	size_t i;
 
-	return p && p->type != PEER_PEER ? p : NULL;
+	if (p && p->type != PEER_PEER)
+		return p;
+	for (i = 0; i < sc->npeers; i++)
+		if (sc->list[i]->type != PEER_USER && host_matches(sc->list[i], src))
+			return sc->list[i];
+	return NULL;
+}
+
+/* chan_sip's insecure=invite: INVITEs from this peer are not challenged. */
+static bool insecure_invite(const struct peer *p)
+{
+	const char *insecure = conf_get(p->sec, "insecure");
+	return insecure && strstr(insecure, "invite");
 }
 
 /* callerid=Name <number> (chan_sip): name and number, the peer's name
@@ -640,7 +680,7 @@ static void unknown_caller(struct sip_strans *st, const struct sip_msg *msg,
 void call_incoming(struct sip_strans *st, const struct sip_msg *msg,
 		   const struct sip_src *src)
 {
-	const struct peer *p = caller_peer(msg);
+	const struct peer *p = caller_peer(msg, src);
 	struct call *c;
 	char contact[128];
 	int status;
@@ -651,7 +691,7 @@ void call_incoming(struct sip_strans *st, const struct sip_msg *msg,
 		unknown_caller(st, msg, src);
 		return;
 	}
-	if (!caller_auth(st, msg, src, p))
+	if (!insecure_invite(p) && !caller_auth(st, msg, src, p))
 		return;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -668,7 +708,9 @@ void call_incoming(struct sip_strans *st, const struct sip_msg *msg,
 	snprintf(c->caller, sizeof(c->caller), "%s", p->name);
 	callerid_parse(p, c->cidname, sizeof(c->cidname), c->cidnum, sizeof(c->cidnum));
 	snprintf(c->callerid, sizeof(c->callerid), "\"%s\"", c->cidname);
-	pl_strcpy(&msg->ruri.user, c->exten, sizeof(c->exten));
+	/* the DID: the Request-URI's user, else the To user (some providers) */
+	pl_strcpy(pl_isset(&msg->ruri.user) ? &msg->ruri.user : &msg->to.uri.user,
+		  c->exten, sizeof(c->exten));
 	snprintf(c->context, sizeof(c->context), "%s", p->context ? p->context : "default");
 	snprintf(c->channel, sizeof(c->channel), "SIP/%s-%08x", p->name, ++chan_seq);
 	if (msg->body.l) {

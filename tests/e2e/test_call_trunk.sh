@@ -48,3 +48,20 @@ assert_eq "$(jq_py "$T/cdr.json" 'd["cdr"][-1]["lastapp"]')" "Dial" "lastapp"
 assert_match "$(jq_py "$T/cdr.json" 'd["cdr"][-1]["lastdata"]')" '^SIP/trunk-tfg/34600123456' "lastdata"
 ok "call record: ANSWERED, dst 600123456, Dial(SIP/trunk-tfg/34600123456)"
 tandem_stop_checked
+
+# ---- inbound: the provider calls the DID 997452141 from the trunk's
+# address; [trunk-tfg] has insecure=port,invite, so it is recognised by
+# its host and not challenged, and the call enters context in-tfg (the
+# seed's inbound line, which answers first; its macros then loop as
+# Asterisk's would, see docs/configure.md, and the call ends).
+tandem_start
+users_csv "$T/provider.csv" provider
+sipp_run did 30 -sf "$SIPP_DIR/call_uac.xml" -inf "$T/provider.csv" -s 997452141 -d 2000 -m 1 -i 127.0.0.1 \
+	-p "$TRUNK_PORT" "$(hostport "$SIP_ADDR" "$SIP_PORT")" || true
+grep -q '^SIP/2.0 407' "$T/sipp.did.msg" && fail "the provider's INVITE was challenged (insecure=invite)"
+grep -q '^SIP/2.0 200' "$T/sipp.did.msg" || fail "the DID call was not answered by in-tfg's Answer(): $(grep '^SIP/2.0' "$T/sipp.did.msg" | head -3)"
+ctl cdr --last 1 --json > "$T/cdr2.json" || fail "tandemctl cdr failed"
+assert_eq "$(jq_py "$T/cdr2.json" 'd["cdr"][-1]["dcontext"]')" "in-tfg" "inbound dcontext"
+assert_eq "$(jq_py "$T/cdr2.json" 'd["cdr"][-1]["dst"]')" "997452141" "inbound dst"
+ok "a call to the DID from the trunk entered in-tfg and was answered"
+tandem_stop_checked
