@@ -641,10 +641,10 @@ static bool caller_auth(struct sip_strans *st, const struct sip_msg *msg,
 	if (r == AUTH_OK)
 		return true;
 challenge:
-	if (r != AUTH_STALE || h) {
+	if (r != AUTH_STALE) {   /* an expired nonce is routine, not an attack */
 		sip_sa_str(&src->addr, a, sizeof(a));
 		pl_strcpy(&msg->from.uri.user, u, sizeof(u));
-		log_security("auth_failed", a, u, r == AUTH_STALE ? "stale nonce" :
+		log_security("auth_failed", a, u,
 			     "wrong password or address not permitted (INVITE)");
 	}
 	if (auth_challenge(hdrs, sizeof(hdrs), "Proxy-Authenticate", realm,

@@ -84,16 +84,34 @@ static int op_ringing(void *call)
 	return 0;
 }
 
+static void end_now(void *arg)
+{
+	struct call *c = arg;
+
+	call_end(c, c->end_status);   /* already answered: sets the record only */
+}
+
+/* Busy()/Congestion(): the caller hears it at once (chan_sip sends the
+ * final response straight away); the call then ends, on a zero timer
+ * since an op must not end the call under the engine's feet. */
+static int indicate_final(struct call *c, uint16_t status)
+{
+	c->end_status = status;
+	if (!c->answered) {
+		sip_strans_reply(c->st, status, NULL, NULL, NULL, NULL, 0);
+		tmr_start(&c->wait_tmr, 0, end_now, c);
+	}
+	return 0;
+}
+
 static int op_busy(void *call)
 {
-	((struct call *)call)->end_status = 486;
-	return 0;
+	return indicate_final(call, 486);
 }
 
 static int op_congestion(void *call)
 {
-	((struct call *)call)->end_status = 503;
-	return 0;
+	return indicate_final(call, 503);
 }
 
 static int op_dial(void *call, const char *dialstring, unsigned timeout_s,
