@@ -11,6 +11,7 @@
 #include "core/loop.h"
 #include "ctl/commands.h"
 #include "ctl/ctl.h"
+#include "media/rtp.h"
 #include "pbx/call.h"
 #include "pbx/outreg.h"
 #include "pbx/pbx.h"
@@ -27,7 +28,7 @@ static json_t *cmd_status(json_t *args, char *err, size_t errsize)
 	(void)err;
 	(void)errsize;
 	sip_transp_describe(lst, sizeof(lst));
-	return json_pack("{s:s, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}}",
+	json_t *st = json_pack("{s:s, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}}",
 		"node", tandemd_nodename() ? tandemd_nodename() : "",
 		"version", TANDEM_VERSION,
 		"sip_ready", sip_transp_nlisteners() > 0,
@@ -39,6 +40,14 @@ static json_t *cmd_status(json_t *args, char *err, size_t errsize)
 		"client_transactions", (json_int_t)sip_ctrans_count(),
 		"sip", "rx", (json_int_t)ts->rx_msgs, "tx", (json_int_t)ts->tx_msgs,
 		"rx_bad", (json_int_t)ts->rx_bad, "tcp_connections", (json_int_t)ts->tcp_conns);
+	if (st) {
+		json_object_set_new(st, "calls", json_integer((json_int_t)call_count()));
+		json_object_set_new(st, "rtp", json_pack("{s:I, s:I, s:I}",
+			"ports_in_use", (json_int_t)rtp_ports_in_use(),
+			"ports_total", (json_int_t)rtp_ports_total(),
+			"relays", (json_int_t)rtp_relay_count()));
+	}
+	return st;
 }
 
 static json_t *cmd_peers(json_t *args, char *err, size_t errsize)

@@ -112,6 +112,10 @@ static void print_status(json_t *d)
 	       js(d, "listen"));
 	printf("Peers:          %lld\n", ji(d, "peers"));
 	printf("Registrations:  %lld\n", ji(d, "registrations"));
+	printf("Calls:          %lld\n", ji(d, "calls"));
+	printf("RTP ports:      %lld of %lld in use\n",
+	       (long long)json_integer_value(json_object_get(json_object_get(d, "rtp"), "ports_in_use")),
+	       (long long)json_integer_value(json_object_get(json_object_get(d, "rtp"), "ports_total")));
 	printf("Transactions:   %lld server, %lld client\n", ji(d, "server_transactions"),
 	       ji(d, "client_transactions"));
 	printf("Uptime:         %lld s\n", ji(d, "uptime"));

@@ -93,6 +93,12 @@ assert_eq "$rc" 1 "tandemctl calls hangup of a call that is gone: exit status"
 [ -s "$T/ctl.err" ] || fail "tandemctl calls hangup of a call that is gone: no message on stderr"
 ok "hangup of an ended call: exit 1 ($(cat "$T/ctl.err"))"
 
+# ---- nothing leaked: every RTP port back, no relay left
+ctl status --json > "$T/status.json" || fail "tandemctl status --json failed"
+assert_eq "$(jq_py "$T/status.json" 'd["rtp"]["ports_in_use"]')" 0 "RTP ports in use after the calls"
+assert_eq "$(jq_py "$T/status.json" 'd["rtp"]["relays"]')" 0 "RTP relays after the calls"
+ok "no RTP port or relay left after the calls"
+
 # ---- SIGTERM with a call up: both sides get a BYE before tandemd exits
 uas_start uas_term call_uas.xml 1
 # shellcheck disable=SC2046
