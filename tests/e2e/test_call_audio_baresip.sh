@@ -48,15 +48,8 @@ EOF
 # Debian 12's baresip (libre 1.1) answers MD5 challenges only
 conf_tandem security digest_algorithms=md5
 
-# ---- local helpers
-calls_json() {
-	ctl calls --json > "$T/calls.json" || fail "tandemctl calls --json: exit $? ($(cat "$T/ctl.err"))"
-	python3 -c 'import json,sys; json.load(open(sys.argv[1]))["calls"]' "$T/calls.json" 2>/dev/null \
-		|| fail "tandemctl calls --json: not {\"calls\":[...]}: $(head -c 500 "$T/calls.json")"
-}
-call_count() { calls_json; jq_py "$T/calls.json" 'len(d["calls"])'; }
-no_calls() { [ "$(call_count)" = 0 ]; }
-call_up() { [ "$(call_count)" = 1 ] && [ "$(jq_py "$T/calls.json" 'd["calls"][0]["state"]')" = Up ]; }
+# ---- local helpers (calls_json, call_count, call_up: lib_call.sh)
+. "$(dirname "$0")/lib_call.sh"
 media() { jq_py "$T/calls.json" "(d['calls'][0].get('media') or {}).get('$1', '')"; }
 # tandem_udp_ports: the local UDP ports tandemd has open, one a line, sorted
 tandem_udp_ports() {

@@ -2,8 +2,8 @@
 # Basic B2BUA calls with SIPp on both sides (issue "B2BUA signalling").
 #
 # 101-tfg registers from port P and a SIPp UAS answers there; a SIPp UAC
-# calls as 100-tfg (challenged with 407, password tf2020). Until the
-# dialplan drives calls, sip:101-tfg@tandem rings the registered peer
+# calls as 100-tfg (challenged with 407, password tf2020). Through the
+# dialplan (lib_call.sh), sip:101-tfg@tandem rings the registered peer
 # 101-tfg. Five calls in a row all complete and leave no call behind; a
 # long call is listed by `tandemctl calls --json` as Up with its bridged
 # leg; `tandemctl calls hangup ID` ends a call with a BYE to both sides,
