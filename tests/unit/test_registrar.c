@@ -23,10 +23,10 @@
 #include "pbx/registrar.h"
 #include "sip/auth.h"
 #include "store/store.h"
+#include "sipnet.h"
 #include "suites.h"
 
-static int sfd = -1, pfd = -1;
-static struct sockaddr_storage saddr, paddr;
+static struct sipnet net;   /* "server" and "peer" sockets */
 static char datadir[64];
 
 static const char sipconf[] =
@@ -37,19 +37,6 @@ static const char sipconf[] =
 	"[lo-only](tpl)\ndeny=0.0.0.0/0\npermit=127.0.0.1\ncontactdeny=0.0.0.0/0\n"
 	"contactpermit=127.0.0.0/255.0.0.0\n"
 	"[trunk]\ntype=peer\nhost=192.0.2.1\nsecret=x\n";
-
-static void bind_lo(int *fd, struct sockaddr_storage *sa)
-{
-	struct sockaddr_in *in = (void *)sa;
-	socklen_t l = sizeof(*in);
-
-	*fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	memset(sa, 0, sizeof(*sa));
-	in->sin_family = AF_INET;
-	in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(*fd, (struct sockaddr *)in, sizeof(*in)), 0);
-	getsockname(*fd, (struct sockaddr *)sa, &l);
-}
 
 static void load_conf(void)
 {
@@ -93,8 +80,7 @@ static int setup(void **state)
 	(void)state;
 	snprintf(datadir, sizeof(datadir), "/tmp/tandem-unit-XXXXXX");
 	assert_non_null(mkdtemp(datadir));
-	bind_lo(&sfd, &saddr);
-	bind_lo(&pfd, &paddr);
+	sipnet_open(&net);
 	start();
 	return 0;
 }
@@ -105,8 +91,7 @@ static int teardown(void **state)
 
 	(void)state;
 	stop();
-	close(sfd);
-	close(pfd);
+	sipnet_close(&net);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", datadir);
 	assert_int_equal(system(cmd), 0);
 	return 0;
@@ -114,21 +99,7 @@ static int teardown(void **state)
 
 static void deliver(const char *text)
 {
-	static char buf[8192];
-	struct sip_msg msg;
-	struct sip_src src;
-	size_t len = strlen(text);
-	int err;
-
-	memcpy(buf, text, len + 1);
-	memset(&src, 0, sizeof(src));
-	src.addr = paddr;
-	src.alen = sizeof(struct sockaddr_in);
-	src.tp = SIP_TRANSP_UDP;
-	src.fd = sfd;
-	src.local = saddr;
-	err = sip_msg_decode(&msg, buf, len);
-	sip_stack_recv(&msg, err, &src);
+	sipnet_deliver(&net, text);
 	store_commit();   /* what the loop does at the end of every turn */
 }
 
@@ -139,7 +110,7 @@ static char *reply(void)
 	ssize_t r;
 
 	buf[0] = '\0';
-	while ((r = recv(pfd, buf, sizeof(buf) - 1, 0)) > 0)
+	while ((r = recv(net.pfd, buf, sizeof(buf) - 1, 0)) > 0)
 		buf[r] = '\0';
 	return buf;
 }

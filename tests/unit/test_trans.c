@@ -18,27 +18,13 @@
 #include "core/loop.h"
 #include "core/mem.h"
 #include "sip/sip.h"
+#include "sipnet.h"
 #include "suites.h"
 
-static int sfd = -1, pfd = -1;          /* "server" and "peer" sockets */
-static struct sockaddr_storage saddr, paddr;
+static struct sipnet net;   /* "server" and "peer" sockets */
 static int tu_calls, ack_calls;
 static struct sip_strans *last_st;
 static uint16_t tu_reply;                /* 0: TU does not answer */
-
-static void bind_lo(int *fd, struct sockaddr_storage *sa)
-{
-	struct sockaddr_in *in = (void *)sa;
-	socklen_t l = sizeof(*in);
-
-	*fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	assert_true(*fd >= 0);
-	memset(sa, 0, sizeof(*sa));
-	in->sin_family = AF_INET;
-	in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(*fd, (struct sockaddr *)in, sizeof(*in)), 0);
-	assert_int_equal(getsockname(*fd, (struct sockaddr *)sa, &l), 0);
-}
 
 static void tu_request(struct sip_strans *st, const struct sip_msg *msg,
 		       const struct sip_src *src)
@@ -66,8 +52,7 @@ static int setup(void **state)
 	assert_int_equal(loop_init(), 0);
 	assert_int_equal(sip_transp_init(sip_stack_recv, NULL), 0);
 	assert_int_equal(sip_stack_init(&h), 0);
-	bind_lo(&sfd, &saddr);
-	bind_lo(&pfd, &paddr);
+	sipnet_open(&net);
 	tu_calls = ack_calls = 0;
 	tu_reply = 0;
 	last_st = NULL;
@@ -80,8 +65,7 @@ static int teardown(void **state)
 	sip_stack_close();
 	sip_transp_close();
 	loop_close();
-	close(sfd);
-	close(pfd);
+	sipnet_close(&net);
 	assert_int_equal(sip_strans_count(), 0);
 	assert_int_equal(sip_ctrans_count(), 0);
 	return 0;
@@ -90,21 +74,7 @@ static int teardown(void **state)
 /* Deliver text as if it arrived at the server from the peer. */
 static void deliver(const char *text)
 {
-	static char buf[4096];
-	struct sip_msg msg;
-	struct sip_src src;
-	size_t len = strlen(text);
-	int err;
-
-	memcpy(buf, text, len + 1);
-	memset(&src, 0, sizeof(src));
-	src.addr = paddr;
-	src.alen = sizeof(struct sockaddr_in);
-	src.tp = SIP_TRANSP_UDP;
-	src.fd = sfd;
-	src.local = saddr;
-	err = sip_msg_decode(&msg, buf, len);
-	sip_stack_recv(&msg, err, &src);
+	sipnet_deliver(&net, text);
 }
 
 /* Read everything the server sent to the peer; returns the count and
@@ -115,7 +85,7 @@ static int drain(char *out, size_t size)
 	int n = 0;
 	ssize_t r;
 
-	while ((r = recv(pfd, buf, sizeof(buf) - 1, 0)) > 0) {
+	while ((r = recv(net.pfd, buf, sizeof(buf) - 1, 0)) > 0) {
 		buf[r] = '\0';
 		if (out)
 			snprintf(out, size, "%s", buf);
@@ -303,11 +273,11 @@ static struct sip_src peer_dst(void)
 	struct sip_src d;
 
 	memset(&d, 0, sizeof(d));
-	d.addr = paddr;
+	d.addr = net.paddr;
 	d.alen = sizeof(struct sockaddr_in);
 	d.tp = SIP_TRANSP_UDP;
-	d.fd = sfd;
-	d.local = saddr;
+	d.fd = net.sfd;
+	d.local = net.saddr;
 	return d;
 }
 
