@@ -83,7 +83,6 @@ struct call {
 	struct sdp_neg b_neg;        /* the callee's answer */
 	bool b_media;                /* b_neg is set */
 	struct sdp_origin a_origin, b_origin;
-	const struct peer *apeer;    /* valid while the sip.conf snapshot is */
 	char apeer_name[64];
 	char bpeer_name[64];
 };

@@ -85,3 +85,17 @@ exten => 101-tfg&102-tfg,1,Dial(SIP/101-tfg&SIP/102-tfg,60)
  same => n,Hangup()
 EOF
 }
+
+# call_setup: the usual stage: extensions that dial peers by name, the
+# seed's two phones, tandemd up, 101-tfg registered from $UAS_PORT (where
+# uas_start puts its SIPp), the caller's credentials in $T/caller.csv.
+call_setup() {
+	conf_extensions_calls
+	conf_sip_general realm=tandem
+	conf_tfg_peers qualify=no
+	tandem_start
+	UAS_PORT=$(free_port) UAC_PORT=$(free_port)
+	users_csv "$T/caller.csv" 100-tfg
+	sipp_register_ok reg101 101-tfg tf2020 "$UAS_PORT"
+	wait_until 3 "101-tfg listed by tandemctl registrations" is_registered 101-tfg
+}

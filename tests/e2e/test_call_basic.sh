@@ -14,15 +14,7 @@ need sipp
 
 . "$(dirname "$0")/lib_call.sh"
 
-conf_extensions_calls
-conf_sip_general realm=tandem
-conf_tfg_peers qualify=no
-tandem_start
-
-UAS_PORT=$(free_port) UAC_PORT=$(free_port)
-users_csv "$T/caller.csv" 100-tfg
-sipp_register_ok reg101 101-tfg tf2020 "$UAS_PORT"
-wait_until 3 "101-tfg listed by tandemctl registrations" is_registered 101-tfg
+call_setup
 ok "101-tfg registered from port $UAS_PORT"
 assert_eq "$(call_count)" 0 "calls before any call"
 

@@ -10,15 +10,7 @@ need sipp
 
 . "$(dirname "$0")/lib_call.sh"
 
-conf_extensions_calls
-conf_sip_general realm=tandem
-conf_tfg_peers qualify=no
-tandem_start
-
-UAS_PORT=$(free_port) UAC_PORT=$(free_port)
-users_csv "$T/caller.csv" 100-tfg
-sipp_register_ok reg101 101-tfg tf2020 "$UAS_PORT"
-wait_until 3 "101-tfg listed by tandemctl registrations" is_registered 101-tfg
+call_setup
 
 # callee's answer : reason phrase : what the caller must get
 for case in "486:Busy Here:486" "600:Busy Everywhere:486" "480:Temporarily Unavailable:480" \

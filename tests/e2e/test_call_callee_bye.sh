@@ -8,15 +8,7 @@ need sipp
 
 . "$(dirname "$0")/lib_call.sh"
 
-conf_extensions_calls
-conf_sip_general realm=tandem
-conf_tfg_peers qualify=no
-tandem_start
-
-UAS_PORT=$(free_port) UAC_PORT=$(free_port)
-users_csv "$T/caller.csv" 100-tfg
-sipp_register_ok reg101 101-tfg tf2020 "$UAS_PORT"
-wait_until 3 "101-tfg listed by tandemctl registrations" is_registered 101-tfg
+call_setup
 
 # the callee hangs up 1 s after its 200 OK was ACKed; then 3 s after,
 # long enough to see the call Up in calls --json on a loaded machine

@@ -12,15 +12,7 @@ need sipp
 . "$(dirname "$0")/lib_call.sh"
 ringing() { [ "$(call_count)" = 1 ] && [ "$(jq_py "$T/calls.json" 'd["calls"][0]["state"]')" = Ringing ]; }
 
-conf_extensions_calls
-conf_sip_general realm=tandem
-conf_tfg_peers qualify=no
-tandem_start
-
-UAS_PORT=$(free_port) UAC_PORT=$(free_port)
-users_csv "$T/caller.csv" 100-tfg
-sipp_register_ok reg101 101-tfg tf2020 "$UAS_PORT"
-wait_until 3 "101-tfg listed by tandemctl registrations" is_registered 101-tfg
+call_setup
 
 for n in 1 2; do
 	uas_start "uas$n" call_uas_cancel.xml 1
