@@ -805,6 +805,7 @@ static void cancel_incoming(struct sip_strans *st, const struct sip_msg *msg,
 		sip_strans_reply(st, 481, NULL, NULL, NULL, NULL, 0);
 		return;
 	}
+	sip_strans_set_totag(st, sip_strans_totag(c->st));   /* 9.2: same To tag */
 	sip_strans_reply(st, 200, NULL, NULL, NULL, NULL, 0);
 	if (c->state != CALL_UP) {
 		log_info("call %u: cancelled by the caller", c->id);

@@ -106,6 +106,8 @@ enum sip_strans_state sip_strans_state(const struct sip_strans *st);
 const char *sip_strans_state_name(enum sip_strans_state s);
 /** The To tag used in this transaction's responses. */
 const char *sip_strans_totag(const struct sip_strans *st);
+/** Use tag (at most 16 chars) as the To tag, e.g. a CANCEL's 200 (9.2). */
+void sip_strans_set_totag(struct sip_strans *st, const char *tag);
 void sip_strans_set_end_handler(struct sip_strans *st, sip_strans_end_h *h, void *arg);
 size_t sip_strans_count(void);
 

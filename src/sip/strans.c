@@ -459,6 +459,11 @@ const char *sip_strans_totag(const struct sip_strans *st)
 	return st->totag;
 }
 
+void sip_strans_set_totag(struct sip_strans *st, const char *tag)
+{
+	snprintf(st->totag, sizeof(st->totag), "%s", tag);
+}
+
 void sip_strans_set_end_handler(struct sip_strans *st, sip_strans_end_h *h, void *arg)
 {
 	st->endh = h;
