@@ -4,8 +4,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh build
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTANDEM_TESTS=OFF >/dev/null
-cmake --build build -j"$(nproc)"
+cmake -S . -B build >/dev/null
+cmake --build build -j"$(nproc)" --target tandemd tandemctl
 DATADIR=${DATADIR:-$PWD/run/data}
 mkdir -p "$DATADIR"
 echo "tandemd on examples/tfg, data in $DATADIR; in another terminal: build/tandemctl -D $DATADIR status" >&2
