@@ -398,6 +398,26 @@ static int leg_send_invite(struct leg *l, const char *authz)
 				  leg_resp, l);
 }
 
+/* Calls a peer is in, as caller or as a callee leg not ended (chan_sip's
+ * call-limit counts both directions). */
+static int peer_calls(const char *peer)
+{
+	struct call *c;
+	unsigned i;
+	int n = 0;
+
+	for (c = calls; c; c = c->next) {
+		if (c->state == CALL_ENDED)
+			continue;
+		if (!strcmp(c->caller, peer))
+			n++;
+		for (i = 0; i < c->nlegs; i++)
+			if (c->legs[i]->state != LEG_ENDED && !strcmp(c->legs[i]->peer, peer))
+				n++;
+	}
+	return n;
+}
+
 static int leg_start(struct call *c, const char *target)
 {
 	const struct peer *p;
@@ -418,6 +438,11 @@ static int leg_start(struct call *c, const char *target)
 	if (!(p = sipconf_peer(pbx_sipconf(), &pn)) ||
 	    leg_target(p, num, &dst, ruri, sizeof(ruri)) != 0)
 		return ENOENT;     /* CHANUNAVAIL */
+	if (p->call_limit >= 0 && peer_calls(p->name) >= p->call_limit) {
+		log_notice("call %u: %s is at its call-limit (%d)", c->id, p->name,
+			   p->call_limit);
+		return EBUSY;
+	}
 	if (c->nlegs >= MAX_LEGS)
 		return ENOSPC;
 	l = calloc(1, sizeof(*l));
@@ -511,9 +536,12 @@ int call_dial(struct call *c, const char *targets, unsigned timeout_s)
 	unsigned started = 0;
 
 	snprintf(buf, sizeof(buf), "%s", targets);
+	unsigned busy = 0;
 	for (tok = strtok_r(buf, "&", &save); tok; tok = strtok_r(NULL, "&", &save)) {
 		int err = leg_start(c, tok);
-		if (err)
+		if (err == EBUSY)
+			busy++;
+		else if (err)
 			log_info("call %u: cannot dial %s: %s", c->id, tok,
 				 err == ENOENT ? "not registered" : strerror(err));
 		else
@@ -524,8 +552,10 @@ int call_dial(struct call *c, const char *targets, unsigned timeout_s)
 		snprintf(data, sizeof(data), "%s,%u", targets, timeout_s);
 		cdr_set_app(c->cdr, "Dial", data);
 	}
-	if (!started)
-		return 480;
+	if (!started) {
+		c->last_status = busy ? 486 : 480;   /* DIALSTATUS BUSY / CHANUNAVAIL */
+		return c->last_status;
+	}
 	c->state = CALL_DIALING;
 	if (timeout_s)
 		tmr_start(&c->dial_tmr, (uint64_t)timeout_s * 1000, dial_timeout, c);
@@ -693,6 +723,11 @@ void call_incoming(struct sip_strans *st, const struct sip_msg *msg,
 	}
 	if (!insecure_invite(p) && !caller_auth(st, msg, src, p))
 		return;
+	if (p->call_limit >= 0 && peer_calls(p->name) >= p->call_limit) {
+		log_notice("%s is at its call-limit (%d): 480", p->name, p->call_limit);
+		sip_strans_reply(st, 480, "Call Limit Reached", NULL, NULL, NULL, 0);
+		return;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		sip_strans_reply(st, 500, NULL, NULL, NULL, NULL, 0);
