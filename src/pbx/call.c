@@ -643,12 +643,23 @@ static void callerid_parse(const struct peer *p, char *name, size_t nsize, char 
 		snprintf(num, numsize, "%s", p->name);
 }
 
+/* The INVITE challenge (chan_sip answers INVITEs with 407). */
+static void challenge_407(struct sip_strans *st, const char *realm, bool stale)
+{
+	char hdrs[1024];
+
+	if (auth_challenge(hdrs, sizeof(hdrs), "Proxy-Authenticate", realm, stale) < 0)
+		sip_strans_reply(st, 500, NULL, NULL, NULL, NULL, 0);
+	else
+		sip_strans_reply(st, 407, NULL, hdrs, NULL, NULL, 0);
+}
+
 static bool caller_auth(struct sip_strans *st, const struct sip_msg *msg,
 			const struct sip_src *src, const struct peer *p)
 {
 	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_PROXY_AUTHORIZATION);
 	const char *realm = pbx_sipconf()->gen.realm;
-	char hdrs[1024], a[80], u[128];
+	char a[80], u[128];
 	struct sip_auth cred;
 	enum auth_result r = AUTH_FAIL;
 
@@ -677,11 +688,7 @@ challenge:
 		log_security("auth_failed", a, u,
 			     "wrong password or address not permitted (INVITE)");
 	}
-	if (auth_challenge(hdrs, sizeof(hdrs), "Proxy-Authenticate", realm,
-			   r == AUTH_STALE && h) < 0)
-		sip_strans_reply(st, 500, NULL, NULL, NULL, NULL, 0);
-	else
-		sip_strans_reply(st, 407, NULL, hdrs, NULL, NULL, 0);
+	challenge_407(st, realm, r == AUTH_STALE && h);
 	return false;
 }
 
@@ -690,7 +697,7 @@ static void unknown_caller(struct sip_strans *st, const struct sip_msg *msg,
 {
 	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_PROXY_AUTHORIZATION);
 	const char *realm = pbx_sipconf()->gen.realm;
-	char hdrs[1024], a[80], u[128];
+	char a[80], u[128];
 	struct sip_auth cred;
 
 	if (h) {
@@ -701,10 +708,7 @@ static void unknown_caller(struct sip_strans *st, const struct sip_msg *msg,
 		pl_strcpy(&msg->from.uri.user, u, sizeof(u));
 		log_security("auth_failed", a, u, "unknown user (INVITE)");
 	}
-	if (auth_challenge(hdrs, sizeof(hdrs), "Proxy-Authenticate", realm, false) < 0)
-		sip_strans_reply(st, 500, NULL, NULL, NULL, NULL, 0);
-	else
-		sip_strans_reply(st, 407, NULL, hdrs, NULL, NULL, 0);
+	challenge_407(st, realm, false);
 }
 
 void call_incoming(struct sip_strans *st, const struct sip_msg *msg,
