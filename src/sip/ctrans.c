@@ -182,11 +182,10 @@ static int request(struct sip_ctrans **ctp, const struct sip_src *dst,
 		return ENOMEM;
 	}
 	n = snprintf(ct->req, size,
-		     "%s %s SIP/2.0\r\nVia: SIP/2.0/%s %s%s%s:%u;branch=%s;rport\r\n%s"
+		     "%s %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%u;branch=%s;rport\r\n%s"
 		     "%s%s%sContent-Length: %zu\r\n\r\n",
 		     met, ruri, dst->tp == SIP_TRANSP_TCP ? "TCP" : "UDP",
-		     strchr(host, ':') && host[0] != '[' ? "[" : "", host,
-		     strchr(host, ':') && host[0] != '[' ? "]" : "", port, ct->branch,
+		     host, port, ct->branch,   /* sip_transp_local brackets IPv6 */
 		     hdrs, ctype ? "Content-Type: " : "", ctype ? ctype : "",
 		     ctype ? "\r\n" : "", body ? blen : 0);
 	if (n < 0 || (size_t)n + blen >= size) {

@@ -113,6 +113,20 @@ static void add(struct sip_dialog *d)
 	d->in_table = true;
 }
 
+/* Every field was filled (a missing Contact or an allocation failure
+ * leaves one NULL): enter the dialog in the table, or drop it. */
+static int finish(struct sip_dialog *d, struct sip_dialog **dp)
+{
+	if (!d->callid || !d->ltag || !d->rtag || !d->lhdr || !d->rhdr || !d->rtarget ||
+	    !d->routes || !d->contact) {
+		sip_dialog_free(d);
+		return EBADMSG;
+	}
+	add(d);
+	*dp = d;
+	return 0;
+}
+
 int sip_dialog_uas(struct sip_dialog **dp, const struct sip_msg *req,
 		   const struct sip_src *src, const char *ltag, const char *contact,
 		   void *owner)
@@ -142,12 +156,7 @@ int sip_dialog_uas(struct sip_dialog **dp, const struct sip_msg *req,
 	d->lseq = 1;
 	d->dst = *src;
 	d->owner = owner;
-	if (!d->callid || !d->ltag || !d->rtag || !d->rhdr || !d->lhdr || !d->rtarget ||
-	    !d->routes || !d->contact)
-		goto bad;
-	add(d);
-	*dp = d;
-	return 0;
+	return finish(d, dp);
 bad:
 	sip_dialog_free(d);
 	return EBADMSG;
@@ -176,12 +185,7 @@ int sip_dialog_uac(struct sip_dialog **dp, const struct sip_msg *resp,
 	d->lseq = cseq;
 	d->dst = *dst;
 	d->owner = owner;
-	if (!d->callid || !d->ltag || !d->rtag || !d->lhdr || !d->rhdr || !d->rtarget ||
-	    !d->routes || !d->contact)
-		goto bad;
-	add(d);
-	*dp = d;
-	return 0;
+	return finish(d, dp);
 bad:
 	sip_dialog_free(d);
 	return EBADMSG;
@@ -277,10 +281,10 @@ int sip_dialog_ack(struct sip_dialog *d, uint32_t cseq, const char *ctype,
 	if (!msg)
 		return ENOMEM;
 	n = snprintf(msg, size,
-		     "ACK %s SIP/2.0\r\nVia: SIP/2.0/%s %s%s%s:%u;branch=%s;rport\r\n%s"
+		     "ACK %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%u;branch=%s;rport\r\n%s"
 		     "%s%s%sContent-Length: %zu\r\n\r\n",
 		     d->rtarget, d->dst.tp == SIP_TRANSP_TCP ? "TCP" : "UDP",
-		     "", host, "", port,   /* IPv6 hosts come bracketed */
+		     host, port,   /* sip_transp_local brackets IPv6 hosts */
 		     branch, hbuf, ctype ? "Content-Type: " : "", ctype ? ctype : "",
 		     ctype ? "\r\n" : "", body ? blen : 0);
 	if (n < 0 || (size_t)n + blen >= size) {
