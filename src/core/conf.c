@@ -52,6 +52,7 @@ enum {
 	CHUNK_SIZE = 64 * 1024,
 	FILE_MAX = 64 * 1024 * 1024,     /* biggest file read */
 	MEM_MAX = 128 * 1024 * 1024,     /* biggest arena per conf */
+	SEC_VARS_MAX = 100000,           /* most options in one section */
 	BUCKETS_MIN = 64,
 };
 
@@ -70,6 +71,7 @@ struct chunk {
 struct sec {
 	struct conf_section pub;         /* first: a conf_section is a sec */
 	struct conf_var *tail;
+	size_t nvars;                    /* options in vars, inherited too */
 	size_t ntpls, tplcap;
 	uint32_t hash;
 	struct sec *hnext;               /* hash chain, first of a name only */
@@ -350,14 +352,33 @@ static void var_append(struct sec *s, struct conf_var *v)
 	else
 		s->pub.vars = v;
 	s->tail = v;
+	s->nvars++;
+}
+
+/*
+ * Refuse to grow s past SEC_VARS_MAX options. Templates copy and (+) merges,
+ * so a few lines can double a section again and again; without a bound a
+ * small file would take minutes (and every lookup in it would crawl).
+ */
+static int var_room(struct parser *p, const struct fctx *fc,
+		    const struct sec *s, size_t more)
+{
+	if (s->nvars + more <= SEC_VARS_MAX)
+		return 0;
+	return fail(p, fc->name, fc->line, EFBIG,
+		    "section [%s] would have more than %d options",
+		    s->pub.name, SEC_VARS_MAX);
 }
 
 static int var_add(struct parser *p, const struct fctx *fc, const char *name,
 		   const char *value, bool object)
 {
 	struct cpriv *c = p->c;
-	struct conf_var *v = arena_alloc(c, sizeof(*v), _Alignof(struct conf_var));
+	struct conf_var *v;
 
+	if (var_room(p, fc, fc->cat, 1))
+		return EFBIG;
+	v = arena_alloc(c, sizeof(*v), _Alignof(struct conf_var));
 	if (!v)
 		return oom(p, fc);
 	memset(v, 0, sizeof(*v));
@@ -379,6 +400,8 @@ static int inherit(struct parser *p, const struct fctx *fc, struct sec *dst,
 	const struct conf_var *v, *end = base->tail;
 	struct conf_var *nv;
 
+	if (var_room(p, fc, dst, base->nvars))
+		return EFBIG;
 	if (tpl_add(p->c, dst, base->pub.name))
 		return oom(p, fc);
 	for (v = base->pub.vars; v; v = v->next) {
@@ -477,8 +500,11 @@ static int sec_option(struct parser *p, struct fctx *fc, const char *name,
 
 		found->pub.is_template |= n->pub.is_template;
 		if (n->pub.vars) {
+			if (var_room(p, fc, found, n->nvars))
+				return EFBIG;
 			var_append(found, n->pub.vars);
 			found->tail = n->tail;
+			found->nvars += n->nvars - 1;
 		}
 		for (i = 0; i < n->ntpls; i++)
 			if (tpl_add(p->c, found, n->pub.tpls[i]))

@@ -482,9 +482,9 @@ int sdp_media_addr(const struct sdp_session *s, const struct sdp_media *m,
 	err = conn_sa(c, m->port, &a);
 	if (err)
 		return err;
+	/* a=rtcp-mux is an offer to multiplex (RFC 5761 5.1.1); we never
+	 * accept it (our answers leave it out), so RTCP stays on its own port */
 	rport = m->rtcp_port ? m->rtcp_port : (uint16_t)(m->port + 1);
-	if (m->rtcp_mux)
-		rport = m->port;
 	err = conn_sa(m->rtcp_c.addr.l ? &m->rtcp_c : c, rport, &b);
 	if (err)
 		return err;

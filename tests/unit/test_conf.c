@@ -550,27 +550,58 @@ static void t_limits(void **state)
 }
 
 /* Inheritance that multiplies is stopped by the memory cap, not the OOM killer. */
-static void t_blowup(void **state)
+/* Templates that copy templates: a few lines asking for millions of options. */
+static int blowup(char *buf, unsigned copies, unsigned sections)
 {
-	size_t cap = 32 + 2 * 4 * 4096, i;
-	char *buf = malloc(cap), *o = buf;
-	struct conf *conf = NULL;
-	int rc;
+	char *o = buf;
+	unsigned i;
 
-	(void)state;
-	assert_non_null(buf);
 	o += sprintf(o, "[a]\nx=1\n[b](a");
 	for (i = 1; i < 4096; i++)
 		o += sprintf(o, ",a");
 	o += sprintf(o, ")\n[c](b");
-	for (i = 1; i < 4096; i++)
+	for (i = 1; i < copies; i++)
 		o += sprintf(o, ",b");
 	o += sprintf(o, ")\n");
-	rc = conf_parse_buf(&conf, NULL, "t.conf", buf, (size_t)(o - buf), err,
+	for (i = 0; i < sections; i++)
+		o += sprintf(o, "[d%u](c)\n", i);
+	return (int)(o - buf);
+}
+
+static void t_blowup(void **state)
+{
+	char *buf = malloc(64 * 1024);
+	struct conf *conf = NULL;
+	int rc, n;
+
+	(void)state;
+	assert_non_null(buf);
+	/* one section of 4096 x 4096 options: stopped at 100,000 */
+	n = blowup(buf, 4096, 0);
+	rc = conf_parse_buf(&conf, NULL, "t.conf", buf, (size_t)n, err,
 			    sizeof(err));
 	assert_int_equal(rc, EFBIG);
 	assert_null(conf);
-	assert_string_equal(err, "t.conf:4: configuration needs more than 128 MiB");
+	assert_string_equal(err, "t.conf:4: section [c] would have more than "
+			    "100000 options");
+
+	/* many sections of 98,304 each: stopped at the 128 MiB arena */
+	n = blowup(buf, 24, 60);
+	rc = conf_parse_buf(&conf, NULL, "t.conf", buf, (size_t)n, err,
+			    sizeof(err));
+	assert_int_equal(rc, EFBIG);
+	assert_null(conf);
+	assert_true(strstr(err, ": configuration needs more than 128 MiB") != NULL);
+
+	/* (+) merging a section into itself doubles it: stopped as well */
+	n = sprintf(buf, "[a]\nx=1\n");
+	for (rc = 0; rc < 20; rc++)
+		n += sprintf(buf + n, "[a](+,a)\n");
+	rc = conf_parse_buf(&conf, NULL, "t.conf", buf, (size_t)n, err,
+			    sizeof(err));
+	assert_int_equal(rc, EFBIG);
+	assert_string_equal(err, "t.conf:19: section [a] would have more than "
+			    "100000 options");
 	free(buf);
 }
 

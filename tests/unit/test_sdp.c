@@ -171,6 +171,23 @@ static void t_zoiper_sipp(void **state)
 	assert_int_equal(ntohs(((struct sockaddr_in *)&rtp)->sin_port), 6000);
 }
 
+/* An offer of a=rtcp-mux is declined by leaving it out of our answer
+ * (RFC 5761 5.1.1), so the peer's RTCP is still expected on port + 1. */
+static void t_rtcp_mux_declined(void **state)
+{
+	struct sdp_session s;
+	const struct sdp_media *m;
+	struct sockaddr_storage rtp, rtcp;
+
+	(void)state;
+	load(&s, 0, "rtcp_mux_offer.sdp");
+	m = sdp_audio(&s);
+	assert_true(m->rtcp_mux);
+	assert_int_equal(sdp_media_addr(&s, m, &rtp, &rtcp), 0);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&rtp)->sin_port), 40000);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&rtcp)->sin_port), 40001);
+}
+
 static void t_rfc4317(void **state)
 {
 	struct sdp_session s;
@@ -624,6 +641,7 @@ int test_sdp_run(void)
 		cmocka_unit_test(t_baresip),
 		cmocka_unit_test(t_linphone),
 		cmocka_unit_test(t_zoiper_sipp),
+		cmocka_unit_test(t_rtcp_mux_declined),
 		cmocka_unit_test(t_rfc4317),
 		cmocka_unit_test(t_ipv6_and_old_hold),
 		cmocka_unit_test(t_session_dir_and_lenient),
