@@ -122,6 +122,74 @@ static int parse_u32(const struct conf_var *v, uint32_t *out, char *err, size_t 
 	return 0;
 }
 
+/*
+ * callgroup=/pickupgroup= as Asterisk's ast_get_group(): "1,3-5", numbers
+ * 0-63 into a bit mask. A bad piece is warned about and skipped, as
+ * Asterisk does, so one typo does not cost the peer its other groups.
+ */
+static uint64_t parse_group(const struct conf_var *v)
+{
+	char buf[256], *s = buf, *piece;
+	uint64_t mask = 0;
+
+	snprintf(buf, sizeof(buf), "%s", v->value);
+	while ((piece = strsep(&s, ",")) != NULL) {
+		unsigned lo, hi, i;
+		int n = 0;
+
+		size_t len;
+
+		while (*piece == ' ' || *piece == '\t')
+			piece++;
+		len = strlen(piece);
+		while (len && (piece[len - 1] == ' ' || piece[len - 1] == '\t'))
+			piece[--len] = '\0';
+		if (!len)
+			continue;
+		if (sscanf(piece, "%u-%u%n", &lo, &hi, &n) == 2 && !piece[n]) {
+			/* a range */
+		} else if (sscanf(piece, "%u%n", &lo, &n) == 1 && !piece[n]) {
+			hi = lo;
+		} else {
+			lo = 64, hi = 0;
+		}
+		if (lo > hi || hi > 63) {
+			log_warn("%s:%u: %s: '%s' is not a group or range of groups "
+				 "0-63; ignored", v->file, v->line, v->name, piece);
+			continue;
+		}
+		for (i = lo; i <= hi; i++)
+			mask |= UINT64_C(1) << i;
+	}
+	return mask;
+}
+
+int peer_group_str(uint64_t mask, char *buf, size_t size)
+{
+	size_t o = 0;
+	unsigned i, j;
+
+	if (!size)
+		return EINVAL;
+	buf[0] = '\0';
+	for (i = 0; i < 64; i = j) {
+		int n;
+
+		for (; i < 64 && !(mask >> i & 1); i++)
+			;
+		if (i == 64)
+			break;
+		for (j = i; j < 64 && mask >> j & 1; j++)
+			;
+		n = j - 1 > i ? snprintf(buf + o, size - o, "%s%u-%u", o ? "," : "", i, j - 1)
+			      : snprintf(buf + o, size - o, "%s%u", o ? "," : "", i);
+		if (n < 0 || (size_t)n >= size - o)
+			return ENOSPC;
+		o += (size_t)n;
+	}
+	return 0;
+}
+
 static int parse_bind(const struct conf_var *v, struct sockaddr_storage *sa,
 		      char *err, size_t errsize)
 {
@@ -298,6 +366,10 @@ static int build_peer(struct sipconf *sc, const struct conf_section *sec,
 					 "gsm, g722, g729, opus, ...)", v->file, v->line, n, val);
 		} else if (!strcasecmp(n, "md5secret")) {
 			md5 = v;
+		} else if (!strcasecmp(n, "callgroup")) {
+			p->callgroup = parse_group(v);
+		} else if (!strcasecmp(n, "pickupgroup")) {
+			p->pickupgroup = parse_group(v);
 		} else if (!strcasecmp(n, "call-limit")) {
 			if (parse_u32(v, &u, err, errsize))
 				return EINVAL;

@@ -39,6 +39,8 @@ struct peer {
 	uint32_t qualifyfreq;      /* s, default 60 */
 	bool force_rport, comedia;
 	int call_limit;
+	uint64_t callgroup;        /* callgroup=: groups 0-63 as bits */
+	uint64_t pickupgroup;      /* pickupgroup=: whose calls it may pick up */
 	struct codec_prefs prefs;  /* allow= / disallow=, in order */
 	struct acl *ha;            /* permit= / deny= */
 	struct acl *contact_ha;    /* contactpermit= / contactdeny= */
@@ -66,5 +68,7 @@ int sipconf_build(struct sipconf **out, struct conf *conf, char *err, size_t err
 void sipconf_free(struct sipconf *sc);
 struct peer *sipconf_peer(const struct sipconf *sc, const struct pl *name);
 const char *peer_type_name(enum peer_type t);
+/** A group mask as chan_sip shows it ("1,3-5"); "" for none. 0 or ENOSPC. */
+int peer_group_str(uint64_t mask, char *buf, size_t size);
 
 #endif

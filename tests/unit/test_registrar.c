@@ -5,6 +5,7 @@
  * (End-to-end tests drive the same with SIPp and baresip.)
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -340,6 +341,39 @@ static void t_config_refusals(void **state)
 	sipconf_free(sc);
 }
 
+/* callgroup/pickupgroup as ast_get_group: lists and ranges of 0-63, bad
+ * pieces skipped (the seed's peers use 38). */
+static void t_groups(void **state)
+{
+	const char *txt = "[a]\ntype=friend\nhost=dynamic\ncallgroup=38\n"
+			  "pickupgroup=1,3-5 , 63,64,x,7-2\n[b]\ntype=friend\n";
+	struct conf *c = NULL;
+	struct sipconf *sc = NULL;
+	struct pl a = { "a", 1 }, b = { "b", 1 };
+	char err[256], buf[64];
+	const struct peer *p;
+
+	(void)state;
+	assert_int_equal(conf_parse_buf(&c, NULL, "sip.conf", txt, strlen(txt), err,
+					sizeof(err)), 0);
+	assert_int_equal(sipconf_build(&sc, c, err, sizeof(err)), 0);
+	p = sipconf_peer(sc, &a);
+	assert_true(p->callgroup == UINT64_C(1) << 38);
+	assert_true(p->pickupgroup == (UINT64_C(0x3a) | UINT64_C(1) << 63));
+	assert_int_equal(peer_group_str(p->pickupgroup, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "1,3-5,63");
+	assert_int_equal(peer_group_str(p->callgroup, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "38");
+	assert_int_equal(peer_group_str(p->callgroup, buf, 2), ENOSPC);
+	assert_int_equal(peer_group_str(UINT64_MAX, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "0-63");
+	p = sipconf_peer(sc, &b);
+	assert_true(p->callgroup == 0 && p->pickupgroup == 0);
+	assert_int_equal(peer_group_str(0, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	sipconf_free(sc);
+}
+
 static void t_restart_keeps_bindings(void **state)
 {
 	char r401[8192], authz[1024];
@@ -363,6 +397,7 @@ static void t_restart_keeps_bindings(void **state)
 int test_registrar_run(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_groups),
 		cmocka_unit_test_setup_teardown(t_register_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_failures_indistinguishable, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_stale_nonce, setup, teardown),
