@@ -376,6 +376,13 @@ static int build_peer(struct sipconf *sc, const struct conf_section *sec,
 			p->call_limit = (int)u;
 		}
 	}
+	if (p->host && sip_sa_resolve(p->host, p->port, &p->addr) != 0) {
+		/* chan_sip refuses the peer; keeping it (unreachable, so calls to
+		 * it fail as CHANUNAVAIL) lets a reload pick up a fixed DNS */
+		log_warn("%s:%u: host '%s' of peer [%s] is not an address and does not "
+			 "resolve; calls to it fail until a reload", sec->file, sec->line,
+			 p->host, p->name);
+	}
 	if (md5 && !p->secret) {
 		/* Never let a peer that was meant to be protected in unchallenged. */
 		snprintf(err, errsize, "%s:%u: md5secret is not supported yet and peer [%s] "

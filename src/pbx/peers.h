@@ -34,6 +34,7 @@ struct peer {
 	bool dynamic;              /* host=dynamic */
 	const char *host;          /* static host when !dynamic */
 	uint16_t port;             /* port= (default port for the host) */
+	struct sockaddr_storage addr;  /* host resolved at load; AF_UNSPEC: not */
 	bool qualify;
 	uint32_t qualify_maxms;    /* qualify=yes -> 2000, qualify=N -> N */
 	uint32_t qualifyfreq;      /* s, default 60 */

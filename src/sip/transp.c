@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,14 +107,12 @@ bool sip_sa_equal(const struct sockaddr_storage *a, const struct sockaddr_storag
 	return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
 }
 
-int sip_sa_parse(const char *s, uint16_t defport, struct sockaddr_storage *sa)
+/* Split "HOST", "HOST:PORT", "[V6]:PORT" or a bare "V6" into its parts. */
+static int split_hostport(const char *s, char *host, size_t hsize, unsigned long *p)
 {
-	char host[INET6_ADDRSTRLEN + 1];
 	const char *port = NULL, *end;
 	size_t hl;
-	unsigned long p = defport;
 
-	memset(sa, 0, sizeof(*sa));
 	if (!s || !*s)
 		return EINVAL;
 	if (*s == '[') {
@@ -121,36 +120,38 @@ int sip_sa_parse(const char *s, uint16_t defport, struct sockaddr_storage *sa)
 		if (!end)
 			return EINVAL;
 		hl = (size_t)(end - s - 1);
-		if (hl >= sizeof(host))
-			return EINVAL;
-		memcpy(host, s + 1, hl);
-		host[hl] = '\0';
 		if (end[1] == ':')
 			port = end + 2;
 		else if (end[1])
 			return EINVAL;
+		s++;
 	} else {
 		const char *c = strchr(s, ':');
-		if (c && strchr(c + 1, ':')) {   /* bare IPv6 */
+		if (c && strchr(c + 1, ':'))   /* bare IPv6 */
 			c = NULL;
-		}
 		hl = c ? (size_t)(c - s) : strlen(s);
-		if (hl >= sizeof(host))
-			return EINVAL;
-		memcpy(host, s, hl);
-		host[hl] = '\0';
 		if (c)
 			port = c + 1;
 	}
+	if (!hl || hl >= hsize)
+		return EINVAL;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
 	if (port) {
 		char *e;
 		errno = 0;
-		p = strtoul(port, &e, 10);
-		if (errno || *e || p == 0 || p > 65535)
+		*p = strtoul(port, &e, 10);
+		if (errno || *e || *p == 0 || *p > 65535)
 			return EINVAL;
 	}
+	return 0;
+}
+
+static int numeric_sa(const char *host, unsigned long p, struct sockaddr_storage *sa)
+{
 	struct sockaddr_in *in4 = (void *)sa;
 	struct sockaddr_in6 *in6 = (void *)sa;
+
 	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
 		in4->sin_family = AF_INET;
 		in4->sin_port = htons((uint16_t)p);
@@ -162,6 +163,58 @@ int sip_sa_parse(const char *s, uint16_t defport, struct sockaddr_storage *sa)
 		return 0;
 	}
 	return EINVAL;
+}
+
+int sip_sa_parse(const char *s, uint16_t defport, struct sockaddr_storage *sa)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	unsigned long p = defport;
+
+	memset(sa, 0, sizeof(*sa));
+	if (split_hostport(s, host, sizeof(host), &p))
+		return EINVAL;
+	return numeric_sa(host, p, sa);
+}
+
+int sip_sa_resolve(const char *s, uint16_t defport, struct sockaddr_storage *sa)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char host[256];
+	unsigned long p = defport;
+	int err;
+
+	memset(sa, 0, sizeof(*sa));
+	if (split_hostport(s, host, sizeof(host), &p))
+		return EINVAL;
+	if (!numeric_sa(host, p, sa))
+		return 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_DGRAM;
+	err = getaddrinfo(host, NULL, &hints, &res);
+	if (err)
+		return err == EAI_NONAME || err == EAI_NODATA ? ENOENT : EAGAIN;
+	err = ENOENT;
+	for (ai = res; ai && err; ai = ai->ai_next) {   /* IPv4 first, as chan_sip */
+		if (ai->ai_family == AF_INET) {
+			memcpy(sa, ai->ai_addr, sizeof(struct sockaddr_in));
+			err = 0;
+		}
+	}
+	for (ai = res; ai && err; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET6) {
+			memcpy(sa, ai->ai_addr, sizeof(struct sockaddr_in6));
+			err = 0;
+		}
+	}
+	freeaddrinfo(res);
+	if (err)
+		return err;
+	if (sa->ss_family == AF_INET)
+		((struct sockaddr_in *)sa)->sin_port = htons((uint16_t)p);
+	else
+		((struct sockaddr_in6 *)sa)->sin6_port = htons((uint16_t)p);
+	return 0;
 }
 
 static socklen_t sa_len(const struct sockaddr_storage *sa)

@@ -61,6 +61,13 @@ void sip_src_str(const struct sip_src *src, char *buf, size_t size);
 void sip_sa_str(const struct sockaddr_storage *sa, char *buf, size_t size);
 /** Parse "ADDR", "ADDR:PORT", "[V6]:PORT", "V6"; port defaults to defport. */
 int  sip_sa_parse(const char *s, uint16_t defport, struct sockaddr_storage *sa);
+/**
+ * As sip_sa_parse, and a host name is looked up (getaddrinfo: /etc/hosts,
+ * then DNS; IPv4 first as chan_sip). Blocks while it resolves: for
+ * configuration loading only, never per call. ENOENT when the name does
+ * not exist, EAGAIN when the resolver failed, EINVAL for bad syntax.
+ */
+int  sip_sa_resolve(const char *s, uint16_t defport, struct sockaddr_storage *sa);
 uint16_t sip_sa_port(const struct sockaddr_storage *sa);
 bool sip_sa_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 const char *sip_transp_name(enum sip_transp tp);

@@ -346,7 +346,8 @@ static void t_config_refusals(void **state)
 static void t_groups(void **state)
 {
 	const char *txt = "[a]\ntype=friend\nhost=dynamic\ncallgroup=38\n"
-			  "pickupgroup=1,3-5 , 63,64,x,7-2\n[b]\ntype=friend\n";
+			  "pickupgroup=1,3-5 , 63,64,x,7-2\n[b]\ntype=friend\n"
+			  "host=localhost\nport=5099\n";
 	struct conf *c = NULL;
 	struct sipconf *sc = NULL;
 	struct pl a = { "a", 1 }, b = { "b", 1 };
@@ -369,6 +370,9 @@ static void t_groups(void **state)
 	assert_string_equal(buf, "0-63");
 	p = sipconf_peer(sc, &b);
 	assert_true(p->callgroup == 0 && p->pickupgroup == 0);
+	/* a host name is resolved when sip.conf loads (/etc/hosts here) */
+	assert_true(p->addr.ss_family == AF_INET || p->addr.ss_family == AF_INET6);
+	assert_int_equal(sip_sa_port(&p->addr), 5099);
 	assert_int_equal(peer_group_str(0, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "");
 	sipconf_free(sc);
