@@ -1,7 +1,7 @@
 /**
  * @file main.c  tandemd: read CONFDIR, open DATADIR, serve SIP.
  *
- * Start-up order (closed in reverse): log, config, store, auth, loop,
+ * Start-up order (closed in reverse): log, config, store, astdb, auth, loop,
  * transport + SIP stack, registrar, listeners, control socket, signals.
  * Everything that can fail on configuration fails before anything listens.
  */
@@ -23,6 +23,7 @@
 #include "core/loop.h"
 #include "ctl/commands.h"
 #include "ctl/ctl.h"
+#include "dialplan/dialplan.h"
 #include "media/rtp.h"
 #include "pbx/call.h"
 #include "pbx/config.h"
@@ -31,6 +32,7 @@
 #include "pbx/registrar.h"
 #include "sip/auth.h"
 #include "sip/sip.h"
+#include "store/astdb.h"
 #include "store/cdr.h"
 #include "store/store.h"
 
@@ -38,6 +40,7 @@ static struct {
 	const char *confdir;
 	const char *datadir;
 	const char *nodename;
+	const char *fake_time;     /* --fake-time, tests only */
 	bool foreground;
 	struct conf *tandem_raw;   /* keeps the strings of tandem.conf alive */
 	int sigfd;
@@ -46,12 +49,15 @@ static struct {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: tandemd -C CONFDIR -D DATADIR [-f] [-n NODENAME]\n"
+	fprintf(f, "usage: tandemd -C CONFDIR -D DATADIR [-f] [-n NODENAME]"
+		" [--fake-time 'YYYY-MM-DD HH:MM']\n"
 		"  -C  configuration directory (sip.conf, extensions.conf, tandem.conf, ...)\n"
 		"  -D  data directory (databases, spool, control socket tandemd.ctl)\n"
 		"  -f  stay in the foreground and log to stderr\n"
 		"  -n  this node's name (default: tandem.conf [general] node, else the host name)\n"
-		"  -V  print the version\n");
+		"  -V  print the version\n"
+		"  --fake-time 'YYYY-MM-DD HH:MM[:SS]'  FOR TESTS ONLY: the dialplan's clock\n"
+		"      (GotoIfTime, time-ranged includes, STRFTIME, EPOCH) starts there\n");
 }
 
 static int mkdirs(const char *path)
@@ -276,6 +282,7 @@ static void commit_turn(void *arg)
 {
 	(void)arg;
 	store_commit();
+	astdb_commit();
 	cdr_store_commit();
 }
 
@@ -309,8 +316,15 @@ int main(int argc, char **argv)
 	char err[1024] = "", path[PATH_MAX], host[256];
 	int c, e;
 
-	while ((c = getopt(argc, argv, "C:D:fn:hV")) != -1) {
+	static const struct option lopts[] = {
+		{ "fake-time", required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
+	};
+	time_t fake = 0;
+
+	while ((c = getopt_long(argc, argv, "C:D:fn:hV", lopts, NULL)) != -1) {
 		switch (c) {
+		case 'T': g.fake_time = optarg; break;
 		case 'C': g.confdir = optarg; break;
 		case 'D': g.datadir = optarg; break;
 		case 'f': g.foreground = true; break;
@@ -324,6 +338,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
+	if (g.fake_time && dialplan_clock_parse(g.fake_time, &fake)) {
+		fprintf(stderr, "tandemd: --fake-time '%s': expected 'YYYY-MM-DD HH:MM[:SS]' "
+			"(local time) or '@SECONDS'\n", g.fake_time);
+		return 1;
+	}
+	if (fake)
+		dialplan_clock_set(fake);   /* from now on: runs at normal speed */
 	log_init(NULL, LOG_LVL_INFO);
 	dialplan_init();
 	e = pbx_config_load(&cfg, g.confdir, err, sizeof(err));
@@ -375,10 +396,22 @@ int main(int argc, char **argv)
 	if ((e = log_security_open(path)))
 		log_warn("cannot open security log %s: %s", path, strerror(e));
 
+	if (fake) {
+		char when[64];
+		struct tm tm;
+		time_t now = dialplan_now();
+
+		strftime(when, sizeof(when), "%a %Y-%m-%d %H:%M:%S %Z", localtime_r(&now, &tm));
+		log_warn("--fake-time: FOR TESTS ONLY: the dialplan's clock reads %s and runs "
+			 "on from there (GotoIfTime, time-ranged includes, STRFTIME, EPOCH); "
+			 "call records, registrations and logs keep the real time", when);
+	}
 	g.started = time(NULL);
 	e = loop_init();
 	if (!e)
 		e = store_init(g.datadir);
+	if (!e)
+		e = astdb_init(g.datadir);
 	if (!e)
 		e = cdr_store_init(&cfg.tandem.cdr, g.datadir, g.nodename);
 	if (!e)
@@ -447,6 +480,7 @@ int main(int argc, char **argv)
 	pbx_close();
 	auth_close();
 	cdr_store_close();
+	astdb_close();
 	store_close();
 	loop_close();
 	dialplan_close();

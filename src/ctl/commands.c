@@ -1,8 +1,9 @@
 /**
  * @file commands.c  The daemon side of tandemctl: status, peers,
- * registrations, reload. Commands of parts not built yet answer with an
- * error saying so (tandemctl exits 1).
+ * registrations, reload, calls, dialplan, registry, db. Commands of parts
+ * not built yet answer with an error saying so (tandemctl exits 1).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +12,14 @@
 #include "core/loop.h"
 #include "ctl/commands.h"
 #include "ctl/ctl.h"
+#include "dialplan/dialplan.h"
 #include "media/rtp.h"
 #include "pbx/call.h"
 #include "pbx/outreg.h"
 #include "pbx/pbx.h"
 #include "pbx/registrar.h"
 #include "sip/sip.h"
+#include "store/astdb.h"
 #include "store/cdr.h"
 
 static json_t *cmd_status(json_t *args, char *err, size_t errsize)
@@ -46,6 +49,14 @@ static json_t *cmd_status(json_t *args, char *err, size_t errsize)
 			"ports_in_use", (json_int_t)rtp_ports_in_use(),
 			"ports_total", (json_int_t)rtp_ports_total(),
 			"relays", (json_int_t)rtp_relay_count()));
+		if (dialplan_clock_faked()) {   /* tandemd --fake-time */
+			char when[32];
+			struct tm tm;
+			time_t now = dialplan_now();
+
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
+			json_object_set_new(st, "dialplan_time", json_string(when));
+		}
 	}
 	return st;
 }
@@ -135,6 +146,114 @@ static json_t *cmd_registry(json_t *args, char *err, size_t errsize)
 	return outreg_json();
 }
 
+/* ------------------------------------------------------------------ db */
+
+static void db_error(int e, const char *family, const char *key, char *err,
+		     size_t errsize)
+{
+	switch (e) {
+	case ENOENT:
+		snprintf(err, errsize, "Database entry not found: /%s/%s", family, key);
+		break;
+	case ENODEV:
+		snprintf(err, errsize, "the database %s is not open (see the log)",
+			 astdb_path());
+		break;
+	case EROFS:
+		snprintf(err, errsize, "the database %s is read-only", astdb_path());
+		break;
+	case EBUSY:
+		snprintf(err, errsize, "the database %s is locked by another process; "
+			 "try again", astdb_path());
+		break;
+	case EINVAL:
+		snprintf(err, errsize, "family and key must not be empty");
+		break;
+	default:
+		snprintf(err, errsize, "cannot use the database %s: %s (see the log)",
+			 astdb_path(), strerror(e));
+	}
+}
+
+static void db_entry(const char *family, const char *key, const char *value, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:s, s:s}", "family", family,
+					     "key", key, "value", value));
+}
+
+static json_t *db_show(const char *family, char *err, size_t errsize)
+{
+	json_t *arr = json_array();
+	int e = arr ? astdb_show(family, db_entry, arr) : ENOMEM;
+
+	if (e) {
+		json_decref(arr);
+		db_error(e, family ? family : "", "", err, errsize);
+		return NULL;
+	}
+	return json_pack("{s:o, s:I, s:o}", "family", family ? json_string(family) : json_null(),
+			 "count", (json_int_t)json_array_size(arr), "entries", arr);
+}
+
+/* A write answers once it is committed (the turn's transaction with it). */
+static int db_write(int e)
+{
+	return e ? e : astdb_commit();
+}
+
+static json_t *cmd_db(json_t *args, char *err, size_t errsize)
+{
+	const char *sub = json_string_value(json_array_get(args, 0));
+	const char *fam = json_string_value(json_array_get(args, 1));
+	const char *key = json_string_value(json_array_get(args, 2));
+	const char *val = json_string_value(json_array_get(args, 3));
+	size_t n = json_array_size(args), removed = 0;
+	char *v = NULL;
+	int e;
+
+	if (sub && !strcmp(sub, "show") && n <= 2)
+		return db_show(fam, err, errsize);
+	if (!sub || !fam || (!key && strcmp(sub, "deltree"))) {
+		snprintf(err, errsize, "usage: db get|del FAMILY KEY | db put FAMILY KEY VALUE | "
+			 "db show [FAMILY] | db deltree FAMILY [KEYTREE]");
+		return NULL;
+	}
+	if (!strcmp(sub, "get") && n == 3) {
+		if ((e = astdb_get(fam, key, &v)))
+			goto fail;
+		json_t *r = json_pack("{s:s, s:s, s:s}", "family", fam, "key", key, "value", v);
+		free(v);
+		return r;
+	}
+	if (!strcmp(sub, "put") && n == 4) {
+		if ((e = db_write(astdb_put(fam, key, val))))
+			goto fail;
+		return json_pack("{s:s, s:s, s:s, s:s}", "result", "Updated database successfully",
+				 "family", fam, "key", key, "value", val);
+	}
+	if (!strcmp(sub, "del") && n == 3) {
+		if ((e = db_write(astdb_del(fam, key))))
+			goto fail;
+		return json_pack("{s:s, s:s, s:s}", "result", "Database entry removed.",
+				 "family", fam, "key", key);
+	}
+	if (!strcmp(sub, "deltree") && n <= 3) {
+		char msg[64];
+
+		if ((e = db_write(astdb_deltree(fam, key, &removed))))
+			goto fail;
+		snprintf(msg, sizeof(msg), "%zu database entries removed.", removed);
+		return json_pack("{s:s, s:s, s:I}", "result", msg, "family", fam,
+				 "removed", (json_int_t)removed);
+	}
+	snprintf(err, errsize, "usage: db get|del FAMILY KEY | db put FAMILY KEY VALUE | "
+		 "db show [FAMILY] | db deltree FAMILY [KEYTREE]");
+	return NULL;
+fail:
+	db_error(e, fam, key ? key : "", err, errsize);
+	return NULL;
+}
+
 static json_t *cmd_later(json_t *args, char *err, size_t errsize)
 {
 	(void)args;
@@ -144,8 +263,7 @@ static json_t *cmd_later(json_t *args, char *err, size_t errsize)
 
 int ctl_commands_init(void)
 {
-	static const char *const later[] = { "db", "queue",
-					     "cluster", NULL };
+	static const char *const later[] = { "queue", "cluster", NULL };
 	size_t i;
 	int e = 0;
 
@@ -157,6 +275,7 @@ int ctl_commands_init(void)
 	e |= ctl_register("cdr", cdr_ctl_cmd);
 	e |= ctl_register("dialplan", cmd_dialplan);
 	e |= ctl_register("registry", cmd_registry);
+	e |= ctl_register("db", cmd_db);
 	for (i = 0; later[i]; i++)
 		e |= ctl_register(later[i], cmd_later);
 	return e;

@@ -701,5 +701,6 @@ void dp_apps_builtin(void)
 	done = true;
 	for (i = 0; i < sizeof(list) / sizeof(list[0]); i++)
 		dp_app_register(list[i].name, list[i].h);
+	dp_db_builtin();
 	dp_check_register_builtin();
 }

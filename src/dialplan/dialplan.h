@@ -71,6 +71,21 @@ const char *dialplan_global(const struct dialplan *dp, const char *name);
 json_t *dialplan_json(const struct dialplan *dp, const char *context);
 
 /**
+ * The dialplan's clock: what GotoIfTime, time-ranged includes, STRFTIME and
+ * ${EPOCH} take as now. The real clock unless tandemd --fake-time set it
+ * (tests only): from the moment dialplan_clock_set(t) is called it reads t
+ * and runs on at normal speed; t = 0 goes back to the real clock. Nothing
+ * outside the dialplan follows it (call records, registrations, logs).
+ */
+void dialplan_clock_set(time_t t);
+time_t dialplan_now(void);
+/** True while a fake clock is set. */
+bool dialplan_clock_faked(void);
+/** Parse "YYYY-MM-DD HH:MM[:SS]" (local time, 'T' may replace the space)
+ * or "@SECONDS" since the epoch into *t. 0 or EINVAL. */
+int dialplan_clock_parse(const char *text, time_t *t);
+
+/**
  * Warnings the loader and the executor log also go to h when set (tests
  * read them; NULL turns it off). msg is the full "FILE:LINE: ..." text.
  */

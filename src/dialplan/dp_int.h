@@ -136,6 +136,10 @@ void dp_apps_builtin(void);
 /** pbx_checkcondition: "" false, leading digit atoi, anything else true. */
 bool dp_cond(const char *s);
 
+/* func_db.c */
+/** Register DB, DB_EXISTS, DB_DELETE, BLACKLIST, DBdel, DBdeltree. */
+void dp_db_builtin(void);
+
 /* subst.c */
 void dp_subst_globals(const struct dialplan *dp, const char *in, char *out,
 		      size_t size);
@@ -183,7 +187,6 @@ struct dp_chan {
 	time_t now_override;
 };
 
-time_t dp_chan_now(const struct dp_chan *chan);
 int dp_frame_push(struct dp_chan *chan, bool macro, const char *macro_ctx);
 /** Save name's current value in the top frame (once), then set it. */
 int dp_frame_setvar(struct dp_chan *chan, const char *name, const char *value);

@@ -258,7 +258,7 @@ void dp_chan_free(struct dp_chan *chan)
 
 time_t dp_chan_now(const struct dp_chan *chan)
 {
-	return chan->now_override ? chan->now_override : time(NULL);
+	return chan->now_override ? chan->now_override : dialplan_now();
 }
 
 void dp_chan_set_time(struct dp_chan *chan, time_t t)

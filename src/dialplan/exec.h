@@ -126,7 +126,8 @@ const char *dp_chan_cid_name(const struct dp_chan *chan);
 void *dp_chan_call(const struct dp_chan *chan);
 const struct dp_chan_ops *dp_chan_ops(const struct dp_chan *chan);
 
-/** Tests: evaluate time conditions at t instead of time(NULL) (0 = now). */
+/** Tests: evaluate time conditions at t instead of the dialplan's clock
+ * (dialplan_now(), dialplan.h) (0 = back to that clock). */
 void dp_chan_set_time(struct dp_chan *chan, time_t t);
 
 /* ------------------------------------------------------------------ */
@@ -163,5 +164,26 @@ void dp_chan_on_resume(struct dp_chan *chan, dp_resume_h *h);
 enum dp_app_ret dp_chan_goto(struct dp_chan *chan, const char *where);
 /** The FILE:LINE of the priority running now ("?:0" outside one). */
 const char *dp_chan_file(const struct dp_chan *chan, unsigned *line);
+
+/* ------------------------------------------------------------------ */
+/* Functions                                                           */
+
+/** Read ${NAME(args)}: args is what stands between the parentheses,
+ * substituted, writable; write a NUL-terminated result into out (size >
+ * 0). chan is NULL when only globals are substituted. */
+typedef void (dp_func_read_h)(struct dp_chan *chan, char *args, char *out,
+			      size_t size);
+/** Write Set(NAME(args)=value): 0 or an errno value (warn at the caller's
+ * FILE:LINE, dp_chan_file). */
+typedef int (dp_func_write_h)(struct dp_chan *chan, char *args,
+			      const char *value);
+/** Register a dialplan function (name case-insensitive); either handler may
+ * be NULL (read-only or write-only). EEXIST when taken, ENOSPC when full.
+ * The functions subst.c implements itself come first. */
+int dp_func_register(const char *name, dp_func_read_h *rd, dp_func_write_h *wr);
+/** Now, as the dialplan sees it: dialplan_now() (dialplan.h: the real
+ * clock, or tandemd --fake-time's), or the time dp_chan_set_time gave.
+ * Every time condition and time function of the dialplan reads this. */
+time_t dp_chan_now(const struct dp_chan *chan);
 
 #endif

@@ -4,10 +4,12 @@
  * pbx_substitute_variables_helper_full does it (including its reading of
  * an unterminated `${`: a warning, and the last character dropped), and
  * the dialplan functions CALLERID, CDR, IF, LEN, CUT, STRFTIME, GLOBAL,
- * ISNULL, EXISTS.
+ * ISNULL, EXISTS, and the table of functions other files register
+ * (dp_func_register: DB, BLACKLIST, ... in func_db.c).
  *
  * Lookup order for a name: built-ins (EXTEN, CONTEXT, PRIORITY, CHANNEL,
- * UNIQUEID, EPOCH), channel variables, globals.
+ * UNIQUEID, EPOCH), channel variables, globals. EPOCH and STRFTIME read
+ * the dialplan's clock (dp_chan_now, dialplan_now).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -45,6 +47,41 @@ static void put(char *out, size_t size, size_t *pos, const char *src, size_t n)
 
 /* ------------------------------------------------------------------ */
 /* Functions                                                           */
+
+#define FUNCS_MAX 64
+
+static struct {
+	char name[32];
+	dp_func_read_h *rd;
+	dp_func_write_h *wr;
+} funcs[FUNCS_MAX];
+static size_t nfuncs;
+
+int dp_func_register(const char *name, dp_func_read_h *rd, dp_func_write_h *wr)
+{
+	size_t i;
+
+	for (i = 0; i < nfuncs; i++)
+		if (!strcasecmp(funcs[i].name, name))
+			return EEXIST;
+	if (nfuncs == FUNCS_MAX || strlen(name) >= sizeof(funcs[0].name))
+		return ENOSPC;
+	dp_strlcpy(funcs[nfuncs].name, name, sizeof(funcs[0].name));
+	funcs[nfuncs].rd = rd;
+	funcs[nfuncs].wr = wr;
+	nfuncs++;
+	return 0;
+}
+
+static size_t func_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nfuncs; i++)
+		if (!strcasecmp(funcs[i].name, name))
+			return i;
+	return FUNCS_MAX;
+}
 
 static const char *call_get(const struct dp_chan *chan, const char *what)
 {
@@ -169,6 +206,7 @@ static void fn_callerid(struct sub *s, const char *arg, char *out, size_t size)
 static void func_read(struct sub *s, char *name, char *out, size_t size)
 {
 	char *args = strchr(name, '('), *end;
+	size_t i;
 
 	out[0] = '\0';
 	*args++ = '\0';
@@ -203,7 +241,7 @@ static void func_read(struct sub *s, char *name, char *out, size_t size)
 	} else if (!strcasecmp(name, "CUT")) {
 		fn_cut(s, args, out, size);
 	} else if (!strcasecmp(name, "STRFTIME")) {
-		fn_strftime(args, s->chan ? dp_chan_now(s->chan) : time(NULL), out, size);
+		fn_strftime(args, s->chan ? dp_chan_now(s->chan) : dialplan_now(), out, size);
 	} else if (!strcasecmp(name, "GLOBAL")) {
 		const char *v = dialplan_global(s->dp, dp_trim(args));
 
@@ -212,6 +250,9 @@ static void func_read(struct sub *s, char *name, char *out, size_t size)
 		dp_strlcpy(out, *args ? "0" : "1", size);
 	} else if (!strcasecmp(name, "EXISTS")) {
 		dp_strlcpy(out, *args ? "1" : "0", size);
+	} else if ((i = func_find(name)) < nfuncs && funcs[i].rd) {
+		funcs[i].rd(s->chan, args, out, size);
+		out[size - 1] = '\0';
 	} else {
 		dp_warn("function '%s' is not available: taken as empty", name);
 	}
@@ -280,6 +321,10 @@ int dp_func_write(struct dp_chan *chan, const char *fname, const char *value)
 			return chan->ops->set(chan->call, what, value);
 		return 0;
 	}
+	size_t i = func_find(name);
+
+	if (i < nfuncs && funcs[i].wr)
+		return funcs[i].wr(chan, args, value);
 	dp_warn("function '%s' cannot be written: ignored", name);
 	return EINVAL;
 }

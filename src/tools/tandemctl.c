@@ -18,6 +18,7 @@
 #include "store/cdr.h"
 
 #define DEFAULT_DATADIR "/var/lib/tandem"
+#define REQ_MAX 65535   /* the longest request line ctl.c reads, newline included */
 
 static void usage(FILE *f)
 {
@@ -30,7 +31,13 @@ static void usage(FILE *f)
 		"  reload                 re-read the configuration\n"
 		"  calls [hangup ID]      calls in progress; hang one up\n"
 		"  registry               registrations to providers (register =>)\n"
-		"  cdr [--last N] | dialplan [CONTEXT] | db ... | queue ... |\n"
+		"  db get FAMILY KEY      Asterisk's DB (DATADIR/astdb.sqlite3): a value\n"
+		"  db put FAMILY KEY VALUE\n"
+		"  db del FAMILY KEY\n"
+		"  db show [FAMILY]\n"
+		"  db deltree FAMILY [KEYTREE]\n"
+		"  blacklist add|del NUMBER | blacklist show   ${BLACKLIST()}'s family\n"
+		"  cdr [--last N] | dialplan [CONTEXT] | queue ... |\n"
 		"  cluster status|standby|unstandby|takeover\n"
 		"DATADIR defaults to $TANDEM_DATADIR or " DEFAULT_DATADIR ".\n");
 }
@@ -59,6 +66,13 @@ static int request(const char *datadir, json_t *req, json_t **reply)
 	struct timeval tv = { 30, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	out = json_dumps(req, JSON_COMPACT);
+	if (out && strlen(out) + 1 > REQ_MAX) {
+		fprintf(stderr, "tandemctl: request too long (%zu bytes; the control socket "
+			"takes %d): use a shorter value\n", strlen(out), REQ_MAX - 1);
+		free(out);
+		close(fd);
+		return 1;
+	}
 	if (!out || send(fd, out, strlen(out), MSG_NOSIGNAL) < 0 ||
 	    send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
 		fprintf(stderr, "tandemctl: cannot send to %s\n", sa.sun_path);
@@ -119,6 +133,9 @@ static void print_status(json_t *d)
 	printf("Transactions:   %lld server, %lld client\n", ji(d, "server_transactions"),
 	       ji(d, "client_transactions"));
 	printf("Uptime:         %lld s\n", ji(d, "uptime"));
+	if (*js(d, "dialplan_time"))
+		printf("Dialplan time:  %s (tandemd --fake-time: for tests only)\n",
+		       js(d, "dialplan_time"));
 }
 
 static void print_peers(json_t *d)
@@ -200,6 +217,45 @@ static void print_regs(json_t *d)
 	printf("%zu registrations\n", json_array_size(arr));
 }
 
+/* As Asterisk's "database show". */
+static void print_db(json_t *d)
+{
+	json_t *arr = json_object_get(d, "entries"), *e;
+	size_t i;
+
+	if (!arr) {   /* get, put, del, deltree */
+		json_t *v = json_object_get(d, "value");
+		const char *r = js(d, "result");
+
+		printf("%s\n", *r ? r : json_string_value(v) ? json_string_value(v) : "");
+		return;
+	}
+	json_array_foreach(arr, i, e) {
+		char key[1024];
+
+		snprintf(key, sizeof(key), "/%s/%s", js(e, "family"), js(e, "key"));
+		printf("%-50s: %-25s\n", key, js(e, "value"));
+	}
+	printf("%zu result%s found.\n", json_array_size(arr), json_array_size(arr) == 1 ? "" : "s");
+}
+
+/* `blacklist add|del NUMBER`, `blacklist show`: the db command on family
+ * "blacklist" (a key there, any value, makes ${BLACKLIST()} 1). */
+static json_t *blacklist_args(json_t *args)
+{
+	const char *sub = json_string_value(json_array_get(args, 0));
+	const char *num = json_string_value(json_array_get(args, 1));
+	size_t n = json_array_size(args);
+
+	if (sub && !strcmp(sub, "show") && n == 1)
+		return json_pack("[s,s]", "show", "blacklist");
+	if (sub && num && n == 2 && !strcmp(sub, "add"))
+		return json_pack("[s,s,s,s]", "put", "blacklist", num, "1");
+	if (sub && num && n == 2 && !strcmp(sub, "del"))
+		return json_pack("[s,s,s]", "del", "blacklist", num);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *datadir = getenv("TANDEM_DATADIR");
@@ -227,6 +283,17 @@ int main(int argc, char **argv)
 		usage(stderr);
 		json_decref(args);
 		return 1;
+	}
+	if (!strcmp(cmd, "blacklist")) {
+		json_t *a = blacklist_args(args);
+
+		json_decref(args);
+		if (!a) {
+			fprintf(stderr, "usage: tandemctl blacklist add|del NUMBER | blacklist show\n");
+			return 1;
+		}
+		args = a;
+		cmd = "db";
 	}
 	req = json_pack("{s:s, s:o}", "cmd", cmd, "args", args);
 	rc = request(datadir, req, &reply);
@@ -263,6 +330,8 @@ int main(int argc, char **argv)
 		print_dialplan(data);
 	} else if (!strcmp(cmd, "cdr")) {
 		cdr_print(stdout, data);
+	} else if (!strcmp(cmd, "db")) {
+		print_db(data);
 	} else if (!strcmp(cmd, "calls") && json_object_get(data, "calls")) {
 		print_calls(data);
 	} else {

@@ -11,8 +11,13 @@ int test_dialplan_run(void);
 int test_sdp_run(void);
 int test_rtp_run(void);
 int test_cdr_run(void);
+int test_astdb_run(void);
+int test_queue_run(void);
+int test_vmconf_run(void);
+int test_moh_conf_run(void);
 
 #define TANDEM_SUITES \
 	X(core) X(conf) X(sip_msg) X(auth) X(trans) X(registrar) \
-	X(dialplan) X(sdp) X(rtp) X(cdr)
+	X(dialplan) X(sdp) X(rtp) X(cdr) X(astdb) \
+	X(queue) X(vmconf) X(moh_conf)
 #endif
