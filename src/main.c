@@ -29,7 +29,9 @@
 #include "pbx/config.h"
 #include "pbx/outreg.h"
 #include "pbx/pbx.h"
+#include "pbx/queue_log.h"
 #include "pbx/registrar.h"
+#include "pbx/voicemail_spool.h"
 #include "sip/auth.h"
 #include "sip/sip.h"
 #include "store/astdb.h"
@@ -86,7 +88,7 @@ int tandemd_reload(char *err, size_t errsize)
 	int e;
 
 	err[0] = '\0';
-	e = pbx_config_load(&cfg, g.confdir, err, errsize);
+	e = pbx_config_load(&cfg, g.confdir, g.datadir, err, errsize);
 	if (e) {
 		log_error("reload failed, keeping the running configuration: %s", err);
 		return e;
@@ -100,6 +102,10 @@ int tandemd_reload(char *err, size_t errsize)
 	cfg.sip = NULL;
 	pbx_set_dialplan(cfg.dialplan);
 	cfg.dialplan = NULL;
+	if (pbx_set_business(&cfg))
+		log_error("reload: out of memory switching queues.conf; some queues keep "
+			  "the previous settings");
+	queue_log_reopen();
 	outreg_configure(conf_section(pbx_sipconf()->conf, "general"));
 	conf_free(g.tandem_raw);
 	g.tandem_raw = cfg.tandem.raw;    /* level and digest offer take effect; log
@@ -347,7 +353,7 @@ int main(int argc, char **argv)
 		dialplan_clock_set(fake);   /* from now on: runs at normal speed */
 	log_init(NULL, LOG_LVL_INFO);
 	dialplan_init();
-	e = pbx_config_load(&cfg, g.confdir, err, sizeof(err));
+	e = pbx_config_load(&cfg, g.confdir, g.datadir, err, sizeof(err));
 	if (e) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
@@ -440,6 +446,12 @@ int main(int argc, char **argv)
 		cfg.tandem.raw = NULL;
 		e = registrar_restore();
 	}
+	if (!e) {
+		if ((e = queue_log_open(g.datadir)))
+			log_warn("cannot open %s/queue_log: %s", g.datadir, strerror(e));
+		vm_spool_clean(g.datadir);
+		e = pbx_set_business(&cfg);
+	}
 	if (!e)
 		e = loop_turn_hook(commit_turn, NULL);
 	if (!e)
@@ -478,6 +490,7 @@ int main(int argc, char **argv)
 	store_commit();
 	sip_stack_close();
 	pbx_close();
+	queue_log_close();
 	auth_close();
 	cdr_store_close();
 	astdb_close();

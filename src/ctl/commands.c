@@ -17,6 +17,7 @@
 #include "pbx/call.h"
 #include "pbx/outreg.h"
 #include "pbx/pbx.h"
+#include "pbx/queue.h"
 #include "pbx/registrar.h"
 #include "sip/sip.h"
 #include "store/astdb.h"
@@ -263,7 +264,7 @@ static json_t *cmd_later(json_t *args, char *err, size_t errsize)
 
 int ctl_commands_init(void)
 {
-	static const char *const later[] = { "queue", "cluster", NULL };
+	static const char *const later[] = { "cluster", NULL };
 	size_t i;
 	int e = 0;
 
@@ -276,6 +277,7 @@ int ctl_commands_init(void)
 	e |= ctl_register("dialplan", cmd_dialplan);
 	e |= ctl_register("registry", cmd_registry);
 	e |= ctl_register("db", cmd_db);
+	e |= ctl_register("queue", queue_ctl_cmd);
 	for (i = 0; later[i]; i++)
 		e |= ctl_register(later[i], cmd_later);
 	return e;

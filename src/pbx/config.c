@@ -9,8 +9,7 @@
 #include "pbx/config.h"
 
 static const char *const optional_files[] = {
-	"voicemail.conf", "queues.conf", "musiconhold.conf", "features.conf",
-	"rtp.conf", "http.conf", "prometheus.conf", NULL
+	"features.conf", "rtp.conf", "http.conf", "prometheus.conf", NULL
 };
 
 static int u32_opt(const struct conf_section *sec, const char *name, uint32_t *out,
@@ -208,7 +207,40 @@ static void check_contexts(const struct pbx_config *cfg)
 	}
 }
 
-int pbx_config_load(struct pbx_config *cfg, const char *confdir, char *err, size_t errsize)
+/* An optional Asterisk file: loaded when present (NULL otherwise). */
+static int load_optional(struct conf **c, const char *confdir, const char *name,
+			 char *err, size_t errsize)
+{
+	*c = NULL;
+	return exists(confdir, name) ? conf_load(c, confdir, name, err, errsize) : 0;
+}
+
+/* voicemail.conf, queues.conf, musiconhold.conf: each builder takes its
+ * file (or NULL) and owns it from then on. */
+static int load_business(struct pbx_config *cfg, const char *confdir,
+			 const char *datadir, char *err, size_t errsize)
+{
+	struct conf *c;
+	int e;
+
+	e = load_optional(&c, confdir, "voicemail.conf", err, errsize);
+	if (!e)
+		e = vmconf_build(&cfg->voicemail, c, err, errsize);
+	if (!e)
+		e = load_optional(&c, confdir, "musiconhold.conf", err, errsize);
+	if (!e)
+		e = mohconf_build(&cfg->moh, c, datadir, NULL, err, errsize);
+	if (!e)
+		e = load_optional(&c, confdir, "queues.conf", err, errsize);
+	if (!e)
+		e = queuesconf_build(&cfg->queues, c, err, errsize);
+	if (!e)
+		queuesconf_check_moh(cfg->queues, cfg->moh);
+	return e;
+}
+
+int pbx_config_load(struct pbx_config *cfg, const char *confdir, const char *datadir,
+		    char *err, size_t errsize)
 {
 	struct conf *c = NULL;
 	int e = 0;
@@ -235,6 +267,8 @@ int pbx_config_load(struct pbx_config *cfg, const char *confdir, char *err, size
 		e = dialplan_build(&cfg->dialplan, cfg->extensions, err, errsize);
 	if (!e)
 		check_contexts(cfg);
+	if (!e)
+		e = load_business(cfg, confdir, datadir, err, errsize);
 	for (i = 0; !e && optional_files[i]; i++) {
 		struct conf *o = NULL;
 		if (!exists(confdir, optional_files[i]))
@@ -253,5 +287,8 @@ void pbx_config_free(struct pbx_config *cfg)
 	sipconf_free(cfg->sip);
 	dialplan_free(cfg->dialplan);
 	conf_free(cfg->extensions);
+	vmconf_free(cfg->voicemail);
+	queuesconf_free(cfg->queues);
+	mohconf_free(cfg->moh);
 	memset(cfg, 0, sizeof(*cfg));
 }

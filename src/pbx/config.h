@@ -14,6 +14,9 @@
 #include "sip/auth.h"
 #include "store/cdr.h"
 #include "dialplan/dialplan.h"
+#include "media/moh_conf.h"
+#include "pbx/queue.h"
+#include "pbx/voicemail_conf.h"
 
 struct tandem_conf {
 	struct conf *raw;           /* tandem.conf, may be NULL */
@@ -35,14 +38,17 @@ struct pbx_config {
 	struct sipconf *sip;
 	struct conf *extensions;
 	struct dialplan *dialplan;  /* built from extensions */
+	struct vmconf *voicemail;   /* voicemail.conf (empty when absent) */
+	struct queuesconf *queues;  /* queues.conf (empty when absent) */
+	struct mohconf *moh;        /* musiconhold.conf (built-in default class) */
 };
 
 /**
  * Read every file of confdir. On failure returns an errno value and
  * writes "FILE:LINE: what is wrong" into err; nothing is kept.
  */
-int  pbx_config_load(struct pbx_config *cfg, const char *confdir, char *err,
-		     size_t errsize);
+int  pbx_config_load(struct pbx_config *cfg, const char *confdir,
+		     const char *datadir, char *err, size_t errsize);
 /** Free what pbx_config_load built (parts taken over may be set to NULL). */
 void pbx_config_free(struct pbx_config *cfg);
 

@@ -3,8 +3,10 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/log.h"
+#include "pbx/config.h"
 #include "pbx/pbx.h"
 #include "pbx/call.h"
 #include "pbx/registrar.h"
@@ -13,6 +15,42 @@
 
 static struct sipconf *cur;
 static struct dialplan *cur_dp;
+static struct vmconf *cur_vm;
+static struct mohconf *cur_moh;
+
+int pbx_set_business(struct pbx_config *cfg)
+{
+	struct queue_state *qs = queue_state_current();
+	int e;
+
+	vmconf_free(cur_vm);
+	cur_vm = cfg->voicemail;
+	cfg->voicemail = NULL;
+	mohconf_free(cur_moh);
+	cur_moh = cfg->moh;
+	cfg->moh = NULL;
+	if (qs)
+		return queue_state_reload(qs, cfg->queues);
+	e = queue_state_new(&qs, cfg->queues);
+	if (e)
+		return e;
+	queue_state_set_current(qs);
+	e = queue_store_attach(qs);
+	if (e)
+		log_warn("queues: the saved dynamic members could not be read: %s",
+			 strerror(e));
+	return 0;
+}
+
+const struct vmconf *pbx_vmconf(void)
+{
+	return cur_vm;
+}
+
+struct mohconf *pbx_mohconf(void)
+{
+	return cur_moh;
+}
 
 void pbx_set_dialplan(struct dialplan *dp)
 {
@@ -47,6 +85,12 @@ void pbx_close(void)
 	cur = NULL;
 	dialplan_free(cur_dp);
 	cur_dp = NULL;
+	queue_state_free(queue_state_current());
+	queue_state_set_current(NULL);
+	vmconf_free(cur_vm);
+	cur_vm = NULL;
+	mohconf_free(cur_moh);
+	cur_moh = NULL;
 }
 
 void pbx_request(struct sip_strans *st, const struct sip_msg *msg,

@@ -16,6 +16,17 @@ void pbx_set_sipconf(struct sipconf *sc);
 void pbx_set_dialplan(struct dialplan *dp);
 /** The current dialplan snapshot. */
 struct dialplan *pbx_dialplan(void);
+
+struct pbx_config;
+/**
+ * Install what cfg holds for voicemail, music on hold and queues (taken
+ * from cfg, which keeps NULLs). The first call creates the live queues and
+ * restores their saved members; later calls (reload) keep waiting callers
+ * and dynamic members. 0 or ENOMEM.
+ */
+int  pbx_set_business(struct pbx_config *cfg);
+const struct vmconf *pbx_vmconf(void);
+struct mohconf *pbx_mohconf(void);
 void pbx_close(void);
 /** sip_request_h for the stack. */
 void pbx_request(struct sip_strans *st, const struct sip_msg *msg,

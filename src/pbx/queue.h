@@ -389,6 +389,12 @@ json_t *queue_state_json(const struct queue_state *qs, const char *name, time_t 
 /** The state the daemon runs (for the ctl command and applications). */
 void queue_state_set_current(struct queue_state *qs);
 struct queue_state *queue_state_current(void);
+/**
+ * Keep qs's dynamic members in Asterisk's DB (queue_store.c): save every
+ * change and, with persistentmembers=yes, restore the saved ones now.
+ * 0 or the astdb error of the restore.
+ */
+int queue_store_attach(struct queue_state *qs);
 
 /**
  * tandemctl queue ... (ctl_cmd_h):

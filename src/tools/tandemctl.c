@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "pbx/queue.h"
 #include "store/cdr.h"
 
 #define DEFAULT_DATADIR "/var/lib/tandem"
@@ -332,6 +333,8 @@ int main(int argc, char **argv)
 		cdr_print(stdout, data);
 	} else if (!strcmp(cmd, "db")) {
 		print_db(data);
+	} else if (!strcmp(cmd, "queue") && json_object_get(data, "queues")) {
+		queue_print(stdout, data);
 	} else if (!strcmp(cmd, "calls") && json_object_get(data, "calls")) {
 		print_calls(data);
 	} else {
