@@ -5,6 +5,8 @@
  * the ITU reference (Sun's g711.c). Law-to-law translation goes through
  * the linear value, as Asterisk's codec_a_mu does: a = enc_A(dec_mu(u)),
  * precomputed into two 256-byte tables so a 160-byte frame is 160 loads.
+ * Frames from prompts and music are encoded through two 64 KiB tables
+ * indexed by the 16-bit sample, and decoded through two 256-entry ones.
  */
 #include <stdbool.h>
 
@@ -14,6 +16,8 @@ static const int seg_aend[8] = { 0x1F, 0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0x
 #define ULAW_BIAS 0x84
 
 static uint8_t a2u[256], u2a[256];
+static uint8_t lin2a[65536], lin2u[65536];
+static int16_t a2lin[256], u2lin[256];
 static bool ready;
 
 static int seg_search(int val, const int *table)
@@ -85,6 +89,12 @@ void g711_tables_init(void)
 	for (int i = 0; i < 256; i++) {
 		a2u[i] = g711_ulaw_encode(g711_alaw_decode((uint8_t)i));
 		u2a[i] = g711_alaw_encode(g711_ulaw_decode((uint8_t)i));
+		a2lin[i] = g711_alaw_decode((uint8_t)i);
+		u2lin[i] = g711_ulaw_decode((uint8_t)i);
+	}
+	for (int i = 0; i < 65536; i++) {
+		lin2a[i] = g711_alaw_encode((int16_t)(i - 32768));
+		lin2u[i] = g711_ulaw_encode((int16_t)(i - 32768));
 	}
 	ready = true;
 }
@@ -99,4 +109,32 @@ void g711_ulaw_to_alaw(uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		p[i] = u2a[p[i]];
+}
+
+void g711_alaw_encode_buf(uint8_t *dst, const int16_t *src, size_t n)
+{
+	g711_tables_init();
+	for (size_t i = 0; i < n; i++)
+		dst[i] = lin2a[(uint16_t)(src[i] + 32768)];
+}
+
+void g711_ulaw_encode_buf(uint8_t *dst, const int16_t *src, size_t n)
+{
+	g711_tables_init();
+	for (size_t i = 0; i < n; i++)
+		dst[i] = lin2u[(uint16_t)(src[i] + 32768)];
+}
+
+void g711_alaw_decode_buf(int16_t *dst, const uint8_t *src, size_t n)
+{
+	g711_tables_init();
+	for (size_t i = 0; i < n; i++)
+		dst[i] = a2lin[src[i]];
+}
+
+void g711_ulaw_decode_buf(int16_t *dst, const uint8_t *src, size_t n)
+{
+	g711_tables_init();
+	for (size_t i = 0; i < n; i++)
+		dst[i] = u2lin[src[i]];
 }

@@ -8,7 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** Build the translation tables; idempotent, called by rtp_init(). */
+/** Build the translation and coding tables; idempotent, called by
+ * rtp_init() and by the buffer coders below when needed. */
 void g711_tables_init(void);
 int16_t g711_alaw_decode(uint8_t a);
 int16_t g711_ulaw_decode(uint8_t u);
@@ -18,5 +19,12 @@ uint8_t g711_ulaw_encode(int16_t pcm);
 void g711_alaw_to_ulaw(uint8_t *p, size_t n);
 /** Rewrite n mu-law bytes as A-law, in place (needs g711_tables_init()). */
 void g711_ulaw_to_alaw(uint8_t *p, size_t n);
+
+/** Encode n linear samples into n A-law (mu-law) bytes; table lookups. */
+void g711_alaw_encode_buf(uint8_t *dst, const int16_t *src, size_t n);
+void g711_ulaw_encode_buf(uint8_t *dst, const int16_t *src, size_t n);
+/** Decode n A-law (mu-law) bytes into n linear samples. */
+void g711_alaw_decode_buf(int16_t *dst, const uint8_t *src, size_t n);
+void g711_ulaw_decode_buf(int16_t *dst, const uint8_t *src, size_t n);
 
 #endif

@@ -51,6 +51,15 @@
  * Hot path: recvmmsg() of up to RX_BATCH datagrams into static buffers,
  * rewritten in place, sendmmsg() to the other leg: no allocation, one
  * table lookup per packet.
+ *
+ * Local media (rtp_local.c): a leg may be fed by a player instead of the
+ * other leg (prompts, music on hold), may be sent RFC 4733 digits, and
+ * what it sends may be decoded for DTMF or recorded. While a leg hears a
+ * local source, packets relayed toward it are dropped (rx_muted on the
+ * sending leg); the stream toward it keeps its SSRC, sequence and
+ * timestamp across every switch, through the same out_* state the relay
+ * uses for re-INVITEs. DTMF handlers are called at the end of a batch,
+ * with a reference held, so they may free the relay.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -66,59 +75,12 @@
 #include "core/mem.h"
 #include "media/g711.h"
 #include "media/rtp.h"
+#include "media/rtp_int.h"
 
 #define RX_BATCH      32
 #define PKT_MAX       2048
 #define MAX_DROPOUT   3000
 #define MAX_MISORDER  100
-
-enum xop { X_DROP = 0, X_COPY, X_A2U, X_U2A };
-
-struct xlat {
-	uint8_t pt;
-	uint8_t op;
-};
-
-struct rsock {
-	int fd;
-	bool rtcp;
-	struct leg *leg;
-};
-
-struct leg {
-	struct rtp_relay *r;
-	enum rtp_leg_id id;
-	struct rsock rtp, rtcp;
-	uint16_t port;
-	struct sockaddr_storage local;
-	struct rtp_leg_conf conf;
-	uint8_t pt_codec[128];        /* CODEC_NONE when not negotiated */
-	uint8_t codec_pt[256];        /* 0xff when codec not negotiated */
-	struct xlat fwd[128];         /* packets from this leg to the other */
-	/* latching */
-	struct sockaddr_storage src_rtp, src_rtcp;
-	bool latched, rtcp_latched;
-	/* the stream this leg's remote sends */
-	bool in_init;
-	uint32_t in_ssrc;
-	uint16_t in_seq;
-	/* the stream we send toward this leg */
-	uint32_t out_ssrc;
-	bool out_init, out_resync;
-	uint16_t out_seq, seq_off;
-	uint32_t out_ts, ts_off;
-	uint64_t out_ms;
-	struct rtp_leg_stats st;
-};
-
-struct rtp_relay {
-	struct leg leg[2];
-	struct tmr tmr;
-	uint64_t timeout_ms, armed_at;
-	rtp_timeout_h *th;
-	void *targ;
-	struct rtp_relay *prev, *next;
-};
 
 static struct {
 	uint16_t start;
@@ -142,6 +104,11 @@ void rtp_test_clock_skew(int64_t ms)
 	clock_skew += ms;
 }
 
+uint64_t rtp_now(void)
+{
+	return now_ms();
+}
+
 /* Receive and send batches, shared: the loop runs on one thread. */
 static uint8_t rxbuf[RX_BATCH][PKT_MAX];
 static struct iovec rxiov[RX_BATCH], txiov[RX_BATCH];
@@ -152,7 +119,7 @@ static struct mmsghdr rxmsg[RX_BATCH], txmsg[RX_BATCH];
  * Port pool
  * ================================================================ */
 
-static uint32_t rnd32(void)
+uint32_t rtp_rnd32(void)
 {
 	/* xorshift64*, seeded once from getrandom() */
 	pool.rnd ^= pool.rnd >> 12;
@@ -328,7 +295,7 @@ static bool sa_set(const struct sockaddr_storage *sa)
 	return sa->ss_family == AF_INET || sa->ss_family == AF_INET6;
 }
 
-static socklen_t sa_len(const struct sockaddr_storage *sa)
+socklen_t rtp_sa_len(const struct sockaddr_storage *sa)
 {
 	return sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 					 : sizeof(struct sockaddr_in);
@@ -357,7 +324,7 @@ static bool sa_eq(const struct sockaddr_storage *a, const struct sockaddr_storag
 }
 
 /* Where RTP (rtcp false) or RTCP toward leg d goes; NULL: nowhere yet. */
-static const struct sockaddr_storage *dest_of(const struct leg *d, bool rtcp)
+const struct sockaddr_storage *rtp_dest(const struct leg *d, bool rtcp)
 {
 	const struct sockaddr_storage *sdp = rtcp ? &d->conf.rtcp : &d->conf.rtp;
 	const struct sockaddr_storage *src = rtcp ? &d->src_rtcp : &d->src_rtp;
@@ -419,6 +386,7 @@ static void relay_unlink(struct rtp_relay *r)
 static void relay_shut(struct rtp_relay *r)
 {
 	tmr_cancel(&r->tmr);
+	rtp_local_shut(r);
 	pair_free(&r->leg[0]);
 	pair_free(&r->leg[1]);
 	relay_unlink(r);
@@ -433,6 +401,7 @@ void rtp_close(void)
 {
 	while (pool.relays)
 		relay_shut(pool.relays);
+	rtp_local_close();
 	free(pool.used);
 	pool.used = NULL;
 	pool.npairs = pool.in_use = pool.cursor = 0;
@@ -456,7 +425,7 @@ static int leg_open(struct rtp_relay *r, enum rtp_leg_id id,
 	memset(l->pt_codec, CODEC_NONE, sizeof(l->pt_codec));
 	memset(l->codec_pt, 0xff, sizeof(l->codec_pt));
 	l->conf.dir = SDP_SENDRECV;
-	l->out_ssrc = rnd32();
+	l->out_ssrc = rtp_rnd32();
 	if (!local)
 		return EINVAL;
 	err = pair_alloc(l, local);
@@ -508,6 +477,10 @@ int rtp_relay_alloc(struct rtp_relay **rp, const struct sockaddr_storage *local_
 
 struct rtp_relay *rtp_relay_free(struct rtp_relay *r)
 {
+	if (r) {
+		r->dh = NULL;       /* no callbacks after this, even if a batch holds r */
+		r->th = NULL;
+	}
 	return mem_deref(r);
 }
 
@@ -525,7 +498,7 @@ void rtp_relay_local(const struct rtp_relay *r, enum rtp_leg_id leg,
 bool rtp_relay_remote(const struct rtp_relay *r, enum rtp_leg_id leg,
 		      struct sockaddr_storage *out)
 {
-	const struct sockaddr_storage *d = dest_of(&r->leg[leg & 1], false);
+	const struct sockaddr_storage *d = rtp_dest(&r->leg[leg & 1], false);
 
 	if (!d)
 		return false;
@@ -587,7 +560,8 @@ static void on_timer(void *arg)
 		if (now - last > r->timeout_ms) {
 			log_info("rtp: no RTP on port %u for %llu ms", l->port,
 				 (unsigned long long)(now - last));
-			r->th(r, (enum rtp_leg_id)i, r->targ);   /* may free r */
+			if (r->th)
+				r->th(r, (enum rtp_leg_id)i, r->targ);   /* may free r */
 			return;
 		}
 		if (last + r->timeout_ms + 1 < next)
@@ -716,6 +690,7 @@ static bool relay_one(struct leg *l, struct leg *d, uint8_t *b, size_t n,
 	uint32_t ssrc, ts;
 	uint16_t seq, oseq;
 	struct xlat x;
+	bool restart;
 
 	if (!rtp_parse(b, n, &off, &plen)) {
 		l->st.rx_bad++;
@@ -729,20 +704,31 @@ static bool relay_one(struct leg *l, struct leg *d, uint8_t *b, size_t n,
 	seq = get16(b + 2);
 	ts = get32(b + 4);
 	ssrc = get32(b + 8);
-	if (in_track(l, ssrc, seq)) {
+	restart = in_track(l, ssrc, seq);
+	if (restart) {
 		l->st.restarts++;
 		d->out_resync = true;
+	}
+	if (rtp_local_wants_rx(l))
+		rtp_local_rx(l, b[1] & 0x7f, ts, restart, b + off, plen);
+	if (l->dtmf_norelay && l->pt_codec[b[1] & 0x7f] == CODEC_TELEVENT) {
+		l->st.rx_muted++;
+		return false;
 	}
 	x = l->fwd[b[1] & 0x7f];
 	if (x.op == X_DROP || d->conf.dir == SDP_SENDONLY || d->conf.dir == SDP_INACTIVE) {
 		l->st.rx_dropped++;
 		return false;
 	}
+	if (d->ticking) {
+		l->st.rx_muted++;       /* d hears a local source now */
+		return false;
+	}
 	if (!d->out_init || d->out_resync) {
 		if (d->out_init) {
 			const struct codec_info *ci = codec_info((enum codec)l->pt_codec[b[1] & 0x7f]);
 			uint32_t rate = ci ? ci->rate : 8000;
-			uint64_t el = (now - d->out_ms) * rate / 1000;
+			uint64_t el = (now > d->out_ms ? now - d->out_ms : 0) * rate / 1000;
 			if (el < rate / 50)
 				el = rate / 50;
 			d->seq_off = (uint16_t)(d->out_seq + 1 - seq);
@@ -800,7 +786,7 @@ static int tx_batch(int fd, const struct sockaddr_storage *dst, int ntx)
 
 	for (int i = 0; i < ntx; i++)
 		txmsg[i].msg_hdr = (struct msghdr){
-			.msg_name = (void *)dst, .msg_namelen = sa_len(dst),
+			.msg_name = (void *)dst, .msg_namelen = rtp_sa_len(dst),
 			.msg_iov = &txiov[i], .msg_iovlen = 1,
 		};
 	while (done < ntx) {
@@ -827,6 +813,7 @@ static void on_rtp(int fd, uint32_t events, void *arg)
 	n = rx_batch(fd);
 	if (n <= 0)
 		return;
+	mem_ref(l->r);          /* DTMF handlers run at the end and may free it */
 	for (int i = 0; i < n; i++) {
 		uint8_t *b = rxbuf[i];
 		size_t len = rxmsg[i].msg_len;
@@ -841,18 +828,18 @@ static void on_rtp(int fd, uint32_t events, void *arg)
 		txiov[ntx].iov_len = len;
 		ntx++;
 	}
-	dst = dest_of(d, false);
-	if (!ntx)
-		return;
-	if (!dst) {
+	dst = rtp_dest(d, false);
+	if (ntx && !dst)
 		l->st.rx_dropped += (uint64_t)ntx;
-		return;
+	if (ntx && dst) {
+		sent = tx_batch(d->rtp.fd, dst, ntx);
+		for (int i = 0; i < sent; i++)
+			bytes += txiov[i].iov_len;
+		d->st.tx_pkts += (uint64_t)sent;
+		d->st.tx_bytes += bytes;
 	}
-	sent = tx_batch(d->rtp.fd, dst, ntx);
-	for (int i = 0; i < sent; i++)
-		bytes += txiov[i].iov_len;
-	d->st.tx_pkts += (uint64_t)sent;
-	d->st.tx_bytes += bytes;
+	rtp_local_deliver();
+	mem_deref(l->r);
 }
 
 /* RFC 5761 4: RTCP packet types 192-223; version 2; at least a header. */
@@ -892,7 +879,7 @@ static void on_rtcp(int fd, uint32_t events, void *arg)
 		txiov[ntx].iov_len = rxmsg[i].msg_len;
 		ntx++;
 	}
-	dst = dest_of(d, true);
+	dst = rtp_dest(d, true);
 	if (!ntx || !dst)
 		return;
 	sent = tx_batch(d->rtcp.fd, dst, ntx);

@@ -5,6 +5,9 @@
  * rtp.c's top comment has the rules: port allocation, latching (comedia
  * and strict source checks), payload type and G.711 translation, sequence
  * and timestamp continuity across re-INVITEs, hold, RTCP, timeouts.
+ * rtp_local.c's has the media Tandem makes or takes itself on a leg:
+ * players (prompts, music) fed by one shared ticker, DTMF in and out,
+ * recording (docs/design/media.md).
  */
 #ifndef TANDEM_RTP_H
 #define TANDEM_RTP_H
@@ -14,9 +17,12 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "media/dtmf.h"
 #include "media/sdp.h"
 
 struct conf;
+struct player;
+struct rec;
 struct rtp_relay;
 
 #define RTP_PORT_START 5000         /* rtp.conf defaults, as Asterisk */
@@ -62,6 +68,11 @@ struct rtp_leg_stats {
 	uint64_t transcoded;          /* packets from this leg translated */
 	uint64_t restarts;            /* source changes seen (new SSRC, seq jump) */
 	uint64_t last_rx;             /* loop_now() of the last valid RTP, 0 none */
+	uint64_t rx_muted;            /* not relayed: the other leg heard a local
+				       * source, or our DTMF was kept local */
+	uint64_t tx_local;            /* packets generated here toward this leg
+				       * (prompts, music, silence, DTMF) */
+	uint64_t dtmf_rx;             /* digits received on this leg (ends) */
 };
 
 /** Called once when a leg sent no RTP for the timeout; may free the relay. */
@@ -100,6 +111,71 @@ const struct rtp_leg_stats *rtp_relay_stats(const struct rtp_relay *r, enum rtp_
 /** Remote RTP address packets go to on leg (latched or from SDP); false if none. */
 bool rtp_relay_remote(const struct rtp_relay *r, enum rtp_leg_id leg,
 		      struct sockaddr_storage *out);
+
+/* ----------------------------------------------------------------
+ * Local media: prompts, music, DTMF and recording on a leg (rtp_local.c)
+ * ---------------------------------------------------------------- */
+
+#define RTP_TICK_MS        20       /* one shared ticker for every local stream */
+#define RTP_DTMF_MS        100      /* default digit length we send */
+#define RTP_DTMF_QUEUE     32       /* digits waiting to be sent per leg */
+
+/**
+ * A digit from leg: RFC 4733 telephone-event packets, or in-band tones
+ * when enabled. DTMF_BEGIN (ms 0) when it starts, DTMF_END with its
+ * length once when it ends. Called after the batch of packets that
+ * carried it; the handler may free the relay.
+ */
+typedef void (rtp_dtmf_h)(struct rtp_relay *r, enum rtp_leg_id leg, char digit,
+			  enum dtmf_ev ev, uint32_t ms, void *arg);
+
+/**
+ * Feed leg from player p (referenced) instead of the other leg: every
+ * RTP_TICK_MS one PLAY_FRAME frame of p, encoded in the leg's first
+ * negotiated G.711 law (PCMU/0 when the leg has no PT list), silence
+ * while p's queue is empty; sent only while the leg receives (sendrecv or
+ * recvonly). p NULL switches back to relaying the other leg. The leg
+ * sees one stream throughout: same SSRC, sequence and timestamp
+ * continuing, marker bit at each switch. A player feeds one leg: each
+ * leg it feeds reads its own frame per tick (use one player per leg).
+ * ENOTSUP when the leg negotiated neither PCMA nor PCMU (nothing
+ * changes), EINVAL.
+ */
+int  rtp_relay_feed(struct rtp_relay *r, enum rtp_leg_id leg, struct player *p);
+/** The player feeding leg, or NULL. */
+struct player *rtp_relay_feeder(const struct rtp_relay *r, enum rtp_leg_id leg);
+/** Report digits from both legs to h (NULL stops). */
+void rtp_relay_dtmf_handler(struct rtp_relay *r, rtp_dtmf_h *h, void *arg);
+/**
+ * Also detect in-band DTMF tones in the G.711 audio leg sends (spandsp
+ * dtmf_rx), for peers without telephone-event (dtmfmode=inband). Enable
+ * it only for such legs, or a key is reported twice. ENOMEM.
+ */
+int  rtp_relay_dtmf_inband(struct rtp_relay *r, enum rtp_leg_id leg, bool on);
+/**
+ * Whether leg's telephone-event packets still go to the other leg after
+ * being decoded (default yes; no while an IVR or a feature code reads
+ * the keys).
+ */
+void rtp_relay_dtmf_relay(struct rtp_relay *r, enum rtp_leg_id leg, bool relay);
+/**
+ * Send digits ("0-9*#A-D") to leg as RFC 4733 events, each ms long (0:
+ * RTP_DTMF_MS; 40 to 5000), queued behind digits not yet sent. Audio
+ * toward the leg pauses during each event. ENOTSUP when the leg did not
+ * negotiate telephone-event, EINVAL for another character (nothing
+ * queued), ENOSPC past RTP_DTMF_QUEUE digits waiting.
+ */
+int  rtp_relay_dtmf_send(struct rtp_relay *r, enum rtp_leg_id leg, const char *digits,
+			 uint32_t ms);
+/**
+ * Record the audio leg sends (what its phone says), decoded from G.711,
+ * into rec (referenced), gaps in its timestamps filled with silence (up
+ * to 5 s each). NULL stops; the caller then calls rec_finish() or drops
+ * the recording. Other codecs are not recorded.
+ */
+int  rtp_relay_record(struct rtp_relay *r, enum rtp_leg_id leg, struct rec *rec);
+/** Legs currently served by the ticker (fed or sending DTMF). */
+size_t rtp_local_legs(void);
 
 /** Tests only: move the relay's clock ms further ahead of loop_now(). */
 void rtp_test_clock_skew(int64_t ms);

@@ -10,6 +10,10 @@ int test_registrar_run(void);
 int test_dialplan_run(void);
 int test_sdp_run(void);
 int test_rtp_run(void);
+int test_sound_run(void);
+int test_play_run(void);
+int test_dtmf_run(void);
+int test_media_run(void);
 int test_cdr_run(void);
 int test_astdb_run(void);
 int test_queue_run(void);
@@ -18,6 +22,7 @@ int test_moh_conf_run(void);
 
 #define TANDEM_SUITES \
 	X(core) X(conf) X(sip_msg) X(auth) X(trans) X(registrar) \
-	X(dialplan) X(sdp) X(rtp) X(cdr) X(astdb) \
+	X(dialplan) X(sdp) X(rtp) X(sound) X(play) X(dtmf) X(media) \
+	X(cdr) X(astdb) \
 	X(queue) X(vmconf) X(moh_conf)
 #endif
