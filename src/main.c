@@ -25,6 +25,7 @@
 #include "ctl/ctl.h"
 #include "dialplan/dialplan.h"
 #include "media/rtp.h"
+#include "media/sound.h"
 #include "pbx/call.h"
 #include "pbx/config.h"
 #include "pbx/outreg.h"
@@ -281,6 +282,8 @@ static int media_init(const char *confdir)
 	}
 	e = rtp_init(rtp);
 	conf_free(rtp);
+	if (!e)
+		e = sound_init(g.datadir, NULL, 0);   /* DATADIR/sounds, Debian's sets */
 	return e;
 }
 
@@ -485,6 +488,7 @@ int main(int argc, char **argv)
 	outreg_close();
 	call_close();
 	rtp_close();
+	sound_close();
 	sip_transp_close();
 	registrar_close();
 	store_commit();
