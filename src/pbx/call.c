@@ -11,8 +11,9 @@
  * In-dialog requests (BYE, re-INVITE, INFO) are passed to the other side
  * and their answers back.
  *
- * Media: the SDP is passed between the legs unchanged for now; the RTP
- * relay (src/media/) takes its place in the SDP when it lands.
+ * Media: every call goes through the RTP relay (call_media.c), which also
+ * takes care of a late offer (an INVITE without SDP: our offer goes in
+ * the 200 and the caller answers in its ACK).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -165,22 +166,30 @@ static void contact_of(const struct sip_src *to, char *buf, size_t size)
 	snprintf(buf, size, "sip:tandem@%s:%u", host, port);
 }
 
-/* 200 to the caller: our answer through the relay (resp is the callee's
- * 2xx, or NULL when the dialplan answers by itself). */
+/* 200 to the caller: our answer through the relay, or our offer when the
+ * caller's INVITE had none (resp is the callee's 2xx, or NULL when the
+ * dialplan answers by itself). A caller already answered (Answer() before
+ * Dial()) keeps its 200: only the callee's media is taken. */
 void call_answer_caller(struct call *c, const struct sip_msg *resp)
 {
 	char extra[256], sdp[2048];
 	size_t sdplen = 0;
-	const char *body = resp ? resp->body.p : NULL;
-	size_t blen = resp ? resp->body.l : 0;
+	const char *body = resp && !c->relay ? resp->body.p : NULL;
+	size_t blen = resp && !c->relay ? resp->body.l : 0;
 
-	if (c->relay) {
-		if (resp && call_media_answer_in(c, c->bridged ? c->bridged->peer : "", resp))
-			log_notice("call %u: the callee's answer has no usable audio", c->id);
-		if (call_media_answer_out(c, sdp, sizeof(sdp), &sdplen) == 0) {
-			body = sdp;
-			blen = sdplen;
-		}
+	if (c->relay && resp && call_media_answer_in(c, c->bridged ? c->bridged->peer : "",
+						     resp))
+		log_notice("call %u: the callee's answer has no usable audio", c->id);
+	if (c->answered) {
+		if (c->cdr)
+			cdr_set_dstchannel(c->cdr, c->bridged ? c->bridged->channel : "");
+		c->state = CALL_UP;
+		call_media_up(c);
+		return;
+	}
+	if (c->relay && call_media_answer_out(c, sdp, sizeof(sdp), &sdplen) == 0) {
+		body = sdp;
+		blen = sdplen;
 	}
 	snprintf(extra, sizeof(extra), "Contact: <%s>\r\n", c->adlg->contact);
 	sip_strans_reply(c->st, 200, NULL, extra, blen ? "application/sdp" : NULL, body, blen);
@@ -192,6 +201,7 @@ void call_answer_caller(struct call *c, const struct sip_msg *resp)
 		cdr_answer(c->cdr);
 		cdr_disposition(c->cdr, CDR_DISP_ANSWERED);
 	}
+	call_media_up(c);
 	if (c->asrc.tp == SIP_TRANSP_UDP) {
 		c->retx_interval = SIP_T1;
 		c->retx_total = 0;
@@ -245,6 +255,37 @@ static void legs_done(struct call *c)
 
 static bool leg_authenticate(struct leg *l, const struct sip_msg *resp);
 
+/* 180/183 from a callee, passed on to the caller (unless answered). */
+static void leg_provisional(struct leg *l, const struct sip_msg *msg)
+{
+	struct call *c = l->call;
+	char extra[256], sdp[2048];
+	size_t sdplen = 0;
+
+	if (msg->scode == 100 || c->state == CALL_UP || c->answered)
+		return;
+	l->state = LEG_RINGING;
+	c->state = CALL_RINGING;
+	snprintf(extra, sizeof(extra), "Contact: <%s>\r\n", c->adlg->contact);
+	if (msg->body.l && c->relay && c->late_offer) {
+		/* the callee's answer is kept, but our offer to a late-offer
+		 * caller may not ride in an unreliable 1xx (RFC 3261 13.2.1):
+		 * it goes in the 200 */
+		(void)call_media_answer_in(c, l->peer, msg);
+	} else if (msg->body.l && c->relay) {
+		/* early media: through the relay like the rest */
+		if (call_media_answer_in(c, l->peer, msg) == 0 &&
+		    call_media_answer_out(c, sdp, sizeof(sdp), &sdplen) == 0) {
+			sip_strans_reply(c->st, 183, NULL, extra, "application/sdp", sdp,
+					 sdplen);
+			return;
+		}
+	}
+	sip_strans_reply(c->st, msg->scode == 183 ? 183 : 180, NULL, extra,
+			 !c->relay && msg->body.l ? "application/sdp" : NULL,
+			 c->relay ? NULL : msg->body.p, c->relay ? 0 : msg->body.l);
+}
+
 static void leg_resp(int err, const struct sip_msg *msg, void *arg)
 {
 	struct leg *l = arg;
@@ -259,25 +300,7 @@ static void leg_resp(int err, const struct sip_msg *msg, void *arg)
 		return;
 	}
 	if (msg->scode < 200) {
-		if (msg->scode == 100 || c->state == CALL_UP)
-			return;
-		l->state = LEG_RINGING;
-		c->state = CALL_RINGING;
-		char extra[256], sdp[2048];
-		size_t sdplen = 0;
-		snprintf(extra, sizeof(extra), "Contact: <%s>\r\n", c->adlg->contact);
-		if (msg->body.l && c->relay) {
-			/* early media: through the relay like the rest */
-			if (call_media_answer_in(c, l->peer, msg) == 0 &&
-			    call_media_answer_out(c, sdp, sizeof(sdp), &sdplen) == 0) {
-				sip_strans_reply(c->st, 183, NULL, extra, "application/sdp", sdp,
-						 sdplen);
-				return;
-			}
-		}
-		sip_strans_reply(c->st, msg->scode == 183 ? 183 : 180, NULL, extra,
-				 !c->relay && msg->body.l ? "application/sdp" : NULL,
-				 c->relay ? NULL : msg->body.p, c->relay ? 0 : msg->body.l);
+		leg_provisional(l, msg);
 		return;
 	}
 	if (msg->scode < 300) {
@@ -332,8 +355,14 @@ static void dial_timeout(void *arg)
 	log_info("call %u: no answer within the dial timeout", c->id);
 	for (i = 0; i < c->nlegs; i++) {
 		struct leg *l = c->legs[i];
-		if (l->state != LEG_ENDED && l->ct)
+		if (l->state != LEG_ENDED && l->ct) {
+			/* the transaction CANCELs (once a 1xx came, RFC 3261 9.1)
+			 * and ends on its own; its late 487 or Timer B must not
+			 * reach legs_done() while the dialplan has gone on */
 			sip_ctrans_cancel(l->ct);
+			sip_ctrans_abandon(l->ct);
+			l->ct = NULL;
+		}
 		l->state = LEG_ENDED;
 	}
 	c->last_status = 480;
@@ -948,6 +977,14 @@ void call_ack(const struct sip_msg *msg, const struct sip_src *src)
 	if (d == c->adlg && !c->acked) {
 		c->acked = true;
 		tmr_cancel(&c->retx_tmr);
+		if (call_media_ack(c, msg) != 0) {
+			/* our 200 held an offer and the ACK, which must hold the
+			 * answer (RFC 3261 13.2.1), has none we can use: the
+			 * offer/answer exchange cannot complete, so BYE */
+			log_notice("call %u: the caller's ACK has no usable SDP answer to our "
+				   "offer: BYE", c->id);
+			call_end(c, 0);
+		}
 	}
 }
 

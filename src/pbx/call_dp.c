@@ -50,11 +50,12 @@ static int op_answer(void *call)
 
 	if (c->answered)
 		return 0;
-	if (!c->relay) {
-		log_warn("call %u: Answer() without an SDP offer from the caller (late "
-			 "offer is not supported yet): hanging up", c->id);
+	if (!c->relay) {   /* call_media_setup() gives every call one */
+		log_warn("call %u: Answer() without a media relay: hanging up", c->id);
 		return -1;
 	}
+	/* with the caller's offer: our answer; without (late offer): our
+	 * offer in the 200, the caller's answer in its ACK (call_media.c) */
 	call_answer_caller(c, NULL);
 	return 0;
 }
@@ -92,13 +93,15 @@ static void end_now(void *arg)
 }
 
 /* Busy()/Congestion(): the caller hears it at once (chan_sip sends the
- * final response straight away); the call then ends, on a zero timer
- * since an op must not end the call under the engine's feet. */
+ * final response straight away and soft-hangs-up the channel, so the
+ * app's timeout does not keep the call); the call then ends, on a zero
+ * timer since an op must not end the call under the engine's feet. */
 static int indicate_final(struct call *c, uint16_t status)
 {
 	c->end_status = status;
 	if (!c->answered) {
 		sip_strans_reply(c->st, status, NULL, NULL, NULL, NULL, 0);
+		c->final_sent = true;
 		tmr_start(&c->wait_tmr, 0, end_now, c);
 	}
 	return 0;
@@ -137,6 +140,8 @@ static int op_wait(void *call, unsigned ms)
 {
 	struct call *c = call;
 
+	if (c->final_sent)
+		return 0;   /* the caller has its final answer: end_now() is due */
 	if (ms)
 		tmr_start(&c->wait_tmr, ms, wait_done, c);
 	return 0;   /* ms 0: until the caller hangs up */

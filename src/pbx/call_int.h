@@ -75,10 +75,14 @@ struct call {
 	struct tmr wait_tmr;
 	uint16_t last_status;        /* last final status of an outgoing leg */
 	uint16_t end_status;         /* what the caller gets when the dialplan ends */
+	bool final_sent;             /* Busy()/Congestion() gave the caller its answer */
 	bool ending;
 	/* media (call_media.c) */
 	struct rtp_relay *relay;
-	struct sdp_neg a_cap;        /* what the caller's offer allows */
+	bool late_offer;             /* the caller's INVITE had no SDP (RFC 3264 5) */
+	bool ack_answer;             /* our 200 carried an offer: the ACK answers it */
+	struct sdp_neg a_off;        /* late offer: our offer to the caller */
+	struct sdp_neg a_cap;        /* what the caller's offer (or answer) allows */
 	struct sdp_neg b_off;        /* our offer toward the callee */
 	struct sdp_neg b_neg;        /* the callee's answer */
 	bool b_media;                /* b_neg is set */
@@ -92,15 +96,27 @@ struct call {
 void call_end(struct call *c, uint16_t caller_status);
 void call_answer_caller(struct call *c, const struct sip_msg *resp);
 /* call_media.c */
-/** Read the caller's offer and set up the relay; 0 or a SIP status (488). */
+/**
+ * Read the caller's offer and set up the relay; 0 or a SIP status (488).
+ * An INVITE without SDP is a late offer: the relay is set up all the same
+ * and our 200 will carry the offer (call_media_answer_out).
+ */
 int  call_media_setup(struct call *c, const struct sip_msg *invite);
 /** Our offer toward an outgoing leg to peer into buf; 0 or errno. */
 int  call_media_offer(struct call *c, const char *peer, char *buf, size_t size,
 		      size_t *len);
 /** An answer (183/200) from an outgoing leg; 0 or errno (no usable media). */
 int  call_media_answer_in(struct call *c, const char *peer, const struct sip_msg *resp);
-/** Our answer to the caller into buf; 0 or errno. */
+/** Our answer to the caller into buf (our offer for a late offer); 0 or errno. */
 int  call_media_answer_out(struct call *c, char *buf, size_t size, size_t *len);
+/**
+ * The caller's first ACK to our 200: when that 200 carried an offer, the
+ * ACK must carry the answer (RFC 3261 13.2.1); 0 (also when none was
+ * due) or errno, after which the call must end.
+ */
+int  call_media_ack(struct call *c, const struct sip_msg *ack);
+/** The call was answered: watch for silent legs (sip.conf rtptimeout). */
+void call_media_up(struct call *c);
 /**
  * A re-INVITE from one side (from_caller) with an offer: update that leg,
  * write our offer for the other side into buf.
