@@ -398,11 +398,12 @@ static int leg_target(const struct peer *p, const char *num, struct sip_src *dst
 	memset(dst, 0, sizeof(*dst));
 	dst->fd = -1;
 	dst->tp = SIP_TRANSP_UDP;
-	if (sip_sa_parse(p->host, p->port, &dst->addr) != 0) {
-		log_warn("peer %s: host=%s is not an address (names are not resolved yet)",
-			 p->name, p->host);
+	if (p->addr.ss_family == AF_UNSPEC) {
+		log_warn("peer %s: host=%s did not resolve when sip.conf was loaded; "
+			 "a reload tries again", p->name, p->host);
 		return ENOENT;
 	}
+	dst->addr = p->addr;
 	sip_sa_str(&dst->addr, hp, sizeof(hp));
 	snprintf(ruri, size, "sip:%s@%s", num ? num : p->name, hp);
 	return 0;
@@ -610,8 +611,9 @@ static bool host_matches(const struct peer *p, const struct sip_src *src)
 	const char *insecure = conf_get(p->sec, "insecure");
 	bool anyport = insecure && strstr(insecure, "port");
 
-	if (!p->host || sip_sa_parse(p->host, p->port, &sa) != 0)
+	if (!p->host || p->addr.ss_family == AF_UNSPEC)
 		return false;
+	sa = p->addr;
 	if (anyport) {
 		if (sa.ss_family == AF_INET)
 			((struct sockaddr_in *)&sa)->sin_port =
@@ -651,11 +653,18 @@ static bool insecure_invite(const struct peer *p)
 
 /* callerid=Name <number> (chan_sip): name and number, the peer's name
  * standing in for whichever is missing. */
-static void callerid_parse(const struct peer *p, char *name, size_t nsize, char *num,
-			   size_t numsize)
+/*
+ * Caller id as chan_sip sets it: the From header's display name and user,
+ * each replaced by the peer's callerid= part when that part is set (a
+ * phone's callerid="Reception" <200>, a trunk usually has none, so the
+ * provider's From number shows). The peer's name when all are empty.
+ */
+static void callerid_parse(const struct peer *p, const struct sip_addr *from,
+			   char *name, size_t nsize, char *num, size_t numsize)
 {
 	const char *cid = p->callerid ? p->callerid : "", *lt = strchr(cid, '<');
 	size_t nl = lt ? (size_t)(lt - cid) : strlen(cid);
+	struct pl dn = from->dname;
 
 	while (nl && (cid[nl - 1] == ' ' || cid[nl - 1] == '"'))
 		nl--;
@@ -663,11 +672,22 @@ static void callerid_parse(const struct peer *p, char *name, size_t nsize, char 
 		cid++;
 		nl--;
 	}
-	snprintf(name, nsize, "%.*s", (int)nl, nl ? cid : p->name);
-	if (!nl)
+	if (dn.l >= 2 && dn.p[0] == '"' && dn.p[dn.l - 1] == '"') {
+		dn.p++;
+		dn.l -= 2;
+	}
+	if (nl)
+		snprintf(name, nsize, "%.*s", (int)nl, cid);
+	else if (dn.l)
+		snprintf(name, nsize, "%.*s", (int)dn.l, dn.p);
+	else if (from->uri.user.l)
+		snprintf(name, nsize, "%.*s", (int)from->uri.user.l, from->uri.user.p);
+	else
 		snprintf(name, nsize, "%s", p->name);
-	if (lt && strchr(lt, '>'))
+	if (lt && strchr(lt, '>') && strchr(lt, '>') > lt + 1)
 		snprintf(num, numsize, "%.*s", (int)(strchr(lt, '>') - lt - 1), lt + 1);
+	else if (from->uri.user.l)
+		snprintf(num, numsize, "%.*s", (int)from->uri.user.l, from->uri.user.p);
 	else
 		snprintf(num, numsize, "%s", p->name);
 }
@@ -774,7 +794,8 @@ void call_incoming(struct sip_strans *st, const struct sip_msg *msg,
 	tmr_init(&c->retx_tmr);
 	tmr_init(&c->wait_tmr);
 	snprintf(c->caller, sizeof(c->caller), "%s", p->name);
-	callerid_parse(p, c->cidname, sizeof(c->cidname), c->cidnum, sizeof(c->cidnum));
+	callerid_parse(p, &msg->from, c->cidname, sizeof(c->cidname), c->cidnum,
+		       sizeof(c->cidnum));
 	snprintf(c->callerid, sizeof(c->callerid), "\"%s\"", c->cidname);
 	/* the DID: the Request-URI's user, else the To user (some providers) */
 	pl_strcpy(pl_isset(&msg->ruri.user) ? &msg->ruri.user : &msg->to.uri.user,

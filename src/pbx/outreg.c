@@ -192,7 +192,7 @@ static int parse_line(struct outreg *r, const char *line)
 	memset(&r->dst, 0, sizeof(r->dst));
 	r->dst.fd = -1;
 	r->dst.tp = SIP_TRANSP_UDP;
-	if (e || !r->user[0] || sip_sa_parse(r->host, 5060, &r->dst.addr) != 0)
+	if (e || !r->user[0] || sip_sa_resolve(r->host, 5060, &r->dst.addr) != 0)
 		return EINVAL;
 	return 0;
 }
