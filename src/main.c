@@ -24,6 +24,7 @@
 #include "ctl/commands.h"
 #include "ctl/ctl.h"
 #include "dialplan/dialplan.h"
+#include "ha/cluster.h"
 #include "media/rtp.h"
 #include "media/sound.h"
 #include "pbx/call.h"
@@ -114,6 +115,7 @@ int tandemd_reload(char *err, size_t errsize)
 	cfg.tandem.raw = NULL;
 	log_set_level(cfg.tandem.log_level);
 	auth_set_offer(cfg.tandem.digest, cfg.tandem.ndigest);
+	cluster_reloaded(&cfg.tandem.cluster);
 	pbx_config_free(&cfg);
 	log_notice("configuration reloaded from %s", g.confdir);
 	return 0;
@@ -363,10 +365,20 @@ int main(int argc, char **argv)
 	}
 	/* a copy: tandem.conf's strings are replaced on reload */
 	static char nodebuf[256];
+	bool named = g.nodename || cfg.tandem.node;
 	if (!g.nodename)
 		g.nodename = cfg.tandem.node;
 	if (!g.nodename && gethostname(host, sizeof(host)) == 0)
 		g.nodename = host;
+	if (cfg.tandem.cluster.enabled) {
+		unsigned self;   /* before anything listens: which node are we? */
+
+		if (cluster_conf_self(&cfg.tandem.cluster, named ? g.nodename : NULL, &self,
+				      err, sizeof(err))) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+	}
 	if (g.nodename) {
 		snprintf(nodebuf, sizeof(nodebuf), "%s", g.nodename);
 		g.nodename = nodebuf;
@@ -461,6 +473,9 @@ int main(int argc, char **argv)
 		e = listen_all(pbx_sipconf());
 	if (!e)
 		e = outreg_configure(conf_section(pbx_sipconf()->conf, "general"));
+	if (!e && (e = cluster_start(&cfg.tandem.cluster, named ? g.nodename : NULL,
+				     err, sizeof(err))))
+		log_error("%s", err);
 	if (!e) {
 		snprintf(path, sizeof(path), "%s/tandemd.ctl", g.datadir);
 		e = ctl_init(path);
@@ -487,6 +502,7 @@ int main(int argc, char **argv)
 	ctl_close();
 	outreg_close();
 	call_close();
+	cluster_stop();
 	rtp_close();
 	sound_close();
 	sip_transp_close();

@@ -13,6 +13,7 @@
 #include "ctl/commands.h"
 #include "ctl/ctl.h"
 #include "dialplan/dialplan.h"
+#include "ha/cluster.h"
 #include "media/rtp.h"
 #include "pbx/call.h"
 #include "pbx/outreg.h"
@@ -255,17 +256,8 @@ fail:
 	return NULL;
 }
 
-static json_t *cmd_later(json_t *args, char *err, size_t errsize)
-{
-	(void)args;
-	snprintf(err, errsize, "not available in this version of tandemd yet");
-	return NULL;
-}
-
 int ctl_commands_init(void)
 {
-	static const char *const later[] = { "cluster", NULL };
-	size_t i;
 	int e = 0;
 
 	e |= ctl_register("status", cmd_status);
@@ -278,7 +270,6 @@ int ctl_commands_init(void)
 	e |= ctl_register("registry", cmd_registry);
 	e |= ctl_register("db", cmd_db);
 	e |= ctl_register("queue", queue_ctl_cmd);
-	for (i = 0; later[i]; i++)
-		e |= ctl_register(later[i], cmd_later);
+	e |= ctl_register("cluster", cluster_ctl_cmd);
 	return e;
 }

@@ -77,7 +77,7 @@ static const struct {
 					"tcp_max_conns", NULL }, NULL },
 	{ "storage", (const char *const[]){ "backend", NULL }, NULL },
 	{ "cdr", cdr_conf_options, NULL },
-	{ "cluster", NULL, "the two-node cluster is not built yet; this node runs alone" },
+	{ "cluster", cluster_conf_options, NULL },
 	{ "tftp", NULL, "the TFTP server is not built yet" },
 };
 
@@ -111,7 +111,8 @@ static void check_known(const struct conf *raw)
 	}
 }
 
-static int tandem_build(struct tandem_conf *t, char *err, size_t errsize)
+static int tandem_build(struct tandem_conf *t, const char *confdir, char *err,
+			size_t errsize)
 {
 	const struct conf_section *sec;
 	const struct conf_var *v;
@@ -128,9 +129,13 @@ static int tandem_build(struct tandem_conf *t, char *err, size_t errsize)
 	t->tcp_msg_timeout = 10;
 	t->tcp_max_conns = 1024;
 	cdr_conf_defaults(&t->cdr);
+	cluster_conf_defaults(&t->cluster);
 	if (!t->raw)
 		return 0;
 	if ((e = cdr_conf_load(&t->cdr, t->raw, err, errsize)))
+		return e;
+	if ((e = cluster_conf_load(&t->cluster, conf_section(t->raw, "cluster"), confdir,
+				   err, errsize)))
 		return e;
 	check_known(t->raw);
 	if ((sec = conf_section(t->raw, "storage")) && (v = conf_var(sec, "backend")) &&
@@ -250,7 +255,7 @@ int pbx_config_load(struct pbx_config *cfg, const char *confdir, const char *dat
 	if (exists(confdir, "tandem.conf"))
 		e = conf_load(&cfg->tandem.raw, confdir, "tandem.conf", err, errsize);
 	if (!e)
-		e = tandem_build(&cfg->tandem, err, errsize);
+		e = tandem_build(&cfg->tandem, confdir, err, errsize);
 	if (!e) {
 		e = conf_load(&c, confdir, "sip.conf", err, errsize);
 		if (e == ENOENT && !err[0])
@@ -283,6 +288,7 @@ int pbx_config_load(struct pbx_config *cfg, const char *confdir, const char *dat
 
 void pbx_config_free(struct pbx_config *cfg)
 {
+	cluster_conf_clear(&cfg->tandem.cluster);
 	conf_free(cfg->tandem.raw);
 	sipconf_free(cfg->sip);
 	dialplan_free(cfg->dialplan);

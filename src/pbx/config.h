@@ -14,6 +14,7 @@
 #include "sip/auth.h"
 #include "store/cdr.h"
 #include "dialplan/dialplan.h"
+#include "ha/cluster_conf.h"
 #include "media/moh_conf.h"
 #include "pbx/queue.h"
 #include "pbx/voicemail_conf.h"
@@ -31,6 +32,7 @@ struct tandem_conf {
 	uint32_t tcp_msg_timeout;
 	uint32_t tcp_max_conns;
 	struct cdr_conf cdr;        /* [cdr] */
+	struct cluster_conf cluster;  /* [cluster] (enabled false: none) */
 };
 
 struct pbx_config {

@@ -240,6 +240,27 @@ static void print_db(json_t *d)
 	printf("%zu result%s found.\n", json_array_size(arr), json_array_size(arr) == 1 ? "" : "s");
 }
 
+/* As `pcs status`: the cluster, its nodes and their roles, the link. */
+static void print_cluster(json_t *d)
+{
+	json_t *nodes = json_object_get(d, "nodes"), *n, *l = json_object_get(d, "link");
+	size_t i;
+
+	printf("Cluster name: %s (engine %s)\n", js(d, "cluster"), js(d, "engine"));
+	printf("Node List:\n");
+	json_array_foreach(nodes, i, n)
+		printf("  * %s (%s): %s%s\n", js(n, "name"), js(n, "address"), js(n, "role"),
+		       json_is_true(json_object_get(n, "self")) ? " (this node)" : "");
+	printf("Floating address: %s\n", *js(d, "vip") ? js(d, "vip") : "(none configured)");
+	printf("Replication: %s\n", js(json_object_get(d, "replication"), "state"));
+	printf("Link to %s: %s", js(l, "peer"), js(l, "state"));
+	if (json_object_get(l, "rtt_ms"))
+		printf(", rtt %lld ms", ji(l, "rtt_ms"));
+	if (*js(l, "last_error"))
+		printf(" (last error: %s)", js(l, "last_error"));
+	printf("\n");
+}
+
 /* `blacklist add|del NUMBER`, `blacklist show`: the db command on family
  * "blacklist" (a key there, any value, makes ${BLACKLIST()} 1). */
 static json_t *blacklist_args(json_t *args)
@@ -333,6 +354,8 @@ int main(int argc, char **argv)
 		cdr_print(stdout, data);
 	} else if (!strcmp(cmd, "db")) {
 		print_db(data);
+	} else if (!strcmp(cmd, "cluster") && json_object_get(data, "nodes")) {
+		print_cluster(data);
 	} else if (!strcmp(cmd, "queue") && json_object_get(data, "queues")) {
 		queue_print(stdout, data);
 	} else if (!strcmp(cmd, "calls") && json_object_get(data, "calls")) {

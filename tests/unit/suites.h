@@ -19,10 +19,16 @@ int test_astdb_run(void);
 int test_queue_run(void);
 int test_vmconf_run(void);
 int test_moh_conf_run(void);
+int test_presence_run(void);
+int test_jnl_run(void);
+int test_cluster_conf_run(void);
+int test_link_run(void);
 
 #define TANDEM_SUITES \
 	X(core) X(conf) X(sip_msg) X(auth) X(trans) X(registrar) \
 	X(dialplan) X(sdp) X(rtp) X(sound) X(play) X(dtmf) X(media) \
 	X(cdr) X(astdb) \
-	X(queue) X(vmconf) X(moh_conf)
+	X(queue) X(vmconf) X(moh_conf) X(presence) \
+	X(jnl) \
+	X(cluster_conf) X(link)
 #endif
