@@ -28,6 +28,9 @@
 #include "media/rtp.h"
 #include "media/sound.h"
 #include "pbx/call.h"
+#include "pbx/mwi.h"
+#include "pbx/presence.h"
+#include "pbx/call_play.h"
 #include "pbx/config.h"
 #include "pbx/outreg.h"
 #include "pbx/pbx.h"
@@ -358,6 +361,7 @@ int main(int argc, char **argv)
 		dialplan_clock_set(fake);   /* from now on: runs at normal speed */
 	log_init(NULL, LOG_LVL_INFO);
 	dialplan_init();
+	call_apps_init();   /* Playback, Background...: before the dialplan is checked */
 	e = pbx_config_load(&cfg, g.confdir, g.datadir, err, sizeof(err));
 	if (e) {
 		fprintf(stderr, "%s\n", err);
@@ -452,6 +456,11 @@ int main(int argc, char **argv)
 		e = registrar_init();
 	if (!e)
 		e = call_init(NULL);
+	if (!e)
+		e = presence_init();
+	if (!e)
+		e = mwi_init(g.datadir);
+	presence_set_usage_h(call_peer_usage);
 	if (!e) {
 		pbx_set_sipconf(cfg.sip);
 		cfg.sip = NULL;
@@ -501,6 +510,8 @@ int main(int argc, char **argv)
 
 	ctl_close();
 	outreg_close();
+	mwi_close();
+	presence_close();
 	call_close();
 	cluster_stop();
 	rtp_close();

@@ -54,6 +54,19 @@ int dialplan_match(const struct dialplan *dp, const char *context,
 		   const char *exten, const char *callerid, time_t now,
 		   const char **found_ctx, const char **pattern);
 
+/**
+ * Digit collection (Background, WaitExten), through includes as
+ * dialplan_match: canmatch is true when some extension with a priority 1
+ * matches exten or could match it followed by more digits
+ * (ast_canmatch_extension); matchmore only for the latter
+ * (ast_matchmore_extension: "_1." and "123" match more after "1", "1"
+ * does not, and a matching "_1!" makes the answer a final no).
+ */
+bool dialplan_canmatch(const struct dialplan *dp, const char *context,
+		       const char *exten, const char *callerid, time_t now);
+bool dialplan_matchmore(const struct dialplan *dp, const char *context,
+			const char *exten, const char *callerid, time_t now);
+
 /** The hint of exten@context (`exten => 100,hint,SIP/100-tfg`), or NULL. */
 const char *dialplan_hint(const struct dialplan *dp, const char *context,
 			  const char *exten);

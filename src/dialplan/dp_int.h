@@ -185,6 +185,8 @@ struct dp_chan {
 	char cid_num[DP_NAME_MAX];
 	char cid_name[DP_NAME_MAX];
 	time_t now_override;
+	unsigned dtimeout_ms;      /* TIMEOUT(digit) */
+	unsigned rtimeout_ms;      /* TIMEOUT(response) */
 };
 
 int dp_frame_push(struct dp_chan *chan, bool macro, const char *macro_ctx);

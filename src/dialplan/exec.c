@@ -12,6 +12,14 @@
  * as Asterisk's autofallthrough). After an application, leaving the
  * macro's context (Goto elsewhere) drops the macro frame but keeps the
  * new place, as app_macro does.
+ *
+ * Digits dialled inside an application (Background, WaitExten): in
+ * Asterisk the app returns the first digit and the pbx loop collects the
+ * rest (collect_digits: wait TIMEOUT(digit) for another while some
+ * extension could still match more) and then goes to the extension, or
+ * `i` with INVALID_EXTEN, or hangs up. Here the app waits for the digits
+ * on the event loop and the same rules are dp_collect_*() and
+ * dp_chan_goto_digits(); WaitExten's timeout is dp_chan_response_timeout().
  */
 #include <errno.h>
 #include <stdio.h>
@@ -242,6 +250,8 @@ int dp_chan_alloc(struct dp_chan **out, struct dialplan *dp,
 	chan->dp = mem_ref(dp);
 	chan->ops = ops;
 	chan->call = call;
+	chan->dtimeout_ms = DP_TIMEOUT_DIGIT_MS;
+	chan->rtimeout_ms = DP_TIMEOUT_RESPONSE_MS;
 	dp_chan_set_where(chan, context, exten, prio > 0 ? prio : 1);
 	if (ops->get && (s = ops->get(call, "callerid_num")))
 		dp_strlcpy(chan->cid_num, s, sizeof(chan->cid_num));
@@ -527,16 +537,130 @@ enum dp_run dp_chan_resume(struct dp_chan *chan, enum dp_res res)
 
 enum dp_run dp_chan_hangup(struct dp_chan *chan, int cause)
 {
+	dp_resume_h *h;
 	char buf[16];
 
 	if (!chan)
 		return DP_ERROR;
 	if (chan->state == CH_DONE)
 		return DP_HANGUP;
+	h = chan->state == CH_WAIT ? chan->resume_h : NULL;
 	chan->hung = true;
 	chan->cause = cause;
 	chan->resume_h = NULL;
 	snprintf(buf, sizeof(buf), "%d", cause);
 	var_put(&chan->vars, "HANGUPCAUSE", buf);
+	if (h) {   /* the waiting app records it (DIALSTATUS=CANCEL, READSTATUS=HANGUP) */
+		chan->state = CH_IDLE;
+		(void)h(chan, DP_RES_HANGUP);
+	}
 	return finish(chan);
+}
+
+/* ------------------------------------------------------------------ */
+/* Digits dialled inside an application                                */
+
+unsigned dp_chan_timeout(const struct dp_chan *chan, enum dp_timeout t)
+{
+	return t == DP_TIMEOUT_DIGIT ? chan->dtimeout_ms : chan->rtimeout_ms;
+}
+
+void dp_chan_set_timeout(struct dp_chan *chan, enum dp_timeout t, unsigned ms)
+{
+	if (t == DP_TIMEOUT_DIGIT)
+		chan->dtimeout_ms = ms;
+	else
+		chan->rtimeout_ms = ms;
+}
+
+const char *dp_chan_digit_context(const struct dp_chan *chan)
+{
+	const char *mc = dp_chan_var_get(chan, "MACRO_CONTEXT");
+
+	return mc && *mc ? mc : chan->context;
+}
+
+bool dp_chan_canmatch(const struct dp_chan *chan, const char *context, const char *digits)
+{
+	return dialplan_canmatch(chan->dp, context, digits, chan->cid_num, dp_chan_now(chan));
+}
+
+bool dp_chan_matchmore(const struct dp_chan *chan, const char *context, const char *digits)
+{
+	return dialplan_matchmore(chan->dp, context, digits, chan->cid_num,
+				  dp_chan_now(chan));
+}
+
+bool dp_chan_exists(const struct dp_chan *chan, const char *context, const char *exten)
+{
+	return dp_exten_exists(chan->dp, context, exten, 1, chan->cid_num, dp_chan_now(chan));
+}
+
+enum dp_app_ret dp_chan_goto_digits(struct dp_chan *chan, const char *context,
+				    const char *digits)
+{
+	unsigned line;
+	const char *file = dp_chan_file(chan, &line);
+	char ctx[DP_NAME_MAX];
+
+	dp_strlcpy(ctx, context, sizeof(ctx));
+	if (*digits && dp_chan_exists(chan, ctx, digits)) {
+		dp_chan_set_where(chan, ctx, digits, 1);
+		return DP_APP_JUMP;
+	}
+	if (*digits) {
+		if (dp_chan_exists(chan, ctx, "i")) {
+			log_info("dialplan: invalid extension '%s' in context '%s'", digits, ctx);
+			var_put(&chan->vars, "INVALID_EXTEN", digits);
+			dp_chan_set_where(chan, ctx, "i", 1);
+			return DP_APP_JUMP;
+		}
+		dp_warn("%s:%u: invalid extension '%s', but no rule 'i' in context '%s': hanging up",
+			file, line, digits, ctx);
+		return DP_APP_HANGUP;
+	}
+	if (dp_chan_exists(chan, ctx, "t")) {
+		dp_chan_set_where(chan, ctx, "t", 1);
+		return DP_APP_JUMP;
+	}
+	dp_warn("%s:%u: timeout, but no rule 't' in context '%s': hanging up", file, line, ctx);
+	return DP_APP_HANGUP;
+}
+
+enum dp_app_ret dp_chan_response_timeout(struct dp_chan *chan)
+{
+	unsigned line;
+	const char *file = dp_chan_file(chan, &line);
+
+	if (dp_exten_exists(chan->dp, chan->context, chan->exten, chan->prio + 1,
+			    chan->cid_num, dp_chan_now(chan)))
+		return DP_APP_NEXT;
+	if (dp_chan_exists(chan, chan->context, "t")) {
+		dp_chan_set_where(chan, NULL, "t", 1);
+		return DP_APP_JUMP;
+	}
+	dp_warn("%s:%u: timeout, but no rule 't' in context '%s': hanging up", file, line,
+		chan->context);
+	return DP_APP_HANGUP;
+}
+
+bool dp_collect_start(struct dp_collect *dc, struct dp_chan *chan, const char *context,
+		      char digit)
+{
+	memset(dc, 0, sizeof(*dc));
+	dp_strlcpy(dc->context, context, sizeof(dc->context));
+	return dp_collect_digit(dc, chan, digit);
+}
+
+bool dp_collect_digit(struct dp_collect *dc, struct dp_chan *chan, char digit)
+{
+	if (dc->n + 1 < sizeof(dc->digits))
+		dc->digits[dc->n++] = digit;
+	dc->digits[dc->n] = '\0';
+	return dc->n + 1 < sizeof(dc->digits) && dp_chan_matchmore(chan, dc->context, dc->digits);
+}
+
+enum dp_app_ret dp_collect_end(struct dp_collect *dc, struct dp_chan *chan)
+{
+	return dp_chan_goto_digits(chan, dc->context, dc->digits);
 }

@@ -24,7 +24,9 @@
  * Hang-up: when the dialplan ends the call (Hangup, Busy, fall-through,
  * unknown application or extension, loop cut) the engine runs `h` and
  * then calls ops->hangup once with the cause. When the call layer reports
- * the caller gone (dp_chan_hangup or DP_RES_HANGUP) it runs `h` only.
+ * the caller gone (dp_chan_hangup or DP_RES_HANGUP) it runs `h` only;
+ * an application waiting then has its resume handler called with
+ * DP_RES_HANGUP first, so it can record how it ended.
  *
  * Unknown application: warned with the FILE:LINE of the priority and the
  * call hangs up, as Asterisk does. Unknown extension: `i` if the context
@@ -164,6 +166,61 @@ void dp_chan_on_resume(struct dp_chan *chan, dp_resume_h *h);
 enum dp_app_ret dp_chan_goto(struct dp_chan *chan, const char *where);
 /** The FILE:LINE of the priority running now ("?:0" outside one). */
 const char *dp_chan_file(const struct dp_chan *chan, unsigned *line);
+
+/* ------------------------------------------------------------------ */
+/* Digits dialled inside an application (Background, WaitExten, Read)  */
+
+enum dp_timeout { DP_TIMEOUT_DIGIT, DP_TIMEOUT_RESPONSE };
+#define DP_TIMEOUT_DIGIT_MS    5000    /* Asterisk's defaults */
+#define DP_TIMEOUT_RESPONSE_MS 10000
+
+/** TIMEOUT(digit) (between digits) and TIMEOUT(response) (for the first)
+ * of the channel, in milliseconds. */
+unsigned dp_chan_timeout(const struct dp_chan *chan, enum dp_timeout t);
+void dp_chan_set_timeout(struct dp_chan *chan, enum dp_timeout t, unsigned ms);
+/** Where the pbx loop matches dialled digits: MACRO_CONTEXT inside a
+ * Macro (the digits leave it), else the channel's context. */
+const char *dp_chan_digit_context(const struct dp_chan *chan);
+/** exten@context has a priority 1 (ast_exists_extension); and
+ * dialplan_canmatch / dialplan_matchmore, all for the channel (its
+ * caller id, its clock). */
+bool dp_chan_exists(const struct dp_chan *chan, const char *context, const char *exten);
+bool dp_chan_canmatch(const struct dp_chan *chan, const char *context, const char *digits);
+bool dp_chan_matchmore(const struct dp_chan *chan, const char *context, const char *digits);
+/**
+ * The caller finished dialling digits in an application: go to
+ * digits@context priority 1 when it exists; else to `i` in context with
+ * INVALID_EXTEN set; else warn and hang up. digits "" is a timeout: `t`,
+ * else warn and hang up. Returns DP_APP_JUMP or DP_APP_HANGUP.
+ */
+enum dp_app_ret dp_chan_goto_digits(struct dp_chan *chan, const char *context,
+				    const char *digits);
+/**
+ * WaitExten timed out (pbx_builtin_waitexten): DP_APP_NEXT when the next
+ * priority exists, else DP_APP_JUMP to `t`, else a warning and
+ * DP_APP_HANGUP.
+ */
+enum dp_app_ret dp_chan_response_timeout(struct dp_chan *chan);
+
+#define DP_DIGITS_MAX 80
+
+/** Asterisk's collect_digits, I/O-free: the digits of one extension. */
+struct dp_collect {
+	char context[256];
+	char digits[DP_DIGITS_MAX];
+	size_t n;
+};
+/**
+ * The first digit, dialled in context. True when an extension could
+ * still match more digits: wait TIMEOUT(digit) for the next and give it
+ * to dp_collect_digit() (same answer); when false, or when the wait ends
+ * without a digit, dp_collect_end() goes where the digits lead
+ * (dp_chan_goto_digits).
+ */
+bool dp_collect_start(struct dp_collect *dc, struct dp_chan *chan, const char *context,
+		      char digit);
+bool dp_collect_digit(struct dp_collect *dc, struct dp_chan *chan, char digit);
+enum dp_app_ret dp_collect_end(struct dp_collect *dc, struct dp_chan *chan);
 
 /* ------------------------------------------------------------------ */
 /* Functions                                                           */

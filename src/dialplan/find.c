@@ -4,8 +4,11 @@
  * patterns by specificity; caller-id matches first) that matches, and
  * the priority or label in it; when that extension lacks it, each include
  * in order (time-ranged ones only when their range holds), depth-first,
- * never entering a context twice. Also hints and global variables.
+ * never entering a context twice. Also hints and global variables, and
+ * the "could more digits match" lookups digit collection needs
+ * (ast_canmatch_extension, ast_matchmore_extension).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +161,165 @@ int dialplan_match(const struct dialplan *dp, const char *context,
 	if (pattern)
 		*pattern = f.found->name;
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Could more digits match? (digit collection: Background, WaitExten)  */
+
+enum mm { MM_CANMATCH, MM_MATCHMORE };
+
+static bool in_set(const char *p, const char *end, unsigned char c)
+{
+	while (p < end) {
+		unsigned char c1 = (unsigned char)p[0], c2 = c1;
+
+		if (p + 2 < end && p[1] == '-') {
+			c2 = (unsigned char)p[2];
+			p += 2;
+		}
+		p++;
+		if (c >= c1 && c <= c2)
+			return true;
+	}
+	return false;
+}
+
+/* Asterisk's _extension_match_core in E_CANMATCH / E_MATCHMORE mode:
+ * 0 no, 1 yes, 2 an early match ('!': final for E_MATCHMORE). */
+static int match_mode(const char *pattern, const char *data, enum mm mode)
+{
+	if (pattern[0] != '_') {   /* literal: data is a prefix of it */
+		size_t lp = 0, ld = 0;
+		const char *p = pattern, *d = data;
+
+		for (;;) {
+			while (*p == '-')
+				p++;
+			while (*d == '-')
+				d++;
+			if (!*d)
+				break;
+			if (*p != *d)
+				return 0;
+			p++;
+			d++;
+		}
+		for (p = pattern; *p; p++)
+			lp += *p != '-';
+		for (d = data; *d; d++)
+			ld += *d != '-';
+		return mode == MM_MATCHMORE ? lp > ld : 1;
+	}
+	pattern++;
+	while (*data == '-')
+		data++;
+	if (!*data || !*pattern)
+		return 0;
+	while (*data && *pattern) {
+		const char *end;
+
+		if (*data == '-') {
+			data++;
+			continue;
+		}
+		switch (toupper((unsigned char)*pattern)) {
+		case '[':
+			end = strchr(pattern + 1, ']');
+			if (!end || !in_set(pattern + 1, end, (unsigned char)*data))
+				return 0;
+			pattern = end;
+			break;
+		case 'N':
+			if (*data < '2' || *data > '9')
+				return 0;
+			break;
+		case 'X':
+			if (*data < '0' || *data > '9')
+				return 0;
+			break;
+		case 'Z':
+			if (*data < '1' || *data > '9')
+				return 0;
+			break;
+		case '.':
+			return 1;
+		case '!':
+			return 2;
+		case ' ':
+		case '-':
+			pattern++;
+			continue;
+		default:
+			if (*data != *pattern)
+				return 0;
+			break;
+		}
+		data++;
+		pattern++;
+	}
+	if (*data)
+		return 0;
+	if (!*pattern)
+		return mode == MM_MATCHMORE ? 0 : 1;
+	return *pattern == '!' ? 2 : 1;
+}
+
+/* 1 yes, 0 no, -1 no and final (an early-match '!' extension). */
+static int more_in(const struct dialplan *dp, const struct dp_context *c,
+		   struct find *f, enum mm mode)
+{
+	size_t i;
+	int k, r;
+
+	for (k = 0; k < f->depth; k++)
+		if (f->stack[k] == c)
+			return 0;
+	if (f->depth >= DP_INCLUDE_DEPTH)
+		return 0;
+	f->stack[f->depth++] = c;
+	for (i = 0; i < c->next; i++) {
+		const struct dp_exten *e = c->ext[i];
+		int m = match_mode(e->name, f->exten, mode);
+
+		if (!m || !cid_ok(e, f->cid))
+			continue;
+		if (m == 2 && mode == MM_MATCHMORE)
+			return -1;
+		if (dp_prio_in(e, 1, NULL))
+			return 1;
+	}
+	for (i = 0; i < c->ninc; i++) {
+		const struct dp_include *inc = &c->inc[i];
+		const struct dp_context *ic;
+
+		if (inc->timing_spec && !dp_timing_check(&inc->timing, f->now))
+			continue;
+		ic = dp_context_find(dp, inc->name);
+		if (ic && (r = more_in(dp, ic, f, mode)))
+			return r;
+	}
+	return 0;
+}
+
+static bool more(const struct dialplan *dp, const char *context, const char *exten,
+		 const char *callerid, time_t now, enum mm mode)
+{
+	const struct dp_context *c = dp_context_find(dp, context);
+	struct find f = { .exten = exten, .cid = callerid, .prio = 1, .now = now };
+
+	return c && exten && more_in(dp, c, &f, mode) > 0;
+}
+
+bool dialplan_canmatch(const struct dialplan *dp, const char *context,
+		       const char *exten, const char *callerid, time_t now)
+{
+	return more(dp, context, exten, callerid, now, MM_CANMATCH);
+}
+
+bool dialplan_matchmore(const struct dialplan *dp, const char *context,
+			const char *exten, const char *callerid, time_t now)
+{
+	return more(dp, context, exten, callerid, now, MM_MATCHMORE);
 }
 
 const char *dialplan_hint(const struct dialplan *dp, const char *context,

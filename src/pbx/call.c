@@ -27,6 +27,7 @@
 #include "core/mem.h"
 #include "pbx/call.h"
 #include "pbx/call_int.h"
+#include "pbx/presence.h"
 #include "pbx/registrar.h"
 #include "sip/auth.h"
 #include "store/cdr.h"
@@ -72,6 +73,7 @@ static void call_free(struct call *c)
 	struct call **pp;
 	unsigned i;
 
+	presence_device_changed(NULL);   /* BLF: its peers are free again */
 	for (pp = &calls; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
@@ -90,6 +92,7 @@ static void call_free(struct call *c)
 	sip_dialog_free(c->adlg);
 	mem_deref(c->st);
 	free(c->offer);
+	call_play_free(c);
 	call_media_free(c);
 	if (c->cdr) {
 		cdr_close(c->cdr);
@@ -266,6 +269,8 @@ static void leg_provisional(struct leg *l, const struct sip_msg *msg)
 		return;
 	l->state = LEG_RINGING;
 	c->state = CALL_RINGING;
+	if (call_play_dial_music(c))
+		return;   /* Dial's m: the caller hears music, not ringing */
 	snprintf(extra, sizeof(extra), "Contact: <%s>\r\n", c->adlg->contact);
 	if (msg->body.l && c->relay && c->late_offer) {
 		/* the callee's answer is kept, but our offer to a late-offer
@@ -292,6 +297,7 @@ static void leg_resp(int err, const struct sip_msg *msg, void *arg)
 	struct call *c = l->call;
 	unsigned i;
 
+	presence_device_changed(l->peer);   /* BLF: rings, answered or gone */
 	if (err || !msg) {
 		l->ct = NULL;
 		l->state = LEG_ENDED;
@@ -333,6 +339,7 @@ static void leg_resp(int err, const struct sip_msg *msg, void *arg)
 			}
 		}
 		log_info("call %u: %s answered", c->id, l->channel);
+		call_play_dial_end(c);
 		call_answer_caller(c, msg);
 		return;
 	}
@@ -352,6 +359,7 @@ static void dial_timeout(void *arg)
 
 	unsigned i;
 
+	presence_device_changed(NULL);   /* BLF: the legs stop ringing */
 	log_info("call %u: no answer within the dial timeout", c->id);
 	for (i = 0; i < c->nlegs; i++) {
 		struct leg *l = c->legs[i];
@@ -448,6 +456,31 @@ static int peer_calls(const char *peer)
 	return n;
 }
 
+/* Legs ringing peer (not answered yet) and calls it is in (placed, or
+ * answered as a callee), for busy lamps. */
+void call_peer_usage(const char *peer, struct presence_usage *u)
+{
+	struct call *c;
+	unsigned i;
+
+	u->ringing = u->inuse = 0;
+	for (c = calls; c; c = c->next) {
+		if (c->state == CALL_ENDED)
+			continue;
+		if (!strcmp(c->caller, peer))
+			u->inuse++;
+		for (i = 0; i < c->nlegs; i++) {
+			const struct leg *l = c->legs[i];
+			if (l->state == LEG_ENDED || strcmp(l->peer, peer))
+				continue;
+			if (l->state == LEG_UP)
+				u->inuse++;
+			else
+				u->ringing++;
+		}
+	}
+}
+
 static int leg_start(struct call *c, const char *target)
 {
 	const struct peer *p;
@@ -519,6 +552,7 @@ static int leg_start(struct call *c, const char *target)
 		return err;
 	}
 	c->legs[c->nlegs++] = l;
+	presence_device_changed(l->peer);   /* BLF: about to ring */
 	return 0;
 }
 
@@ -825,6 +859,7 @@ void call_incoming(struct sip_strans *st, const struct sip_msg *msg,
 		log_warn("call %u: no call record could be opened", c->id);
 	c->next = calls;
 	calls = c;
+	presence_device_changed(c->caller);   /* BLF: the caller is in use */
 	log_info("call %u: %s -> %s@%s", c->id, c->caller, c->exten, c->context);
 	uint32_t id = c->id;
 	snprintf(c->apeer_name, sizeof(c->apeer_name), "%s", p->name);
@@ -922,6 +957,7 @@ bool call_in_dialog(struct sip_strans *st, const struct sip_msg *msg,
 		return true;
 	}
 	if (sip_met_is(&msg->met, "BYE")) {
+		presence_device_changed(NULL);   /* BLF: re-read once this BYE is handled */
 		sip_strans_reply(st, 200, NULL, NULL, NULL, NULL, 0);
 		d->state = DIALOG_TERMINATED;
 		if (d == c->adlg)

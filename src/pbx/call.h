@@ -50,5 +50,8 @@ int  call_hangup_id(uint32_t id);
 size_t call_count(void);
 json_t *call_json(void);
 const char *call_state_name(enum call_state s);
+struct presence_usage;
+/** How peer is in calls, for busy lamps (presence_usage_h of presence.h). */
+void call_peer_usage(const char *peer, struct presence_usage *u);
 
 #endif

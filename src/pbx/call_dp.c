@@ -57,6 +57,7 @@ static int op_answer(void *call)
 	/* with the caller's offer: our answer; without (late offer): our
 	 * offer in the 200, the caller's answer in its ACK (call_media.c) */
 	call_answer_caller(c, NULL);
+	call_play_start(c);   /* from now on the caller's keys are kept for the apps */
 	return 0;
 }
 
@@ -122,9 +123,10 @@ static int op_dial(void *call, const char *dialstring, unsigned timeout_s,
 {
 	struct call *c = call;
 
-	(void)options;   /* t T r m g: the engine handles g; the rest later */
+	/* g: the engine; m: music instead of ringing; t T r: not yet */
 	if (call_dial(c, dialstring, timeout_s) != 0)
 		return -1;   /* nothing could be dialled: CHANUNAVAIL */
+	call_play_dial(c, options);
 	c->dp_waiting_dial = true;
 	return 0;
 }
@@ -189,6 +191,7 @@ int call_dp_start(struct call *c)
 
 void call_dp_dial_done(struct call *c, const char *dialstatus)
 {
+	call_play_dial_end(c);
 	if (!c->dp || !c->dp_waiting_dial)
 		return;
 	c->dp_waiting_dial = false;
@@ -203,4 +206,10 @@ void call_dp_caller_gone(struct call *c)
 	c->ending = true;
 	tmr_cancel(&c->wait_tmr);
 	dp_chan_hangup(c->dp, 16);
+}
+
+void call_dp_resume(struct call *c)
+{
+	if (c->dp && !c->ending)
+		step(c, dp_chan_resume(c->dp, DP_RES_CONTINUE));
 }

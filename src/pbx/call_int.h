@@ -15,6 +15,7 @@
 #include "media/rtp.h"
 #include "media/sdp_neg.h"
 #include "pbx/peers.h"
+#include "pbx/call_play.h"
 #include <jansson.h>
 
 #define MAX_LEGS 8
@@ -79,6 +80,7 @@ struct call {
 	bool ending;
 	/* media (call_media.c) */
 	struct rtp_relay *relay;
+	struct call_play *play;      /* prompts, keys, music on hold (call_play.c) */
 	bool late_offer;             /* the caller's INVITE had no SDP (RFC 3264 5) */
 	bool ack_answer;             /* our 200 carried an offer: the ACK answers it */
 	struct sdp_neg a_off;        /* late offer: our offer to the caller */
@@ -134,6 +136,8 @@ json_t *call_media_json(const struct call *c);
 int  call_dp_start(struct call *c);
 /** Dial finished (dialstatus as Asterisk's DIALSTATUS); run the dialplan on. */
 void call_dp_dial_done(struct call *c, const char *dialstatus);
+/** An application waiting on the call's media is done: run the dialplan on. */
+void call_dp_resume(struct call *c);
 /** The caller went away: run the h extension only. */
 void call_dp_caller_gone(struct call *c);
 

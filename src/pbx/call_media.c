@@ -346,7 +346,8 @@ int call_media_reoffer(struct call *c, bool from_caller, const struct sip_msg *m
 	const struct sdp_neg *other = from_caller ? &c->b_neg : &c->a_cap;
 	return encode(c, from_caller ? RTP_LEG_B : RTP_LEG_A,
 		      from_caller ? &c->b_origin : &c->a_origin, other,
-		      sdp_media_dir(&s, m), NULL, NULL, buf, size, len);
+		      call_play_hold(c, from_caller, sdp_media_dir(&s, m)), NULL, NULL, buf,
+		      size, len);
 }
 
 int call_media_reanswer(struct call *c, bool from_caller, const struct sip_msg *resp,

@@ -9,6 +9,7 @@
 #include "pbx/config.h"
 #include "pbx/pbx.h"
 #include "pbx/call.h"
+#include "pbx/presence.h"
 #include "pbx/registrar.h"
 
 #define ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, NOTIFY, SUBSCRIBE, INFO, REFER, UPDATE"
@@ -109,11 +110,14 @@ void pbx_request(struct sip_strans *st, const struct sip_msg *msg,
 		   sip_met_is(m, "CANCEL") || sip_met_is(m, "INFO") ||
 		   sip_met_is(m, "UPDATE") || sip_met_is(m, "REFER")) {
 		call_in_dialog(st, msg, src);
-	} else if (sip_met_is(m, "SUBSCRIBE") || sip_met_is(m, "NOTIFY") ||
-		   sip_met_is(m, "MESSAGE") || sip_met_is(m, "PUBLISH")) {
-		/* presence, MWI and messaging are not built yet */
+	} else if (sip_met_is(m, "SUBSCRIBE")) {
+		presence_subscribe(st, msg, src);
+	} else if (sip_met_is(m, "NOTIFY")) {
+		presence_notify_in(st, msg, src);
+	} else if (sip_met_is(m, "MESSAGE")) {
+		/* messaging is not built yet */
 		sip_strans_reply(st, 501, NULL, NULL, NULL, NULL, 0);
-	} else {
+	} else {   /* PUBLISH too: no event state is published to Tandem */
 		sip_strans_reply(st, 405, NULL, "Allow: " ALLOW "\r\n", NULL, NULL, 0);
 	}
 }

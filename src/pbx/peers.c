@@ -70,7 +70,8 @@ static const char *const general_opts[] = {
 	"sendrpid", "rpid_update", "session-timers", "t1min", "timert1",
 	"timerb", "match_auth_username", "accept_outofcall_message",
 	"callevents", "vmexten", "compactheaders", "maxcallbitrate", "tcpauthtimeout",
-	"tcpauthlimit", "websocket_enabled", "keepalive", "pickupexten", NULL
+	"tcpauthlimit", "websocket_enabled", "keepalive", "pickupexten",
+	"subminexpiry", "submaxexpiry", NULL
 };
 
 const char *peer_type_name(enum peer_type t)

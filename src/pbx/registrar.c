@@ -22,6 +22,8 @@
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "pbx/mwi.h"
+#include "pbx/presence.h"
 #include "pbx/registrar.h"
 #include "sip/auth.h"
 #include "store/store.h"
@@ -72,6 +74,7 @@ static void binding_free(struct binding *b)
 static void binding_remove(struct binding *b, const char *why)
 {
 	log_info("registrar: %s unregistered (%s)", b->peer, why);
+	presence_device_changed(b->peer);
 	store_binding_del(b->peer);
 	binding_free(b);
 }
@@ -371,7 +374,9 @@ void registrar_handle(struct sip_strans *st, const struct sip_msg *msg,
 	if (fresh) {
 		log_info("registrar: %s registered from %s (%s)", name, srcs, contact);
 		qualify_start(b);
+		presence_device_changed(name);
 	}
+	mwi_peer_registered(name);
 	reply_ok(st, b);
 }
 

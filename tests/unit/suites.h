@@ -20,6 +20,8 @@ int test_queue_run(void);
 int test_vmconf_run(void);
 int test_moh_conf_run(void);
 int test_presence_run(void);
+int test_call_apps_run(void);
+int test_presence_run(void);
 int test_jnl_run(void);
 int test_cluster_conf_run(void);
 int test_link_run(void);
@@ -29,6 +31,7 @@ int test_link_run(void);
 	X(dialplan) X(sdp) X(rtp) X(sound) X(play) X(dtmf) X(media) \
 	X(cdr) X(astdb) \
 	X(queue) X(vmconf) X(moh_conf) X(presence) \
+	X(call_apps) \
 	X(jnl) \
 	X(cluster_conf) X(link)
 #endif
