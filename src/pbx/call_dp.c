@@ -7,8 +7,10 @@
  * hangup() only records how the caller is to be answered, and step()
  * ends the call once the engine has returned.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/log.h"
 #include "pbx/call_int.h"
@@ -166,10 +168,34 @@ static const char *op_get(void *call, const char *what)
 	return NULL;
 }
 
+/* Set(CDR(userfield)=...), Set(CALLERID(...)=...) reach the call here. */
+static int op_set(void *call, const char *what, const char *value)
+{
+	struct call *c = call;
+
+	if (!strcasecmp(what, "cdr:userfield")) {
+		cdr_userfield(c->cdr, value);
+		return 0;
+	}
+	if (!strcmp(what, "callerid_num")) {
+		snprintf(c->cidnum, sizeof(c->cidnum), "%s", value);
+		return 0;
+	}
+	if (!strcmp(what, "callerid_name")) {
+		snprintf(c->cidname, sizeof(c->cidname), "%s", value);
+		return 0;
+	}
+	if (!strncasecmp(what, "cdr:", 4)) {
+		log_warn("call %u: Set(CDR(%s)): only userfield can be set", c->id, what + 4);
+		return EINVAL;
+	}
+	return EINVAL;
+}
+
 static const struct dp_chan_ops ops = {
 	.answer = op_answer, .hangup = op_hangup, .progress = op_progress,
 	.ringing = op_ringing, .busy = op_busy, .congestion = op_congestion,
-	.dial = op_dial, .wait = op_wait, .get = op_get,
+	.dial = op_dial, .wait = op_wait, .get = op_get, .set = op_set,
 };
 
 /* ------------------------------------------------------------- driving */

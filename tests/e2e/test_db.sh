@@ -29,6 +29,7 @@ writeprotect=yes
 
 [default]
 exten => 101-tfg,1,GotoIf($[${BLACKLIST()}]?blocked)
+ same => n,Set(CDR(userfield)=${CALLERID(num)} let through)
  same => n,Dial(SIP/101-tfg,30)
  same => n,Hangup()
  same => n(blocked),Busy(2)
@@ -140,6 +141,7 @@ assert_eq "$(cdr_last src)" 600111222 "blacklisted caller: CDR src"
 ok "caller 600111222 (in family blacklist) -> Busy(), 486, nobody rang"
 call_answered friend1 friend.csv 101-tfg
 assert_eq "$(cdr_last lastapp)" Dial "caller not blacklisted: CDR lastapp"
+assert_eq "$(cdr_last userfield)" "600999999 let through" "Set(CDR(userfield)) in the record"
 assert_eq "$(cdr_last disposition)" ANSWERED "caller not blacklisted: CDR disposition"
 ok "caller 600999999 (not blacklisted) -> Dial, answered by 101-tfg"
 ctl blacklist show > "$T/bl.txt" || fail "blacklist show: exit $?"
