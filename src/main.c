@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/fs.h"
 #include "core/loop.h"
 #include "ctl/commands.h"
 #include "ctl/ctl.h"
@@ -65,24 +66,6 @@ static void usage(FILE *f)
 		"  -V  print the version\n"
 		"  --fake-time 'YYYY-MM-DD HH:MM[:SS]'  FOR TESTS ONLY: the dialplan's clock\n"
 		"      (GotoIfTime, time-ranged includes, STRFTIME, EPOCH) starts there\n");
-}
-
-static int mkdirs(const char *path)
-{
-	char tmp[PATH_MAX], *p;
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0750) < 0 && errno != EEXIST)
-			return errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0750) < 0 && errno != EEXIST)
-		return errno;
-	return 0;
 }
 
 /* ------------------------------------------------------------- reload */
@@ -387,7 +370,7 @@ int main(int argc, char **argv)
 		snprintf(nodebuf, sizeof(nodebuf), "%s", g.nodename);
 		g.nodename = nodebuf;
 	}
-	if ((e = mkdirs(g.datadir))) {
+	if ((e = fs_mkdirs(g.datadir, 0750))) {
 		fprintf(stderr, "tandemd: cannot create %s: %s\n", g.datadir, strerror(e));
 		return 1;
 	}

@@ -173,8 +173,7 @@ static bool is_ws(char ch)
 	       ch == '\v' || ch == '\f';
 }
 
-/* Trim in place; returns the first non-blank character. */
-static char *strip(char *s)
+char *conf_strip(char *s)
 {
 	size_t n;
 
@@ -525,7 +524,7 @@ static int parse_section(struct parser *p, struct fctx *fc, char *s)
 	if (!rb)
 		return fail(p, fc->name, fc->line, EINVAL, "no closing ']'");
 	*rb = '\0';
-	name = strip(s + 1);
+	name = conf_strip(s + 1);
 	if (!*name)
 		return fail(p, fc->name, fc->line, EINVAL, "empty section name");
 	rest = rb + 1;
@@ -537,7 +536,7 @@ static int parse_section(struct parser *p, struct fctx *fc, char *s)
 			return fail(p, fc->name, fc->line, EINVAL, "no closing ')'");
 		*rp = '\0';
 		opts = rest + 1;
-		rest = strip(rp + 1);
+		rest = conf_strip(rp + 1);
 	}
 	if (*rest)
 		return fail(p, fc->name, fc->line, EINVAL,
@@ -547,7 +546,7 @@ static int parse_section(struct parser *p, struct fctx *fc, char *s)
 	if (!newsec)
 		return oom(p, fc);
 	while (opts) {
-		err = sec_option(p, fc, name, strip(strsep(&opts, ",")),
+		err = sec_option(p, fc, name, conf_strip(strsep(&opts, ",")),
 				 &newsec, &dst);
 		if (err)
 			return err;
@@ -570,7 +569,7 @@ static int append_value(struct parser *p, struct fctx *fc, const char *name,
 		if (!strcmp(v->name, name))
 			last = v;
 	if (!last)
-		return var_add(p, fc, name, strip(more), false);
+		return var_add(p, fc, name, conf_strip(more), false);
 	lo = strlen(last->value);
 	lm = strlen(more);
 	if (lo + lm > CONF_LINE_MAX)
@@ -582,7 +581,7 @@ static int append_value(struct parser *p, struct fctx *fc, const char *name,
 		return oom(p, fc);
 	memcpy(val, last->value, lo);
 	memcpy(val + lo, more, lm + 1);
-	last->value = strip(val);
+	last->value = conf_strip(val);
 	last->inherited = false;
 	return 0;
 }
@@ -605,7 +604,7 @@ static int parse_option(struct parser *p, struct fctx *fc, char *s)
 	value = eq + 1;
 	if (eq > s + esc && eq[-1] == '+') {
 		eq[-1] = '\0';
-		name = strip(s);
+		name = conf_strip(s);
 		if (!*name)
 			return fail(p, fc->name, fc->line, EINVAL,
 				    "no name before '+='");
@@ -616,10 +615,10 @@ static int parse_option(struct parser *p, struct fctx *fc, char *s)
 		object = true;
 		value++;
 	}
-	name = strip(s);
+	name = conf_strip(s);
 	if (!*name)
 		return fail(p, fc->name, fc->line, EINVAL, "no name before '='");
-	return var_add(p, fc, name, strip(value), object);
+	return var_add(p, fc, name, conf_strip(value), object);
 }
 
 /* ---------------------------------------------------------------------
@@ -825,7 +824,7 @@ static int parse_directive(struct parser *p, struct fctx *fc, char *s)
 		arg++;
 	if (*arg)
 		*arg++ = '\0';
-	arg = strip(arg);
+	arg = conf_strip(arg);
 	if (!strcasecmp(word, "include"))
 		try = false;
 	else if (!strcasecmp(word, "tryinclude"))
@@ -840,7 +839,7 @@ static int parse_directive(struct parser *p, struct fctx *fc, char *s)
 	if (n >= 2 && ((arg[0] == '"' && arg[n - 1] == '"') ||
 		       (arg[0] == '<' && arg[n - 1] == '>'))) {
 		arg[n - 1] = '\0';
-		arg = strip(arg + 1);
+		arg = conf_strip(arg + 1);
 	}
 	if (!*arg)
 		return fail(p, fc->name, fc->line, EINVAL,
@@ -880,7 +879,7 @@ static int parse_text(struct parser *p, const struct frame *fr,
 		err = uncomment(p, &fc, ln, n, work);
 		if (err)
 			goto out;
-		s = strip(work);
+		s = conf_strip(work);
 		if (*s == '[')
 			err = parse_section(p, &fc, s);
 		else if (*s == '#')

@@ -80,4 +80,7 @@ const struct conf_var *conf_var(const struct conf_section *sec, const char *name
 /** Parse yes/no/true/false/on/off/1/0 as Asterisk's ast_true/ast_false. */
 int conf_bool(const char *value, bool *out);
 
+/** Trim blanks (and CR, LF) in place; returns the first non-blank character. */
+char *conf_strip(char *s);
+
 #endif

@@ -49,18 +49,6 @@ int queue_strategy_parse(const char *s, enum queue_strategy *out)
 	return EINVAL;
 }
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		*--e = '\0';
-	return s;
-}
-
 int queue_empty_parse(const char *value, bool joinempty, unsigned *out, char *bad,
 		      size_t badsize)
 {
@@ -78,7 +66,7 @@ int queue_empty_parse(const char *value, bool joinempty, unsigned *out, char *ba
 
 	snprintf(buf, sizeof(buf), "%s", value ? value : "");
 	while ((w = strsep(&s, ",")) != NULL) {
-		w = trim(w);
+		w = conf_strip(w);
 		if (!*w)
 			continue;
 		for (i = 0; i < sizeof(words) / sizeof(*words); i++)
@@ -183,7 +171,7 @@ static int parse_long(const char *s, long *out)
 
 	errno = 0;
 	*out = strtol(s, &e, 10);
-	return errno || e == s || *trim(e) ? EINVAL : 0;
+	return errno || e == s || *conf_strip(e) ? EINVAL : 0;
 }
 
 static void set_defaults(struct queue_conf *q, const struct queue_general *g)
@@ -221,7 +209,7 @@ static int set_periodic(struct queue_conf *q, const struct conf_var *v)
 		return ENOMEM;
 	q->nperiodic = 0;
 	for (s = q->pabuf; q->nperiodic < QUEUE_MAX_PERIODIC && (w = strsep(&s, ",|"));)
-		q->periodic_announce[q->nperiodic++] = trim(w);
+		q->periodic_announce[q->nperiodic++] = conf_strip(w);
 	if (s)
 		log_warn("%s:%u: more than %d periodic announcements; the rest are ignored",
 			 v->file, v->line, QUEUE_MAX_PERIODIC);
@@ -349,7 +337,7 @@ static int parse_member(struct queue_conf *q, const struct conf_var *v,
 		return EINVAL;
 	}
 	for (i = 0; i < 7 && s; i++)
-		f[i] = trim(strsep(&s, ","));
+		f[i] = conf_strip(strsep(&s, ","));
 	if (!f[0] || !*f[0]) {
 		snprintf(err, errsize, "%s:%u: member of queue [%s] without an interface "
 			 "(member => Technology/Resource[,penalty[,membername[,"

@@ -90,18 +90,6 @@ static const char *const known_unused[] = {
 	"imapvmshareid", "rip", NULL
 };
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		*--e = '\0';
-	return s;
-}
-
 static const struct opt *opt_find(const struct opt *t, const char *name)
 {
 	for (; t->name; t++)
@@ -218,7 +206,7 @@ static void parse_formats(struct vm_general *g, const struct conf_var *v, char *
 
 	g->nformats = 0;
 	while ((tok = strsep(&s, "|,")) != NULL) {
-		tok = trim(tok);
+		tok = conf_strip(tok);
 		if (!*tok)
 			continue;
 		if (!vm_format_ext(tok)) {
@@ -292,8 +280,8 @@ static int build_zones(struct vmconf *vc, const struct conf_section *sec)
 		bar = strchr(z->raw, '|');
 		*bar = '\0';
 		z->name = v->name;
-		z->timezone = trim(z->raw);
-		z->message = trim(bar + 1);
+		z->timezone = conf_strip(z->raw);
+		z->message = conf_strip(bar + 1);
 		z->file = v->file;
 		z->line = v->line;
 		vc->nzones++;
@@ -351,7 +339,7 @@ static int box_option(struct vm_mailbox *b, char *kv, char *err, size_t errsize)
 	char *eq, *key, *val, what[160];
 	const struct opt *o;
 
-	kv = trim(kv);
+	kv = conf_strip(kv);
 	if (!*kv)
 		return 0;
 	eq = strchr(kv, '=');
@@ -361,8 +349,8 @@ static int box_option(struct vm_mailbox *b, char *kv, char *err, size_t errsize)
 		return 0;
 	}
 	*eq = '\0';
-	key = trim(kv);
-	val = trim(eq + 1);
+	key = conf_strip(kv);
+	val = conf_strip(eq + 1);
 	if ((o = opt_find(box_opts, key))) {
 		snprintf(what, sizeof(what), "the options of mailbox %s", b->id);
 		return opt_set(o, &b->o, val, b->file, b->line, what, err, errsize);
@@ -434,7 +422,7 @@ static int box_parse(struct vmconf *vc, const char *context, const struct conf_v
 	}
 	s = b->raw;
 	for (i = 0; i < 4 && s; i++)
-		f[i] = trim(strsep(&s, ","));
+		f[i] = conf_strip(strsep(&s, ","));
 	b->pin = f[0];
 	if (b->pin[0] == '-') {
 		b->pin_locked = true;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/fs.h"
 #include "pbx/voicemail_spool.h"
 
 static const char *const folders[VM_NFOLDERS] = {
@@ -93,25 +94,6 @@ int vm_path_greeting(char *buf, size_t size, const char *datadir, const char *co
 				       ext ? ext : ""));
 }
 
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX], *p;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s", path) >= sizeof(tmp))
-		return ENAMETOOLONG;
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0750) < 0 && errno != EEXIST)
-			return errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0750) < 0 && errno != EEXIST)
-		return errno;
-	return 0;
-}
-
 int vm_box_mkdirs(const char *datadir, const char *context, const char *box)
 {
 	static const enum vm_folder made[] = { VM_INBOX, VM_OLD, VM_URGENT };
@@ -121,7 +103,7 @@ int vm_box_mkdirs(const char *datadir, const char *context, const char *box)
 
 	for (i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
 		if ((e = vm_path_folder(p, sizeof(p), datadir, context, box, made[i])) ||
-		    (e = mkdir_p(p)))
+		    (e = fs_mkdirs(p, 0750)))
 			return e;
 	}
 	if ((e = vm_path_box(p, sizeof(p), datadir, context, box)))
@@ -129,7 +111,7 @@ int vm_box_mkdirs(const char *datadir, const char *context, const char *box)
 	if (strlen(p) + 5 >= sizeof(p))
 		return ENAMETOOLONG;
 	strcat(p, "/tmp");
-	return mkdir_p(p);
+	return fs_mkdirs(p, 0750);
 }
 
 /* ----------------------------------------------------------- metadata */
@@ -540,7 +522,7 @@ int vm_msg_move(const char *datadir, const char *context, const char *box,
 	snprintf(txt, sizeof(txt), "%s/msg%04d.txt", src, msgnum);
 	if (access(txt, F_OK) < 0)
 		return ENOENT;
-	if ((e = mkdir_p(dst)))
+	if ((e = fs_mkdirs(dst, 0750)))
 		return e;
 	n = vm_folder_last(dst) + 1;
 	if ((uint32_t)n >= maxmsg || n > VM_MSG_LIMIT)
@@ -625,7 +607,7 @@ int vm_rec_commit(struct vm_rec *r, enum vm_folder f, uint32_t maxmsg,
 	int e, n;
 
 	if ((e = vm_path_folder(dir, sizeof(dir), r->datadir, r->context, r->box, f)) ||
-	    (e = mkdir_p(dir)))
+	    (e = fs_mkdirs(dir, 0750)))
 		goto out;
 	n = vm_folder_last(dir) + 1;
 	if ((uint32_t)n >= maxmsg || n > VM_MSG_LIMIT) {
