@@ -68,6 +68,14 @@ static void usage(FILE *f)
 		"      (GotoIfTime, time-ranged includes, STRFTIME, EPOCH) starts there\n");
 }
 
+/* Start-up stopped before anything runs: free the configuration (so that
+ * sanitizer builds stay quiet) and give the exit status. */
+static int start_failed(struct pbx_config *cfg)
+{
+	pbx_config_free(cfg);
+	return 1;
+}
+
 /* ------------------------------------------------------------- reload */
 
 int tandemd_reload(char *err, size_t errsize)
@@ -363,7 +371,7 @@ int main(int argc, char **argv)
 		if (cluster_conf_self(&cfg.tandem.cluster, named ? g.nodename : NULL, &self,
 				      err, sizeof(err))) {
 			fprintf(stderr, "%s\n", err);
-			return 1;
+			return start_failed(&cfg);
 		}
 	}
 	if (g.nodename) {
@@ -372,11 +380,11 @@ int main(int argc, char **argv)
 	}
 	if ((e = fs_mkdirs(g.datadir, 0750))) {
 		fprintf(stderr, "tandemd: cannot create %s: %s\n", g.datadir, strerror(e));
-		return 1;
+		return start_failed(&cfg);
 	}
 	int pidfd = pidfile_lock(g.datadir);
 	if (pidfd < 0)
-		return 1;
+		return start_failed(&cfg);
 	if (!g.foreground) {
 		unsigned long warned = log_count(LOG_LVL_WARN);
 		snprintf(path, sizeof(path), "%s/%s", g.datadir, cfg.tandem.log_file);
@@ -384,7 +392,7 @@ int main(int argc, char **argv)
 			snprintf(path, sizeof(path), "%s", cfg.tandem.log_file);
 		if ((e = log_init(path, cfg.tandem.log_level))) {
 			fprintf(stderr, "tandemd: cannot open log %s: %s\n", path, strerror(e));
-			return 1;
+			return start_failed(&cfg);
 		}
 		if (warned)
 			log_warn("%lu configuration warnings were printed on the terminal at "
