@@ -75,21 +75,24 @@ static json_t *cmd_peers(json_t *args, char *err, size_t errsize)
 	for (i = 0; i < sc->npeers; i++) {
 		const struct peer *p = sc->list[i];
 		struct binding *b = registrar_find(p->name);
-		char status[64], addr[96] = "";
+		char status[64], addr[96] = "", cg[192], pg[192];
 
 		registrar_peer_status(p, status, sizeof(status));
 		if (b)
 			sip_src_str(&b->src, addr, sizeof(addr));
 		else if (p->host)
 			snprintf(addr, sizeof(addr), "%s:%u", p->host, p->port);
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:i, s:s, s:b}",
+		peer_group_str(p->callgroup, cg, sizeof(cg));   /* 0-63: always fits */
+		peer_group_str(p->pickupgroup, pg, sizeof(pg));
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:i, s:s, s:b, "
+						     "s:s, s:s}",
 			"name", p->name, "type", peer_type_name(p->type),
 			"host", p->dynamic ? "dynamic" : (p->host ? p->host : ""),
 			"registered", b != NULL, "address", addr, "status", status,
 			"latency_ms", b && (b->qstate == QUALIFY_OK || b->qstate == QUALIFY_LAGGED)
 				? (int)b->latency_ms : -1,
 			"context", p->context ? p->context : "",
-			"auth", p->secret != NULL));
+			"auth", p->secret != NULL, "callgroup", cg, "pickupgroup", pg));
 	}
 	return json_pack("{s:o}", "peers", arr);
 }

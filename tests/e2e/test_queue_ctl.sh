@@ -22,6 +22,11 @@ assert_eq "$(queue_json "d['queues'][0]['strategy']")" ringall "strategy of cola
 assert_eq "$(members)" "SIP/100-tfg SIP/101-tfg" "static members"
 ok "cola-tfg from examples/tfg/queues.conf with its two members"
 
+# the seed's peers are in call and pickup group 38 (for call pickup)
+assert_eq "$(peer_get 100-tfg callgroup)" 38 "callgroup of 100-tfg"
+assert_eq "$(peer_get 101-tfg pickupgroup)" 38 "pickupgroup of 101-tfg"
+ok "callgroup/pickupgroup 38 of the seed's peers shown by tandemctl peers"
+
 ctl queue add cola-tfg SIP/102-tfg 2 Recepcion > "$T/out" || fail "queue add: $(cat "$T/ctl.err")"
 assert_file_match "$T/out" "Added interface 'SIP/102-tfg' to queue 'cola-tfg'" "queue add says so"
 assert_eq "$(members)" "SIP/100-tfg SIP/101-tfg SIP/102-tfg" "members after add"
