@@ -32,6 +32,8 @@
 #include "pbx/mwi.h"
 #include "pbx/presence.h"
 #include "pbx/call_play.h"
+#include "pbx/call_queue.h"
+#include "pbx/call_vm.h"
 #include "pbx/config.h"
 #include "pbx/outreg.h"
 #include "pbx/pbx.h"
@@ -353,6 +355,8 @@ int main(int argc, char **argv)
 	log_init(NULL, LOG_LVL_INFO);
 	dialplan_init();
 	call_apps_init();   /* Playback, Background...: before the dialplan is checked */
+	call_queue_init();  /* Queue, AddQueueMember...: likewise */
+	call_vm_init(g.datadir);   /* VoiceMail, VoiceMailMain */
 	e = pbx_config_load(&cfg, g.confdir, g.datadir, err, sizeof(err));
 	if (e) {
 		fprintf(stderr, "%s\n", err);

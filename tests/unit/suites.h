@@ -21,6 +21,8 @@ int test_vmconf_run(void);
 int test_moh_conf_run(void);
 int test_presence_run(void);
 int test_call_apps_run(void);
+int test_call_vm_run(void);
+int test_call_queue_run(void);
 int test_presence_run(void);
 int test_jnl_run(void);
 int test_cluster_conf_run(void);
@@ -31,7 +33,7 @@ int test_link_run(void);
 	X(dialplan) X(sdp) X(rtp) X(sound) X(play) X(dtmf) X(media) \
 	X(cdr) X(astdb) \
 	X(queue) X(vmconf) X(moh_conf) X(presence) \
-	X(call_apps) \
+	X(call_apps) X(call_vm) X(call_queue) \
 	X(jnl) \
 	X(cluster_conf) X(link)
 #endif
