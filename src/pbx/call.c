@@ -68,6 +68,22 @@ static void leg_free(struct leg *l)
 	free(l);
 }
 
+void call_legs_reap(struct call *c)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < c->nlegs; i++) {
+		struct leg *l = c->legs[i];
+
+		if (l->state == LEG_ENDED && !l->ct && !l->dlg && l != c->bridged) {
+			leg_free(l);
+			continue;
+		}
+		c->legs[n++] = l;
+	}
+	c->nlegs = n;
+}
+
 static void call_free(struct call *c)
 {
 	struct call **pp;

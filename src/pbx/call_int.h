@@ -96,6 +96,9 @@ struct call {
 
 /* call.c */
 void call_end(struct call *c, uint16_t caller_status);
+/** Free the outgoing legs that are over (no transaction, no dialog, not
+ * bridged), so that later rounds (Queue's retries) find room in legs[]. */
+void call_legs_reap(struct call *c);
 void call_answer_caller(struct call *c, const struct sip_msg *resp);
 /* call_media.c */
 /**

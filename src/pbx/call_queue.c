@@ -169,30 +169,6 @@ static const char *agent_of(const struct queue_state *qs, const struct queue_mem
 }
 
 /*
- * Free the outgoing legs of earlier rounds that are over (no transaction,
- * no dialog), as call.c's leg_free does, so that later rounds find room
- * among the call's MAX_LEGS.
- */
-static void legs_reap(struct call *c)
-{
-	unsigned i, n = 0;
-
-	for (i = 0; i < c->nlegs; i++) {
-		struct leg *l = c->legs[i];
-
-		if (l->state == LEG_ENDED && !l->ct && !l->dlg && l != c->bridged) {
-			free(l->from_hdr);
-			free(l->ruri);
-			free(l->body);
-			free(l);
-			continue;
-		}
-		c->legs[n++] = l;
-	}
-	c->nlegs = n;
-}
-
-/*
  * Device states of the members whose state interface is SIP/peer, as
  * Asterisk's chan_sip devicestate: no such peer INVALID; a host=dynamic
  * peer not registered UNAVAILABLE; else from the calls it is in (ringing,
@@ -438,7 +414,7 @@ static bool ring_round(struct qcall *q, time_t now)
 	if (!sel)
 		return false;
 	queue_select(qs, q->qc, now, (uint32_t)rand(), NULL, NULL, sel);
-	legs_reap(q->c);
+	call_legs_reap(q->c);
 	q->nrung = 0;
 	for (i = 0; i < sel->nring && q->nrung < RUNG_MAX; i++) {
 		const char *iface = sel->cand[i].m->interface;
@@ -566,7 +542,7 @@ static enum dp_app_ret resumed(struct dp_chan *chan, enum dp_res res)
 		/* nobody answered this round */
 		dp_chan_var_set(chan, "DIALSTATUS", "");
 		rung_end(q, true);
-		legs_reap(q->c);
+		call_legs_reap(q->c);
 		if (q->c->answered)
 			q->c->state = CALL_UP;   /* waiting again, not ringing (tandemctl calls) */
 		q->phase = QP_WAIT;
