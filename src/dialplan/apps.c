@@ -40,6 +40,38 @@ static struct app *app_slot(const char *name, bool create)
 	return &apps[napps++];
 }
 
+size_t dp_args_split(char *d, char **v, size_t max)
+{
+	size_t n = 0, i;
+	int depth = 0;
+	char *p;
+
+	if (!max)
+		return 0;
+	v[n++] = d;
+	for (p = d; *p; p++) {
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth)
+			depth--;
+		else if (*p == ',' && !depth && n < max) {
+			*p = '\0';
+			v[n++] = p + 1;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		size_t l;
+
+		while (*v[i] == ' ' || *v[i] == '\t')
+			v[i]++;
+		for (l = strlen(v[i]); l && (v[i][l - 1] == ' ' || v[i][l - 1] == '\t');)
+			v[i][--l] = '\0';
+	}
+	for (i = n; i < max; i++)
+		v[i] = d + strlen(d);   /* "" */
+	return n;
+}
+
 int dp_app_register(const char *name, dp_app_h *h)
 {
 	struct app *a = app_slot(name, true);

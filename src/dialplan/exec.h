@@ -151,6 +151,12 @@ typedef enum dp_app_ret (dp_resume_h)(struct dp_chan *chan, enum dp_res res);
 typedef void (dp_app_check_h)(const char *file, unsigned line,
 			      const char *app, const char *data);
 
+/**
+ * Split an application's data in place at its top-level commas (commas
+ * inside parentheses stay), trimming blanks, into at most max arguments;
+ * the ones not given point to "". Returns how many were given.
+ */
+size_t dp_args_split(char *d, char **v, size_t max);
 /** Register an application (name case-insensitive). EEXIST when taken. */
 int dp_app_register(const char *name, dp_app_h *h);
 /** Register a load-time argument check (the app may come later). */

@@ -91,37 +91,6 @@ static void warn_at(struct dp_chan *chan, const char *fmt, ...)
 	log_warn("%s:%u: %s", file, line, msg);
 }
 
-/* Split d in place at top-level commas (parentheses nest) into v. */
-static size_t split(char *d, char **v, size_t max)
-{
-	size_t n = 0;
-	int depth = 0;
-	char *p = d;
-
-	if (!max)
-		return 0;
-	v[n++] = d;
-	for (; *p; p++) {
-		if (*p == '(')
-			depth++;
-		else if (*p == ')' && depth)
-			depth--;
-		else if (*p == ',' && !depth && n < max) {
-			*p = '\0';
-			v[n++] = p + 1;
-		}
-	}
-	for (size_t i = 0; i < n; i++) {
-		while (*v[i] == ' ' || *v[i] == '\t')
-			v[i]++;
-		for (size_t l = strlen(v[i]); l && (v[i][l - 1] == ' ' || v[i][l - 1] == '\t');)
-			v[i][--l] = '\0';
-	}
-	for (size_t i = n; i < max; i++)
-		v[i] = d + strlen(d);   /* "" */
-	return n;
-}
-
 /* ast_true */
 static bool truth(const char *s)
 {
@@ -310,7 +279,7 @@ static enum dp_app_ret app_playback(struct dp_chan *chan, const char *data)
 
 	if (!d)
 		return DP_APP_HANGUP;
-	split(d, v, 2);
+	dp_args_split(d, v, 2);
 	if (!*v[0]) {
 		warn_at(chan, "Playback requires an argument (filename)");
 		free(d);
@@ -355,7 +324,7 @@ static enum dp_app_ret app_background(struct dp_chan *chan, const char *data)
 
 	if (!d)
 		return DP_APP_HANGUP;
-	split(d, v, 4);
+	dp_args_split(d, v, 4);
 	if (!*v[0]) {
 		warn_at(chan, "Background requires an argument (filename)");
 		free(d);
@@ -404,7 +373,7 @@ static enum dp_app_ret app_waitexten(struct dp_chan *chan, const char *data)
 
 	if (!d)
 		return DP_APP_HANGUP;
-	split(d, v, 2);
+	dp_args_split(d, v, 2);
 	secs = atof(v[0]);
 	ms = secs > 0 ? (unsigned)(secs * 1000) : dp_chan_timeout(chan, DP_TIMEOUT_RESPONSE);
 	if (!(r = run_new(chan, K_WAITEXTEN))) {
@@ -469,7 +438,7 @@ static enum dp_app_ret app_saynumber(struct dp_chan *chan, const char *data)
 
 	if (!d)
 		return DP_APP_HANGUP;
-	split(d, v, 2);
+	dp_args_split(d, v, 2);
 	if (!*v[0]) {
 		warn_at(chan, "SayNumber requires an argument (number)");
 		free(d);
@@ -590,7 +559,7 @@ static enum dp_app_ret app_read(struct dp_chan *chan, const char *data)
 
 	if (!d)
 		return DP_APP_HANGUP;
-	split(d, v, 6);
+	dp_args_split(d, v, 6);
 	if (!*v[0]) {
 		warn_at(chan, "Read requires a variable name: Read(variable[,filename][,maxdigits]"
 			"[,option][,attempts][,timeout])");
@@ -641,7 +610,7 @@ static enum dp_app_ret app_musiconhold(struct dp_chan *chan, const char *data)
 
 	if (!d)
 		return DP_APP_HANGUP;
-	split(d, v, 2);
+	dp_args_split(d, v, 2);
 	secs = atoi(v[1]);
 	if (!(r = run_new(chan, K_MOH))) {
 		free(d);

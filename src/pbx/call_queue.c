@@ -104,34 +104,6 @@ static void ring_poll(void *arg);
 
 /* ---------------------------------------------------------- helpers */
 
-/* Split d in place at top-level commas into v (max entries; missing ""). */
-static size_t split(char *d, char **v, size_t max)
-{
-	size_t n = 0;
-	int depth = 0;
-
-	v[n++] = d;
-	for (char *p = d; *p; p++) {
-		if (*p == '(')
-			depth++;
-		else if (*p == ')' && depth)
-			depth--;
-		else if (*p == ',' && !depth && n < max) {
-			*p = '\0';
-			v[n++] = p + 1;
-		}
-	}
-	for (size_t i = 0; i < n; i++) {
-		while (*v[i] == ' ' || *v[i] == '\t')
-			v[i]++;
-		for (size_t l = strlen(v[i]); l && (v[i][l - 1] == ' ' || v[i][l - 1] == '\t');)
-			v[i][--l] = '\0';
-	}
-	for (size_t i = n; i < max; i++)
-		v[i] = "";
-	return n;
-}
-
 static void warn_at(struct dp_chan *chan, const char *msg, const char *arg)
 {
 	unsigned line = 0;
@@ -594,7 +566,7 @@ static enum dp_app_ret app_queue(struct dp_chan *chan, const char *data)
 	long t;
 
 	snprintf(d, sizeof(d), "%s", data ? data : "");
-	split(d, v, 5);
+	dp_args_split(d, v, 5);
 	if (!v[0][0]) {
 		warn_at(chan, "Queue requires an argument: queuename[,options[,URL"
 			"[,announceoverride[,timeout]]]]", NULL);
@@ -691,7 +663,7 @@ static enum dp_app_ret app_addmember(struct dp_chan *chan, const char *data)
 	int e;
 
 	snprintf(d, sizeof(d), "%s", data ? data : "");
-	split(d, v, 6);
+	dp_args_split(d, v, 6);
 	if (!v[0][0]) {
 		warn_at(chan, "AddQueueMember requires an argument: queuename[,interface"
 			"[,penalty[,options[,membername[,stateinterface]]]]]", NULL);
@@ -720,7 +692,7 @@ static enum dp_app_ret app_removemember(struct dp_chan *chan, const char *data)
 	int e;
 
 	snprintf(d, sizeof(d), "%s", data ? data : "");
-	split(d, v, 3);
+	dp_args_split(d, v, 3);
 	if (!v[0][0]) {
 		warn_at(chan, "RemoveQueueMember requires an argument: queuename[,interface]",
 			NULL);
@@ -749,7 +721,7 @@ static enum dp_app_ret pause_member(struct dp_chan *chan, const char *data, bool
 	int e;
 
 	snprintf(d, sizeof(d), "%s", data ? data : "");
-	split(d, v, 4);
+	dp_args_split(d, v, 4);
 	if (!v[1][0]) {
 		warn_at(chan, paused ? "PauseQueueMember" : "UnpauseQueueMember",
 			" requires an interface: [queuename],interface[,options[,reason]]");
