@@ -33,6 +33,7 @@
 #include "pbx/presence.h"
 #include "pbx/call_play.h"
 #include "pbx/call_queue.h"
+#include "pbx/call_pickup.h"
 #include "pbx/call_vm.h"
 #include "pbx/config.h"
 #include "pbx/outreg.h"
@@ -356,6 +357,7 @@ int main(int argc, char **argv)
 	dialplan_init();
 	call_apps_init();   /* Playback, Background...: before the dialplan is checked */
 	call_queue_init();  /* Queue, AddQueueMember...: likewise */
+	call_pickup_init(g.confdir);   /* pickupexten, Pickup, PickupChan: likewise */
 	call_vm_init(g.datadir);   /* VoiceMail, VoiceMailMain */
 	e = pbx_config_load(&cfg, g.confdir, g.datadir, err, sizeof(err));
 	if (e) {

@@ -43,6 +43,11 @@ const char *call_state_name(enum call_state s)
 	return (unsigned)s < 5 ? state_names[s] : "?";
 }
 
+struct call *call_list(void)
+{
+	return calls;
+}
+
 size_t call_count(void)
 {
 	size_t n = 0;

@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "pbx/call_int.h"
+#include "pbx/call_pickup.h"
 #include "pbx/pbx.h"
 
 /* Q.850 cause -> SIP status for a call not answered (RFC 3398 table). */
@@ -203,7 +204,10 @@ static const struct dp_chan_ops ops = {
 int call_dp_start(struct call *c)
 {
 	struct dialplan *dp = pbx_dialplan();
+	int pickup = call_pickup_exten(c);   /* Asterisk: before the dialplan */
 
+	if (pickup >= 0)
+		return pickup;
 	if (!dp || !dialplan_has_context(dp, c->context)) {
 		log_notice("call %u: context '%s' does not exist (peer %s): 404", c->id,
 			   c->context, c->caller);

@@ -95,6 +95,8 @@ struct call {
 
 
 /* call.c */
+/** The first live call (then ->next): for call_pickup.c. */
+struct call *call_list(void);
 void call_end(struct call *c, uint16_t caller_status);
 /** Free the outgoing legs that are over (no transaction, no dialog, not
  * bridged), so that later rounds (Queue's retries) find room in legs[]. */
