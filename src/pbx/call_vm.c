@@ -552,11 +552,11 @@ static enum dp_app_ret app_voicemail(struct dp_chan *chan, const char *data)
 	if (v->a.busy || v->a.unavail)
 		greeting_name(v, v->a.busy ? VM_GREET_BUSY : VM_GREET_UNAVAIL, g, sizeof(g));
 	if (*g) {
-		snprintf(list, sizeof(list), "%s", g);
+		snprintf(list, sizeof(list), "%.*s", (int)sizeof(list) - 1, g);
 	} else {
 		greeting_name(v, VM_GREET_NAME, g, sizeof(g));   /* the recorded name */
 		if (*g)
-			snprintf(digits, sizeof(digits), "%s", g);
+			snprintf(digits, sizeof(digits), "%.*s", (int)sizeof(digits) - 1, g);
 		else if (say_digits(v->box, digits, sizeof(digits)))
 			digits[0] = '\0';
 		snprintf(list, sizeof(list), "vm-theperson%s%s%s", *digits ? "&" : "", digits,
