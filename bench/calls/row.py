@@ -122,6 +122,10 @@ def say(path, row):
     head = open(path).readline().rstrip('\n').split('\t')
     r = dict(zip(head, row.split('\t')))
     verdict = {'1': 'PASS', '2': 'GENERATOR-LIMITED (callee SIPp dropped RTP)'}.get(r['pass'], 'FAIL')
+    busy = sum(float(r.get(k, 0) or 0) for k in ('srv_cpu_pct', 'uac_cpu_pct', 'uas_cpu_pct', 'softirq_pct',
+                                                   'other_cpu_pct'))
+    if r['pass'] == '0' and busy >= 180:
+        verdict += ' (machine saturated: %.0f%% of the 2 cores busy)' % busy
     if 'calls' in r:
         return ('%s conc %s calls (rep %s): up %s, ok %s failed %s; relay %s%% of a core (sip %s%%, rtpengine %s%%) '
                 '-> %s calls/core; RTP %s/%s pps delivered (%s; lost by relay %s, by generator %s), relay drops %s, echo drops %s; '

@@ -15,7 +15,7 @@
 #   MIN_CALLS  ... and at least this many calls                           1000
 #   REPS*      confirmation runs at the ceiling, cpu runs, ladder repetitions 3
 #   CPU_RATE   calls per second of the cpu phase                           200
-#   LEVELS*    concurrent calls tried in the conc phase, upwards "250 500 750 1000 1250 1500 2000 2500"
+#   LEVELS*    concurrent calls tried in the conc phase, upwards "250 500 1000 1250 1500 1750 2000 2250 2500"
 #   CONC_RATE  calls per second that build up a level                       200
 #   RAMP_MAX   ... or faster, so that the build-up lasts at most this (s)     10
 #   SETTLE     seconds between the last call up and the window                3
@@ -29,6 +29,7 @@
 #   CHILDREN   Kamailio UDP worker processes                                 4
 #   SHM_MB     Kamailio shared memory                                      512
 #   RTPE_ARGS  extra rtpengine options (e.g. --num-threads=1)
+#   RTP_TASKS  MEDIA=stream: calls per SIPp RTP thread (-rtp_threadtasks)   100
 #   SIPP_ARGS  extra options for every SIPp       "-buff_size 1048576"
 #   QUIET_PCT, QUIET_WAIT*  wait before each run until others use < PCT % of a core (15, 120 s)
 #   TANDEM_BUILD  where tandemd/tandemctl are                  <repo>/build
@@ -69,7 +70,7 @@ MIN_SECS=${MIN_SECS:-10}
 MIN_CALLS=${MIN_CALLS:-1000}
 REPS=${REPS:-3}
 CPU_RATE=${CPU_RATE:-200}
-LEVELS=${LEVELS:-"250 500 750 1000 1250 1500 2000 2500"}
+LEVELS=${LEVELS:-"250 500 1000 1250 1500 1750 2000 2250 2500"}
 CONC_RATE=${CONC_RATE:-200}
 RAMP_MAX=${RAMP_MAX:-10}
 SETTLE=${SETTLE:-3}
@@ -78,6 +79,7 @@ CPU_STOP=${CPU_STOP:-95}
 LOSS_MAX=${LOSS_MAX:-0.01}
 MEDIA_MIN=${MEDIA_MIN:-0.95}
 MEDIA=${MEDIA:-stream}
+RTP_TASKS=${RTP_TASKS:-100}
 SERVERS=${SERVERS:-"kamailio tandem"}
 CHILDREN=${CHILDREN:-4}
 SHM_MB=${SHM_MB:-512}
@@ -161,8 +163,8 @@ max_hold_s() {
 # MEDIA=pcap: the caller plays the capture, the callee echoes it, only
 # the caller's side has a sink (DIRS: directions counted at the sinks).
 case $MEDIA in
-pcap) DIRS=1 UAS_SINK=127.0.0.1 UAS_ECHO=-rtp_echo ;;
-stream) DIRS=2 UAS_SINK=$SINK_B UAS_ECHO= ;;
+pcap) DIRS=1 UAS_SINK=127.0.0.1 UAS_ECHO=-rtp_echo RTP_OPT= ;;
+stream) DIRS=2 UAS_SINK=$SINK_B UAS_ECHO= RTP_OPT="-rtp_threadtasks $RTP_TASKS" ;;
 *) die "MEDIA=$MEDIA: stream or pcap" ;;
 esac
 for f in uac_rtp.xml uas_rtp.xml; do
@@ -334,7 +336,7 @@ udp_bound() { grep -q ":$(printf '%04X' "$1") " /proc/net/udp; }
 
 start_uas() {  # TAG N SECS
 	sipp_bg "$1" "$3" -sf "$T/uas_rtp.xml" -i 127.0.0.1 -p "$UAS_PORT" -mi 127.0.0.1 -mp "$UAS_MP" \
-		-key rtp_sink "$UAS_SINK" $UAS_ECHO -m "$2" -trace_err -error_file "$T/$1.err"
+		-key rtp_sink "$UAS_SINK" $UAS_ECHO $RTP_OPT -m "$2" -trace_err -error_file "$T/$1.err"
 	UASBG=$BGPID
 	local i
 	for i in $(seq 1 50); do udp_bound "$UAS_PORT" && udp_bound "$UAS_MP" && return 0; sleep 0.1; done
@@ -342,7 +344,7 @@ start_uas() {  # TAG N SECS
 }
 start_uac() {  # TAG RATE N HOLD_MS SECS
 	sipp_bg "$1" "$5" -sf "$T/uac_rtp.xml" -i 127.0.0.1 -p "$UAC_PORT" -mi "$UAC_MI" -mp "$UAC_MP" \
-		-key rtp_sink "$SINK_A" -s 2000 -d "$4" -r "$2" -m "$3" \
+		-key rtp_sink "$SINK_A" $RTP_OPT -s 2000 -d "$4" -r "$2" -m "$3" \
 		-trace_stat -stf "$T/$1.stat" -fd 1 -trace_err -error_file "$T/$1.err" "$(target)"
 	UACBG=$BGPID
 }
@@ -522,7 +524,7 @@ log "results in $OUT (temp $T); Tandem on 127.0.0.1:$TPORT, Kamailio on 127.0.0.
 	echo "tandem: $(cd "$SRC" && git rev-parse --short HEAD 2>/dev/null) $TANDEM_BUILD/tandemd"
 	echo "PHASES=$PHASES QUICK=$QUICK RATES=$RATES BISECT=$BISECT HOLD_MS=$HOLD_MS MIN_SECS=$MIN_SECS MIN_CALLS=$MIN_CALLS REPS=$REPS CPU_RATE=$CPU_RATE"
 	echo "LEVELS=$LEVELS CONC_RATE=$CONC_RATE RAMP_MAX=$RAMP_MAX SETTLE=$SETTLE WINDOW=$WINDOW CPU_STOP=$CPU_STOP LOSS_MAX=$LOSS_MAX MEDIA_MIN=$MEDIA_MIN"
-	echo "MEDIA=$MEDIA SERVERS=$SERVERS CHILDREN=$CHILDREN SHM_MB=$SHM_MB RTPE_ARGS=$RTPE_ARGS SIPP_ARGS=$SIPP_ARGS"
+	echo "MEDIA=$MEDIA RTP_TASKS=$RTP_TASKS SERVERS=$SERVERS CHILDREN=$CHILDREN SHM_MB=$SHM_MB RTPE_ARGS=$RTPE_ARGS SIPP_ARGS=$SIPP_ARGS"
 } > "$OUT/versions.txt"
 cat "$OUT/versions.txt" >&2
 

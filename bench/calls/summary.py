@@ -30,7 +30,15 @@ K, TD = 'kamailio', 'tandem'
 
 
 def verdict(r):
-    return {'1': 'PASS', '2': 'GEN (callee SIPp dropped RTP)'}.get(r['pass'], 'FAIL')
+    v = {'1': 'PASS', '2': 'GEN (callee SIPp dropped RTP)'}.get(r['pass'], 'FAIL')
+    try:
+        busy = sum(float(r[k]) for k in ('srv_cpu_pct', 'uac_cpu_pct', 'uas_cpu_pct', 'softirq_pct',
+                                         'other_cpu_pct'))
+    except (KeyError, ValueError):
+        busy = 0
+    if r['pass'] == '0' and busy >= 180:
+        v += ' (machine saturated: %.0f%% of 200%%)' % busy
+    return v
 
 
 def nums(rows, key):
@@ -139,38 +147,49 @@ if conc:
                       r['calls_per_core'], r['delivery'], r['relay_drops'], r['anon_per_call_B'],
                       r['uac_cpu_pct'], r['uas_cpu_pct'], r['softirq_pct'], r['other_cpu_pct'],
                       verdict(r)))
-    # the highest level both servers passed in every repetition they ran
-    def passed_levels(s):
-        lv = {}
-        for r in conc:
-            if r['server'] == s:
-                lv.setdefault(int(r['calls']), []).append(r['pass'] == '1')
-        return {c for c, v in lv.items() if all(v)}
-    top = {s: max(passed_levels(s), default=None) for s in (TD, K)}
-    common = passed_levels(TD) & passed_levels(K)
-    rows.append(('2. most concurrent calls passed (all reps)', str(top[TD] or '-'), str(top[K] or '-'),
-                 ratio(top[TD], top[K])))
-    at = max(common) if common else None
-    if at:
-        sel = lambda s: [r for r in conc if r['server'] == s and int(r['calls']) == at]
-        line('   relay CPU at %d calls, %% of one core (Kamailio: + rtpengine)' % at, sel, 'srv_cpu_pct', '%.1f',
-             inverse=True, note=' (K/T: Tandem uses that much less)')
-        rows.append(('      Kamailio / rtpengine share of it', '',
-                     mmm(nums(sel(K), 'kam_cpu_pct'), '%.1f') + ' / ' + mmm(nums(sel(K), 'rtpe_cpu_pct'), '%.1f'),
-                     ''))
-        line('   relayed calls one core sustains, from %d calls' % at, sel, 'calls_per_core', '%.0f')
-        line('   RTP delivered / played at %d calls' % at, sel, 'delivery', '%.4f')
-        line('3. memory per call at %d calls, PSS anon+shm (bytes)' % at, sel, 'anon_per_call_B', '%.0f',
+    # per level: median relay CPU of the passing runs, passes / runs
+    levels = sorted({int(r['calls']) for r in conc})
+    at = lambda s, c: [r for r in conc if r['server'] == s and int(r['calls']) == c]
+    okr = lambda s, c: [r for r in at(s, c) if r['pass'] == '1']
+    print('\nRelay CPU per level, % of one core: median of the passing runs [passed/ran]; '
+          'Kamailio = kamailio + rtpengine')
+    print('  %6s  %-22s %-22s %s' % ('calls', 'Tandem', 'Kamailio + rtpengine', 'K/T'))
+    for c in levels:
+        t, k = med(nums(okr(TD, c), 'srv_cpu_pct')), med(nums(okr(K, c), 'srv_cpu_pct'))
+        cell = lambda v, s: '%-22s' % (('%.1f' % v if v is not None else '-') +
+                                       ' [%d/%d]' % (len(okr(s, c)), len(at(s, c))))
+        print('  %6d  %s %s %s' % (c, cell(t, TD), cell(k, K), ratio(t, k, inverse=True)))
+
+    # a level counts as passed when most runs that reached it passed
+    def top_level(s):
+        good = [c for c in levels if at(s, c) and 2 * len(okr(s, c)) > len(at(s, c))]
+        return max(good) if good else None
+    top = {s: top_level(s) for s in (TD, K)}
+    rows.append(('2. most concurrent calls passed (in most runs that reached it)',
+                 '%s' % (top[TD] or '-'), '%s' % (top[K] or '-'), ratio(top[TD], top[K])))
+    # compare where both passed in every run that reached the level, at the highest such level
+    # levels both passed in every run that reached them, with 2 runs or more
+    # each (the first figure), and the highest level both passed at all
+    both = [c for c in levels if len(okr(TD, c)) >= 2 and len(okr(K, c)) >= 2
+            and len(okr(TD, c)) == len(at(TD, c)) and len(okr(K, c)) == len(at(K, c))]
+    anyb = [c for c in levels if okr(TD, c) and okr(K, c)]
+    for c in sorted(set(both[-1:] + anyb[-1:])):
+        sel = lambda s, c=c: okr(s, c)
+        line('   relay CPU at %d calls, %% of one core' % c, sel, 'srv_cpu_pct', '%.1f',
+             inverse=True, note=' (K/T)')
+        line('   relayed calls one core sustains (from %d calls)' % c, sel, 'calls_per_core', '%.0f')
+        line('   RTP delivered / sent at %d calls' % c, sel, 'delivery', '%.4f')
+    if both:
+        c = both[-1]
+        sel = lambda s: okr(s, c)
+        line('3. memory per call at %d calls, PSS anon+shm (bytes)' % c, sel, 'anon_per_call_B', '%.0f',
              inverse=True, note=' (K/T)')
         line('   the same, PSS (bytes)', sel, 'pss_per_call_B', '%.0f', inverse=True, note=' (K/T)')
         line('   the same, RSS (bytes)', sel, 'rss_per_call_B', '%.0f', inverse=True, note=' (K/T)')
-        line('   idle memory, PSS (kB)', sel, 'pss_idle_kB', '%.0f', inverse=True, note=' (K/T)')
-    for s in (TD, K):
-        if top[s] and top[s] != at:
-            sel = lambda x, s=s: [r for r in conc if r['server'] == x and int(r['calls']) == top[s]]
-            v = nums(sel(s), 'calls_per_core')
-            rows.append(('   %s at its top level %d: calls per core' % (s, top[s]),
-                         mmm(v, '%.0f') if s == TD else '', mmm(v, '%.0f') if s == K else '', ''))
+        line('   idle server, PSS anon+shm (kB)', sel, 'anon_idle_kB', '%.0f', inverse=True, note=' (K/T)')
+    mall = lambda s: [r for r in conc if r['server'] == s and r['pass'] == '1']
+    line('   memory per call, all passing levels (bytes)', mall, 'anon_per_call_B', '%.0f', inverse=True,
+         note=' (K/T)')
 
 if rows:
     w = max(len(r[0]) for r in rows)
