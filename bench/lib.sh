@@ -2,7 +2,8 @@
 # bench/lib.sh: helpers shared by the benchmarks (sourced, not run).
 # Measuring from /proc (CPU ticks, memory, UDP drops), waiting for a
 # quiet machine, free loopback ports, the shared benchmark lock.
-# The caller sets T (its temp dir) before using free_ports.
+# Used by bench/calls/run.sh; bench/register has its own copies of most
+# of these and could source this file instead.
 
 HZ=$(getconf CLK_TCK)
 BENCH_LOCK=/tmp/anchors-bench.lock   # the lock run-kamailio-bench.sh takes

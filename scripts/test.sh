@@ -1,7 +1,8 @@
 #!/bin/sh
 # Build Tandem and run the whole test suite:
 #  1. gcc build, every test (unit + end-to-end with SIPp, baresip, Kamailio)
-#  2. clang build with -Werror (warnings differ between compilers)
+#  2. clang build and a gcc Release build, both with -Werror (warnings
+#     differ between compilers and optimisation levels)
 #  3. AddressSanitizer + UndefinedBehaviorSanitizer build, every test again
 #  4. libFuzzer harnesses, each for FUZZ_SECONDS (default 60)
 # Exits non-zero on the first failing stage.
@@ -21,6 +22,10 @@ cmake --build build -j"$JOBS"
 stage "clang build"
 CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Debug -DTANDEM_TESTS=ON >/dev/null
 cmake --build build-clang -j"$JOBS"
+
+stage "Release build (the optimiser warns about more; scripts/make-deb.sh builds this)"
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DTANDEM_TESTS=ON >/dev/null
+cmake --build build-release -j"$JOBS"
 
 stage "ASan + UBSan build and tests"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTANDEM_SANITIZE=ON -DTANDEM_TESTS=ON >/dev/null

@@ -352,7 +352,7 @@ static int list_dir(const char *dir, char ***out, size_t *np)
 	qsort(l, n, sizeof(*l), cmp_str);
 	/* one file per base name: keep the best-ranked extension */
 	for (i = 0, j = 0; i < n; i++) {
-		size_t bi, bj;
+		size_t bi = 0, bj = 0;   /* ext_rank leaves them alone on a miss */
 		int ri = ext_rank(l[i], &bi);
 
 		if (j && (ext_rank(l[j - 1], &bj), bj == bi) && !strncmp(l[j - 1], l[i], bi)) {

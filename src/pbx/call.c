@@ -60,12 +60,25 @@ size_t call_count(void)
 
 /* ------------------------------------------------------------ lifecycle */
 
+/*
+ * Let go of the leg's INVITE transaction. The leg holds a reference: an
+ * answered INVITE transaction outlives its final response (it passes
+ * retransmitted 2xx up until Timer M, 32 s) and may end before the leg or
+ * after it, so the pointer alone would dangle.
+ */
+static void leg_ct_drop(struct leg *l)
+{
+	if (!l->ct)
+		return;
+	sip_ctrans_abandon(l->ct);
+	l->ct = mem_deref(l->ct);
+}
+
 static void leg_free(struct leg *l)
 {
 	if (!l)
 		return;
-	if (l->ct)
-		sip_ctrans_abandon(l->ct);
+	leg_ct_drop(l);
 	sip_dialog_free(l->dlg);
 	free(l->from_hdr);
 	free(l->ruri);
@@ -149,9 +162,7 @@ void call_end(struct call *c, uint16_t caller_status)
 			sip_dialog_request(l->dlg, "BYE", NULL, NULL, NULL, 0, bye_resp, NULL, NULL);
 		else if (l->state != LEG_ENDED && l->ct)
 			sip_ctrans_cancel(l->ct);
-		if (l->ct)
-			sip_ctrans_abandon(l->ct);
-		l->ct = NULL;
+		leg_ct_drop(l);
 		l->state = LEG_ENDED;
 	}
 	if (c->answered && c->adlg)
@@ -320,7 +331,7 @@ static void leg_resp(int err, const struct sip_msg *msg, void *arg)
 
 	presence_device_changed(l->peer);   /* BLF: rings, answered or gone */
 	if (err || !msg) {
-		l->ct = NULL;
+		leg_ct_drop(l);
 		l->state = LEG_ENDED;
 		l->status = 408;
 		legs_done(c);
@@ -367,7 +378,7 @@ static void leg_resp(int err, const struct sip_msg *msg, void *arg)
 	if ((msg->scode == 401 || msg->scode == 407) && c->state != CALL_ENDED &&
 	    leg_authenticate(l, msg))
 		return;
-	l->ct = NULL;
+	leg_ct_drop(l);
 	l->state = LEG_ENDED;
 	l->status = msg->scode;
 	if (!c->bridged)
@@ -389,8 +400,7 @@ static void dial_timeout(void *arg)
 			 * and ends on its own; its late 487 or Timer B must not
 			 * reach legs_done() while the dialplan has gone on */
 			sip_ctrans_cancel(l->ct);
-			sip_ctrans_abandon(l->ct);
-			l->ct = NULL;
+			leg_ct_drop(l);
 		}
 		l->state = LEG_ENDED;
 	}
@@ -443,6 +453,7 @@ static int leg_send_invite(struct leg *l, const char *authz)
 {
 	char hdrs[3072], host[64];
 	uint16_t port;
+	int err;
 
 	if (sip_transp_local(&l->dst, host, sizeof(host), &port) != 0)
 		snprintf(host, sizeof(host), "127.0.0.1");
@@ -452,9 +463,12 @@ static int leg_send_invite(struct leg *l, const char *authz)
 		 "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE\r\n"
 		 "User-Agent: Tandem/" TANDEM_VERSION "\r\n%s",
 		 l->from_hdr, l->ruri, l->callid, l->cseq, host, port, authz ? authz : "");
-	return sip_ctrans_request(&l->ct, &l->dst, "INVITE", l->ruri, hdrs,
-				  l->body ? "application/sdp" : NULL, l->body, l->blen,
-				  leg_resp, l);
+	err = sip_ctrans_request(&l->ct, &l->dst, "INVITE", l->ruri, hdrs,
+				 l->body ? "application/sdp" : NULL, l->body, l->blen,
+				 leg_resp, l);
+	if (!err)
+		mem_ref(l->ct);   /* released by leg_ct_drop */
+	return err;
 }
 
 /* Calls a peer is in, as caller or as a callee leg not ended (chan_sip's
@@ -611,7 +625,7 @@ static bool leg_authenticate(struct leg *l, const struct sip_msg *resp)
 	}
 	l->auth_tried = true;
 	l->cseq++;
-	l->ct = NULL;
+	leg_ct_drop(l);
 	return leg_send_invite(l, authz) == 0;
 }
 

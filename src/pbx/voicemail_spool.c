@@ -685,7 +685,9 @@ static int clean_dir(const char *dir, bool all)
 			continue;
 		if (!all && (n < 0 || map[n]))
 			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		/* a truncated path could name another file: skip it instead */
+		if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= sizeof(p))
+			continue;
 		if (unlink(p) == 0)
 			removed++;
 	}

@@ -36,7 +36,7 @@ uas_start() {
 	local name=$1 sc=$2 n=$3 try; shift 3
 	case $sc in /*) ;; *) sc=$SIPP_DIR/$sc ;; esac
 	for try in 1 2 3; do
-		sipp_bg "$name" 45 -sf "$sc" -i "$SIP_ADDR" -p "$UAS_PORT" -m "$n" "$@"
+		sipp_bg "$name" "${UAS_TIMEOUT:-45}" -sf "$sc" -i "$SIP_ADDR" -p "$UAS_PORT" -m "$n" "$@"
 		UAS_PID=$BG_PID
 		if wait_for 5 udp_bound "$UAS_PORT"; then
 			sleep 0.3

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "core/fs.h"
 #include "sndfix.h"
 
 static char root[64];
@@ -50,15 +51,10 @@ const char *sndfix_path(const char *rel)
 
 void sndfix_mkdirs(const char *rel)
 {
-	char p[512], *s;
+	char p[512];
 
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	for (s = p + strlen(root) + 1; (s = strchr(s, '/')) != NULL; s++) {
-		*s = '\0';
-		mkdir(p, 0755);
-		*s = '/';
-	}
-	mkdir(p, 0755);
+	if ((size_t)snprintf(p, sizeof(p), "%s/%s", root, rel) < sizeof(p))
+		fs_mkdirs(p, 0755);
 }
 
 void sndfix_write(const char *rel, int format, int rate, int channels, size_t n,

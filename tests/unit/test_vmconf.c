@@ -299,7 +299,7 @@ static int files_in(const char *dir)
 	char cmd[512], buf[32] = "";
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "ls -A %s | wc -l", dir);
+	assert_true((size_t)snprintf(cmd, sizeof(cmd), "ls -A %s | wc -l", dir) < sizeof(cmd));
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	if (!fgets(buf, sizeof(buf), p))
