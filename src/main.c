@@ -46,6 +46,8 @@
 #include "store/astdb.h"
 #include "store/cdr.h"
 #include "store/store.h"
+#include "web/tftp.h"
+#include "web/http.h"
 
 static struct {
 	const char *confdir;
@@ -364,6 +366,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	static struct http_conf hc;   /* http.conf, prometheus.conf */
+	if (http_conf_load(&hc, g.confdir, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return start_failed(&cfg);
+	}
 	/* a copy: tandem.conf's strings are replaced on reload */
 	static char nodebuf[256];
 	bool named = g.nodename || cfg.tandem.node;
@@ -482,6 +489,10 @@ int main(int argc, char **argv)
 	if (!e && (e = cluster_start(&cfg.tandem.cluster, named ? g.nodename : NULL,
 				     err, sizeof(err))))
 		log_error("%s", err);
+	if (!e)
+		e = tftp_start(&cfg.tandem.tftp, g.datadir);
+	if (!e)
+		e = http_start(&hc, g.datadir);
 	if (!e) {
 		snprintf(path, sizeof(path), "%s/tandemd.ctl", g.datadir);
 		e = ctl_init(path);
@@ -506,6 +517,8 @@ int main(int argc, char **argv)
 	loop_run();
 
 	ctl_close();
+	http_stop();
+	tftp_stop();
 	outreg_close();
 	mwi_close();
 	presence_close();

@@ -12,6 +12,13 @@ static FILE *main_log;
 static FILE *sec_log;
 static enum log_level cur_level = LOG_LVL_INFO;
 static unsigned long counts[LOG_LVL_DEBUG + 1];
+static unsigned long sec_auth_failed, sec_rejected;
+
+unsigned long log_security_count(const char *event)
+{
+	return !strcmp(event, "auth_failed") ? sec_auth_failed
+	     : !strcmp(event, "request_rejected") ? sec_rejected : 0;
+}
 
 unsigned long log_count(enum log_level lvl)
 {
@@ -112,6 +119,10 @@ void log_security(const char *event, const char *src, const char *user,
 {
 	char ts[48], u[128], r[160];
 
+	if (!strcmp(event, "auth_failed"))
+		sec_auth_failed++;
+	else if (!strcmp(event, "request_rejected"))
+		sec_rejected++;
 	stamp(ts, sizeof(ts));
 	sanitize(u, sizeof(u), user ? user : "");
 	sanitize(r, sizeof(r), reason ? reason : "");

@@ -39,5 +39,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
  */
 void log_security(const char *event, const char *src, const char *user,
 		  const char *reason);
+/** Security events logged since start: "auth_failed" or "request_rejected". */
+unsigned long log_security_count(const char *event);
 
 #endif

@@ -37,6 +37,17 @@ int ctl_register(const char *name, ctl_cmd_h *h)
 	return 0;
 }
 
+json_t *ctl_call(const char *name, json_t *args, char *err, size_t errsize)
+{
+	size_t i;
+
+	for (i = 0; i < ncmds; i++)
+		if (!strcmp(cmds[i].name, name))
+			return cmds[i].h(args, err, errsize);
+	snprintf(err, errsize, "unknown command '%s'", name);
+	return NULL;
+}
+
 static json_t *dispatch(const char *req, size_t len)
 {
 	json_error_t jerr;

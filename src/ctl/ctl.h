@@ -19,5 +19,8 @@ typedef json_t *(ctl_cmd_h)(json_t *args, char *err, size_t errsize);
 int  ctl_init(const char *path);
 void ctl_close(void);
 int  ctl_register(const char *name, ctl_cmd_h *h);
+/** Run command name as tandemctl would (args: a JSON array or NULL); the
+ * status page and /metrics answer with the same data (src/web/). */
+json_t *ctl_call(const char *name, json_t *args, char *err, size_t errsize);
 
 #endif

@@ -203,6 +203,13 @@ size_t rtp_relay_count(void)
 	return pool.nrelays;
 }
 
+struct rtp_totals rtp_tot;
+
+const struct rtp_totals *rtp_totals(void)
+{
+	return &rtp_tot;
+}
+
 static int udp_bind(const struct sockaddr_storage *local, uint16_t port, int *fdp)
 {
 	struct sockaddr_storage sa = *local;
@@ -653,6 +660,7 @@ static bool in_track(struct leg *l, uint32_t ssrc, uint16_t seq)
 		return false;
 	if (d < MAX_DROPOUT) {
 		l->st.lost += d - 1u;
+		rtp_tot.lost += d - 1u;
 		l->in_seq = seq;
 		return false;
 	}
@@ -699,6 +707,7 @@ static bool relay_one(struct leg *l, struct leg *d, uint8_t *b, size_t n,
 	if (!latch_rtp(l, src, now))
 		return false;
 	l->st.rx_pkts++;
+	rtp_tot.rx_pkts++;
 	l->st.rx_bytes += n;
 	l->st.last_rx = now;
 	seq = get16(b + 2);
@@ -836,6 +845,7 @@ static void on_rtp(int fd, uint32_t events, void *arg)
 		for (int i = 0; i < sent; i++)
 			bytes += txiov[i].iov_len;
 		d->st.tx_pkts += (uint64_t)sent;
+		rtp_tot.tx_pkts += (uint64_t)sent;
 		d->st.tx_bytes += bytes;
 	}
 	rtp_local_deliver();

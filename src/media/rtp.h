@@ -45,6 +45,12 @@ size_t rtp_ports_total(void);
 /** Relays currently allocated. */
 size_t rtp_relay_count(void);
 
+/** Totals since start over every relay and local stream (/metrics): RTP
+ * packets received and sent, and the estimated lost ones (sequence gaps;
+ * a packet that arrives late is not taken back here). */
+struct rtp_totals { uint64_t rx_pkts, tx_pkts, lost; };
+const struct rtp_totals *rtp_totals(void);
+
 enum rtp_leg_id { RTP_LEG_A = 0, RTP_LEG_B = 1 };
 
 /** What the call layer learnt from one leg's SDP. */

@@ -13,6 +13,8 @@
 #include "media/dtmf.h"
 #include "media/rtp.h"
 
+extern struct rtp_totals rtp_tot;   /* rtp.c, rtp_totals() */
+
 
 enum xop { X_DROP = 0, X_COPY, X_A2U, X_U2A };
 

@@ -128,6 +128,7 @@ static void send_local(struct leg *l, uint8_t pt, bool marker, uint32_t ts,
 		return;                 /* buffer full: a lost packet */
 	l->out_seq = seq;
 	l->st.tx_pkts++;
+	rtp_tot.tx_pkts++;
 	l->st.tx_bytes += 12 + n;
 	l->st.tx_local++;
 }

@@ -33,6 +33,12 @@
 #include "store/cdr.h"
 
 static struct call *calls;
+static uint64_t calls_started;   /* since start: /metrics derives CPS from it */
+
+uint64_t call_started_total(void)
+{
+	return calls_started;
+}
 static uint32_t next_id = 1, chan_seq;
 static call_router_h *route;
 
@@ -894,6 +900,7 @@ void call_incoming(struct sip_strans *st, const struct sip_msg *msg,
 		log_warn("call %u: no call record could be opened", c->id);
 	c->next = calls;
 	calls = c;
+	calls_started++;
 	presence_device_changed(c->caller);   /* BLF: the caller is in use */
 	log_info("call %u: %s -> %s@%s", c->id, c->caller, c->exten, c->context);
 	uint32_t id = c->id;

@@ -48,6 +48,8 @@ int  call_dial(struct call *c, const char *targets, unsigned timeout_s);
 /** Hang up a call by id (tandemctl calls hangup ID). */
 int  call_hangup_id(uint32_t id);
 size_t call_count(void);
+/** Calls set up since start (incoming INVITEs that became calls). */
+uint64_t call_started_total(void);
 json_t *call_json(void);
 const char *call_state_name(enum call_state s);
 struct presence_usage;

@@ -78,7 +78,7 @@ static const struct {
 	{ "storage", (const char *const[]){ "backend", NULL }, NULL },
 	{ "cdr", cdr_conf_options, NULL },
 	{ "cluster", cluster_conf_options, NULL },
-	{ "tftp", NULL, "the TFTP server is not built yet" },
+	{ "tftp", tftp_conf_options, NULL },
 };
 
 static void check_known(const struct conf *raw)
@@ -130,6 +130,7 @@ static int tandem_build(struct tandem_conf *t, const char *confdir, char *err,
 	t->tcp_max_conns = 1024;
 	cdr_conf_defaults(&t->cdr);
 	cluster_conf_defaults(&t->cluster);
+	tftp_conf_load(&t->tftp, NULL, NULL, 0);
 	if (!t->raw)
 		return 0;
 	if ((e = cdr_conf_load(&t->cdr, t->raw, err, errsize)))
@@ -170,6 +171,8 @@ static int tandem_build(struct tandem_conf *t, const char *confdir, char *err,
 		if (!e && (v = conf_var(sec, "digest_algorithms")))
 			e = parse_digest(t, v, err, errsize);
 	}
+	if (!e)
+		e = tftp_conf_load(&t->tftp, conf_section(t->raw, "tftp"), err, errsize);
 	if (!e && (sec = conf_section(t->raw, "sip"))) {
 		e = u32_opt(sec, "tcp_idle_timeout", &t->tcp_idle_timeout, err, errsize);
 		if (!e)

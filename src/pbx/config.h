@@ -18,6 +18,7 @@
 #include "media/moh_conf.h"
 #include "pbx/queue.h"
 #include "pbx/voicemail_conf.h"
+#include "web/tftp.h"
 
 struct tandem_conf {
 	struct conf *raw;           /* tandem.conf, may be NULL */
@@ -33,6 +34,7 @@ struct tandem_conf {
 	uint32_t tcp_max_conns;
 	struct cdr_conf cdr;        /* [cdr] */
 	struct cluster_conf cluster;  /* [cluster] (enabled false: none) */
+	struct tftp_conf tftp;        /* [tftp] (enabled false: none) */
 };
 
 struct pbx_config {
