@@ -63,7 +63,8 @@ struct xfer {
 	struct tftp_req req;     /* the options acknowledged in the OACK */
 	uint64_t started;
 	char peer[64];
-	uint8_t *pkt;            /* blksize + 4 */
+	uint8_t *pkt;            /* pktcap bytes: a DATA or the OACK */
+	size_t pktcap;
 };
 
 static struct {
@@ -90,6 +91,7 @@ int tftp_conf_load(struct tftp_conf *tc, const struct conf_section *sec, char *e
 	memset(tc, 0, sizeof(*tc));
 	tc->max_transfers = 64;
 	sin->sin_family = AF_UNSPEC;   /* all addresses */
+	sin->sin_port = htons(port);
 	if (!sec)
 		return 0;
 	if ((v = conf_var(sec, "enabled")) && conf_bool(v->value, &tc->enabled)) {
@@ -249,7 +251,7 @@ static void send_window(struct xfer *x)
 
 static void send_oack(struct xfer *x)
 {
-	size_t n = tftp_oack_build(x->pkt, x->blksize + 4, &x->req);
+	size_t n = tftp_oack_build(x->pkt, x->pktcap, &x->req);
 
 	if (n && send(x->fd, x->pkt, n, 0) < 0 && errno != EAGAIN)
 		log_debug("tftp: send OACK to %s: %s", x->peer, strerror(errno));
@@ -438,7 +440,8 @@ static void request(const uint8_t *b, size_t n, const struct sockaddr_storage *p
 	x->last = x->size / x->blksize + 1;
 	x->base = 1;
 	x->started = loop_now_update();
-	x->pkt = malloc(x->blksize + 4);
+	x->pktcap = (x->blksize < 512 ? 512 : x->blksize) + 4;
+	x->pkt = malloc(x->pktcap);
 	x->fd = reply_socket(local, peer);
 	if (!x->pkt || x->fd < 0 || loop_fd_listen(x->fd, EPOLLIN, xfer_recv_h, x)) {
 		log_error("tftp: cannot start a transfer to %s: %s", ps, strerror(errno));
