@@ -152,7 +152,12 @@ static bool authorized(struct MHD_Connection *c, const char *user, const char *p
 	if (!user[0])
 		return true;
 	u = MHD_basic_auth_get_username_password(c, &p);
-	ok = u && p && (same(u, user) & same(p, pass));
+	if (u && p) {   /* both compared, whatever the first says */
+		bool uok = same(u, user), pok = same(p, pass);
+		ok = uok && pok;
+	} else {
+		ok = false;
+	}
 	if (!ok && u) {   /* no credentials at all: a browser's first try */
 		char why[96];
 
