@@ -5,10 +5,11 @@
 #   scripts/install-deps.sh bench    also what the benchmarks use
 set -eu
 BUILD="build-essential cmake pkg-config libssl-dev libsqlite3-dev libjansson-dev sqlite3
-       libmariadb-dev libsndfile1-dev libspandsp-dev
+       libmariadb-dev libsndfile1-dev libspandsp-dev libmicrohttpd-dev
        asterisk-core-sounds-es-wav asterisk-core-sounds-en-wav asterisk-moh-opsound-wav"
 TEST="clang libclang-rt-14-dev libcmocka-dev sip-tester baresip-core kamailio
-      kamailio-sqlite-modules python3 iproute2 procps fail2ban strace sox mariadb-server mariadb-client espeak-ng"
+      kamailio-sqlite-modules python3 iproute2 procps fail2ban strace sox mariadb-server mariadb-client espeak-ng
+      tftp-hpa atftp curl prometheus chromium"
 BENCH="$TEST rtpengine-daemon"
 case "${1:-build}" in
 	build) PKGS="$BUILD" ;;
