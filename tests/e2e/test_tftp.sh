@@ -215,3 +215,6 @@ tftp_get binary fw.bin fw3.bin >/dev/null
 cmp "$P/fw.bin" "$T/out/fw3.bin" || fail "after the bad input: fw.bin differs"
 assert_alive "after the TFTP tests"
 tandem_stop_checked
+if grep -Eq "AddressSanitizer|runtime error|LeakSanitizer" "$E2E_LOG"; then
+	fail "sanitizer report in $E2E_LOG"
+fi
