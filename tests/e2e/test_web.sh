@@ -16,10 +16,11 @@
 #  - headless Chromium loads the page with the password, its script fills
 #    it in from /status.json: the values shown (node, registrations, calls
 #    in progress, peers, queue callers) equal tandemctl's at that moment,
-#    with a call up (SIPp) and 101-tfg registered; a screenshot is taken.
+#    with a call up (SIPp) and 101-tfg registered, and the nodes of a
+#    [cluster] whose other node is down; a screenshot is taken.
 . "$(dirname "$0")/lib.sh"
 e2e_init
-need sipp curl promtool chromium
+need sipp curl promtool chromium openssl
 
 . "$(dirname "$0")/lib_call.sh"
 
@@ -62,7 +63,13 @@ EOF
 mkdir -p "$DATA/provisioning/yealink"
 head -c 70000 /dev/urandom > "$DATA/provisioning/yealink/y000000000028.cfg"
 echo "outside" > "$DATA/secret.txt"
-tandem_start
+# a cluster of two whose other node (b) is not running: the page shows
+# this node active and b down, as `tandemctl cluster status` does
+openssl rand -hex 32 > "$CONF/cluster.key"
+chmod 600 "$CONF/cluster.key"
+conf_tandem cluster name=e2e "node = a,127.0.0.1:$(free_port)" "node = b,127.0.0.1:$(free_port)" \
+	keyfile=cluster.key engine=none
+tandem_start -n a
 UAS_PORT=$(free_port) UAC_PORT=$(free_port)
 users_csv "$T/caller.csv" 100-tfg
 sipp_register_ok reg101 101-tfg tf2020 "$UAS_PORT"
@@ -133,6 +140,7 @@ ctl status --json > "$T/st.json" || fail "tandemctl status"
 registrations_json
 calls_json
 ctl queue show --json > "$T/q.json" || fail "tandemctl queue show"
+ctl cluster status --json > "$T/cl.json" || fail "tandemctl cluster status"
 assert_eq "$(code -u admin:Pa55-word "$BASE/status.json")" 200 "/status.json"
 cp "$T/body" "$T/web.json"
 python3 - "$T" <<'EOF' || fail "/status.json differs from tandemctl: $(head -c 800 "$T/web.json")"
@@ -148,9 +156,13 @@ ck = lambda c: (c["id"], c["caller"], c["exten"], c["state"], c["channel"])
 assert [ck(c) for c in w["calls"]["calls"]] == [ck(c) for c in calls["calls"]] and len(calls["calls"]) == 1
 qk = lambda x: (x["name"], x["strategy"], x["calls"], len(x["members"]))
 assert [qk(x) for x in w["queues"]["queues"]] == [qk(x) for x in q["queues"]]
-assert w["cluster"] == {"error": "this node runs alone: tandem.conf has no [cluster]"}
+cl = json.load(open(t + "/cl.json"))
+nk = lambda n: (n["name"], n["address"], n["role"], n["self"])
+assert [nk(n) for n in w["cluster"]["nodes"]] == [nk(n) for n in cl["nodes"]]
+assert [(n["name"], n["role"]) for n in cl["nodes"]] == [("a", "active"), ("b", "down")]
+assert w["cluster"]["replication"] == cl["replication"] and w["cluster"]["vip"] == cl["vip"]
 EOF
-ok "/status.json equals tandemctl status/registrations/calls/queue show (1 registration, 1 call)"
+ok "/status.json equals tandemctl status/registrations/calls/queue show/cluster status (1 registration, 1 call, a active, b down)"
 
 # ---- /metrics
 assert_eq "$(code "$BASE/metrics")" 401 "/metrics without credentials"
@@ -214,6 +226,9 @@ for r in regs["registrations"]:
 for c in calls["calls"]:
     assert str(c["id"]) in p.cells and c["caller"] in p.cells, "call %s not in the table" % c["id"]
 assert "cola-tfg" in p.cells
+cells = p.cells
+i = cells.index("a (this node)"); assert cells[i + 2] == "active", cells[i:i + 3]
+i = cells.index("b"); assert cells[i + 2] == "down", cells[i:i + 3]
 print("shown: " + ", ".join("%s=%s" % (k, v.get(k)) for k in want if k != "err"))
 EOF
 ok "Chromium: the page shows what tandemctl says; screenshot $(stat -c %s "$T/status.png") bytes"
