@@ -94,6 +94,12 @@ int tandemd_reload(char *err, size_t errsize)
 		log_error("reload failed, keeping the running configuration: %s", err);
 		return e;
 	}
+	if ((e = http_reloaded(g.confdir, err, errsize))) {
+		log_error("reload failed, keeping the running configuration: %s", err);
+		pbx_config_free(&cfg);
+		return e;
+	}
+	tftp_reloaded(&cfg.tandem.tftp);
 	const struct sip_general *now = &pbx_sipconf()->gen, *next = &cfg.sip->gen;
 	if (!sip_sa_equal(&now->udpbind, &next->udpbind) ||
 	    !sip_sa_equal(&now->tcpbind, &next->tcpbind) || now->tcpenable != next->tcpenable)

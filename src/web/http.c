@@ -343,9 +343,9 @@ int http_start(const struct http_conf *hc, const char *datadir)
 	char as[64], path[4096];
 	int e;
 
+	memcpy(&H.hc, hc, sizeof(H.hc));   /* padding too: http_reloaded compares */
 	if (!hc->enabled)
 		return 0;
-	H.hc = *hc;
 	tmr_init(&H.tmr);
 	sip_sa_str(&hc->bind, as, sizeof(as));
 	if ((e = prov_dir_open(datadir, path, sizeof(path), &H.dirfd))) {
@@ -380,6 +380,17 @@ int http_start(const struct http_conf *hc, const char *datadir)
 		   : "", as, H.hc.user, H.hc.prom ? "; metrics at " : "",
 		   H.hc.prom ? H.hc.prom_uri : "");
 	return 0;
+}
+
+int http_reloaded(const char *confdir, char *err, size_t errsize)
+{
+	struct http_conf hc;
+	int e = http_conf_load(&hc, confdir, err, errsize);
+
+	if (!e && memcmp(&hc, &H.hc, sizeof(hc)))   /* both zeroed by http_conf_load */
+		log_warn("reload: http.conf and prometheus.conf changes take effect at the "
+			 "next restart; HTTP stays as it was");
+	return e;
 }
 
 void http_stop(void)

@@ -69,6 +69,7 @@ struct xfer {
 
 static struct {
 	bool on;
+	struct tftp_conf conf;   /* as started: a reload compares with it */
 	int fd;
 	int dirfd;               /* DATADIR/provisioning, O_PATH */
 	uint32_t max;
@@ -546,6 +547,7 @@ int tftp_start(const struct tftp_conf *tc, const char *datadir)
 	int one = 1, zero = 0, e;
 	socklen_t sl;
 
+	memcpy(&S.conf, tc, sizeof(S.conf));   /* padding too: tftp_reloaded compares */
 	if (!tc->enabled)
 		return 0;
 	if ((e = prov_dir_open(datadir, path, sizeof(path), &S.dirfd))) {
@@ -600,6 +602,13 @@ void tftp_stop(void)
 		close(S.dirfd);
 	S.fd = S.dirfd = -1;
 	S.on = false;
+}
+
+void tftp_reloaded(const struct tftp_conf *tc)
+{
+	if (memcmp(tc, &S.conf, sizeof(*tc)))   /* both from tftp_conf_load: zeroed */
+		log_warn("reload: [tftp] changes take effect at the next restart; TFTP "
+			 "stays as it was");
 }
 
 const struct tftp_stats *tftp_stats(void)

@@ -34,6 +34,8 @@ int  tftp_conf_load(struct tftp_conf *tc, const struct conf_section *sec, char *
 /** Listen when tc->enabled; files under datadir/provisioning. */
 int  tftp_start(const struct tftp_conf *tc, const char *datadir);
 void tftp_stop(void);
+/** After a reload: warn when [tftp] changed (it takes effect at restart). */
+void tftp_reloaded(const struct tftp_conf *tc);
 const struct tftp_stats *tftp_stats(void);
 
 #endif

@@ -210,7 +210,12 @@ assert_file_match "$E2E_LOG" 'tftp: malformed request from 127\.0\.0\.1:[0-9]+ \
 	"log: malformed"
 ok "malformed requests: ERROR 4 naming the fault, logged"
 
-# still serving, and the counters tell
+# a reload with another [tftp] port: announced for the restart, still served
+sed -i "s/^port=$TFTP_PORT\$/port=$(free_port)/" "$CONF/tandem.conf"
+ctl reload > /dev/null || fail "reload: $(cat "$T/ctl.err")"
+assert_file_match "$E2E_LOG" 'reload: \[tftp\] changes take effect at the next restart' "reload warning"
+
+# still serving
 tftp_get binary fw.bin fw3.bin >/dev/null
 cmp "$P/fw.bin" "$T/out/fw3.bin" || fail "after the bad input: fw.bin differs"
 assert_alive "after the TFTP tests"

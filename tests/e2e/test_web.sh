@@ -234,6 +234,20 @@ EOF
 ok "Chromium: the page shows what tandemctl says; screenshot $(stat -c %s "$T/status.png") bytes"
 [ "${E2E_KEEP:-0}" = 1 ] && note "screenshot kept: $T/status.png"
 
+# ---- reload: a broken http.conf fails it (FILE:LINE), a changed one waits
+# for the restart
+cp "$CONF/http.conf" "$T/http.conf.good"
+sed -i 's/^bindport = .*/bindport = eighty/' "$CONF/http.conf"
+ctl reload > /dev/null && fail "reload with a broken http.conf succeeded"
+assert_match "$(cat "$T/ctl.err")" "http\.conf:4: bindport must be from 1 to 65535, not 'eighty'" \
+	"reload with a broken http.conf"
+sed 's/^auth_password = .*/auth_password = changed/' "$T/http.conf.good" > "$CONF/http.conf"
+ctl reload > /dev/null || fail "reload with a changed password: $(cat "$T/ctl.err")"
+assert_file_match "$E2E_LOG" 'reload: http\.conf and prometheus\.conf changes take effect at the next restart' \
+	"reload warning"
+assert_eq "$(code -u admin:Pa55-word "$BASE/status.json")" 200 "the running password after a reload"
+ok "reload: a broken http.conf fails it with FILE:LINE; a change is announced for the restart"
+
 sipp_wait uac "$UAC_PID" "the caller of the 30 s call"
 sipp_wait uas "$UAS_PID" "the callee"
 assert_alive "after the web tests"
