@@ -12,7 +12,8 @@
 #    logged;
 #  - /metrics (prometheus.conf, its own credentials) passes `promtool check
 #    metrics`; its values match tandemctl (registrations, calls in
-#    progress, calls set up, auth failures counted);
+#    progress, calls set up, auth failures counted) and the RTP a raw
+#    sender put through the call's relay (50 in, 50 out, 2 lost);
 #  - headless Chromium loads the page with the password, its script fills
 #    it in from /status.json: the values shown (node, registrations, calls
 #    in progress, peers, queue callers) equal tandemctl's at that moment,
@@ -135,6 +136,23 @@ sipp_bg uac 60 $(uac_args call_uac_auth.xml) -m 1 -d 30000
 UAC_PID=$BG_PID
 wait_until 10 "the call is up" call_up
 
+# 50 RTP packets (PCMA) into the caller's side of the relay, sequence
+# numbers 1-52 without 10 and 11: the relay counts 50 in, 50 out to the
+# callee, 2 lost; /metrics must say the same below
+calls_json
+PORT_A=$(jq_py "$T/calls.json" 'd["calls"][0]["media"]["port_a"]')
+python3 - "$PORT_A" <<'PY' || fail "sending RTP to port $PORT_A"
+import socket, struct, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for seq in [n for n in range(1, 53) if n not in (10, 11)]:
+    s.sendto(struct.pack("!BBHII", 0x80, 8, seq, seq * 160, 0x7a4d) + b"\xd5" * 160,
+             ("127.0.0.1", int(sys.argv[1])))
+    time.sleep(0.002)
+PY
+rtp_in() { calls_json; [ "$(jq_py "$T/calls.json" 'd["calls"][0]["media"]["rx_a"]')" = 50 ]; }
+wait_until 5 "50 RTP packets counted on the caller's leg: $(cat "$T/calls.json")" rtp_in
+assert_eq "$(jq_py "$T/calls.json" 'd["calls"][0]["media"]["tx_b"]')" 50 "RTP relayed to the callee"
+
 # ---- /status.json against tandemctl
 ctl status --json > "$T/st.json" || fail "tandemctl status"
 registrations_json
@@ -180,7 +198,11 @@ assert_eq "$(m tandem_peers)" "$(jq_py "$T/st.json" 'd["peers"]')" "tandem_peers
 fails=$(m tandem_auth_failures_total)
 [ "$fails" -ge 3 ] || fail "tandem_auth_failures_total $fails: the wrong HTTP passwords above count"
 assert_match "$(m 'tandem_sip_messages_total{direction="rx"}')" '^[1-9][0-9]*$' "SIP rx counter"
-ok "/metrics: promtool check metrics passes; registrations 1, calls 1 (1 set up), auth failures $fails"
+assert_eq "$(m 'tandem_rtp_packets_total{direction="rx"}')" 50 "RTP packets in"
+assert_eq "$(m 'tandem_rtp_packets_total{direction="tx"}')" 50 "RTP packets out"
+assert_eq "$(m tandem_rtp_packets_lost_total)" 2 "RTP packets lost"
+assert_eq "$(m tandem_rtp_relays)" 1 "RTP relays"
+ok "/metrics: promtool check metrics passes; registrations 1, calls 1 (1 set up), RTP 50 in, 50 out, 2 lost, auth failures $fails"
 
 # ---- the page in headless Chromium
 chrome() {
