@@ -105,4 +105,15 @@ void ha_durable_release(uint64_t acked);
  * everything parked). */
 void ha_set_sync(bool wait);
 
+/**
+ * Roles: the memory views on a standby follow the replicated stores
+ * without timers (ha_turn_receive applies bindings, DB keys, queue members
+ * to memory only). ha_restore() on promotion starts what the serving node
+ * runs: the registrar's expiry timers (expired bindings go at once) and
+ * qualify. ha_quiesce() on becoming standby stops them again (a node that
+ * starts as standby: registrar_restore() at start armed them).
+ */
+void ha_restore(void);
+void ha_quiesce(void);
+
 #endif

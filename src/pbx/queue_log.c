@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "ha/turn.h"
 #include "pbx/queue_log.h"
 
 #define LINE_MAX_LEN 8192
@@ -174,7 +175,20 @@ void queue_log_write(const char *queue, const char *callid, const char *agent,
 		if (line[i] == '\n' || line[i] == '\r')
 			line[i] = '_';
 	line[n++] = '\n';
-	emit(line, n);
+	struct jnl_entry e = { .type = JNL_QUEUE_LOG };
+	e.u.qlog.line = pl_of(line, n);
+	ha_write(&e);   /* the write path: applied by queue_log_apply() */
+}
+
+int queue_log_apply(const struct jnl_queue_log *q)
+{
+	if (!q->line.l || q->line.p[q->line.l - 1] != '\n' ||
+	    memchr(q->line.p, '\n', q->line.l - 1)) {
+		log_warn("queue_log: a replicated line is not one line; not written");
+		return EINVAL;
+	}
+	emit(q->line.p, q->line.l);
+	return 0;
 }
 
 void queue_log_enterqueue(const char *queue, const char *callid, const char *url,

@@ -72,4 +72,10 @@ unsigned long queue_log_lost(void);
 /** Tests: take time from *now instead of the clock (NULL: the clock). */
 void queue_log_test_clock(const time_t *now);
 
+/* The write path (ha/turn.h): each line is a QUEUE_LOG entry; this
+ * appends one, here or on the standby. 0, or EINVAL for a blob that is not
+ * exactly one line. */
+struct jnl_queue_log;
+int queue_log_apply(const struct jnl_queue_log *q);
+
 #endif

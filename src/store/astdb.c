@@ -28,6 +28,7 @@
 
 #include "core/log.h"
 #include "store/astdb.h"
+#include "store/repl_meta.h"
 
 #define BUSY_MS 100   /* another process's write lock: wait this long */
 
@@ -148,6 +149,9 @@ int astdb_init(const char *datadir)
 	} else if ((e = exec("PRAGMA journal_mode=WAL;")) ||
 		   (e = exec("PRAGMA synchronous=NORMAL;")) || (e = exec(schema))) {
 		goto out;
+	} else if (repl_meta_init(s.db)) {
+		log_error("astdb: %s: %s", s.path, sqlite3_errmsg(s.db));
+		goto out;
 	}
 	e = EIO;
 	if (prepare("SELECT value FROM astdb WHERE key=?", &s.st_get) ||
@@ -235,6 +239,41 @@ static int wstep(sqlite3_stmt *st, const char *what, const char *key, size_t *ch
 }
 
 /* ---------------------------------------------------------- the write path */
+
+int astdb_stamp(const struct repl_stamp *st)
+{
+	int e;
+
+	if (!s.db || s.readonly)
+		return s.db ? EROFS : ENODEV;
+	if ((e = begin()))
+		return e;
+	if (repl_meta_put(s.db, st)) {
+		if (!s.failing)
+			log_error("astdb: stamp in %s failed: %s", s.path, sqlite3_errmsg(s.db));
+		s.failing = true;
+		return EIO;
+	}
+	return 0;
+}
+
+int astdb_stamp_get(struct repl_stamp *st)
+{
+	if (!s.db)
+		return ENODEV;
+	if (s.readonly)
+		return ENOENT;
+	return repl_meta_get(s.db, st);
+}
+
+void astdb_abort(void)
+{
+	if (!s.db || !s.in_txn)
+		return;
+	s.in_txn = false;
+	s.turn_writes = 0;
+	sqlite3_exec(s.db, "ROLLBACK;", NULL, NULL, NULL);
+}
 
 static int apply_deltree(const struct astdb_op *op, size_t *changes)
 {
