@@ -134,10 +134,13 @@ int ha_apply_turns(const uint8_t *buf, size_t len, enum ha_apply_mode m,
 	size_t pos = 0, used;
 	struct jnl_entry e;
 	int rc, first = 0;
+	bool was = ha_set_applying(true);
 
 	while (pos < len) {
-		if ((rc = jnl_entry_decode(&e, buf + pos, len - pos, &used)))
-			return EBADMSG;   /* validated before: damaged since */
+		if ((rc = jnl_entry_decode(&e, buf + pos, len - pos, &used))) {
+			first = EBADMSG;   /* validated before: damaged since */
+			break;
+		}
 		pos += used;
 		/* replay (one turn at a time): a store stamped at or past the
 		 * turn's end has its entries already */
@@ -147,5 +150,6 @@ int ha_apply_turns(const uint8_t *buf, size_t len, enum ha_apply_mode m,
 		if ((rc = ha_apply(&e, m)) && !first)
 			first = rc;
 	}
+	ha_set_applying(was);
 	return first;
 }

@@ -69,6 +69,14 @@ struct jnl *ha_jnl(void)
 	return T.j;
 }
 
+bool ha_set_applying(bool on)
+{
+	bool was = T.applying;
+
+	T.applying = on;
+	return was;
+}
+
 bool ha_recording(void)
 {
 	return T.j && !T.applying;

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "ha/jnl_codec.h"
 
 enum ha_apply_mode {
@@ -41,12 +43,28 @@ void ha_position_epoch(uint64_t epoch, const struct pl *replid2, uint64_t offset
 const char *ha_node(void);
 void ha_set_node(const char *node);
 
-/** Apply every entry of whole turns in buf (validated); 0 or errno. */
+/** Recording off while applying entries (returns the previous setting). */
+bool ha_set_applying(bool on);
+/** Apply every entry of whole turns in buf (validated), recording off;
+ * skip_below (may be NULL): per ha_store, the stamp at or past which a
+ * turn is already in that store. 0 or the first errno. */
 int ha_apply_turns(const uint8_t *buf, size_t len, enum ha_apply_mode m,
 		   uint64_t start, const uint64_t skip_below[3]);
 
 /* Stores for replay skipping: the file each entry type lands in. */
 enum ha_store { HA_STORE_TANDEM, HA_STORE_ASTDB, HA_STORE_CDR, HA_STORE_NONE };
 enum ha_store ha_store_of(uint16_t type);
+
+/* `tandemctl cluster digest` (turn_digest.c; design 8.5): sha256 per store
+ * over a canonical dump of its committed contents, 64 hex digits each. */
+struct ha_digest {
+	char replid[JNL_REPLID_LEN + 1], replid2[JNL_REPLID_LEN + 1];
+	uint64_t offset, offset2, epoch;
+	char bindings[65], astdb[65], cdr[65], queue_log[65];
+};
+int ha_digest(struct ha_digest *d);
+/** The ctl command's reply (cluster.c dispatches "cluster digest" here);
+ * NULL with err set when a store cannot be read. */
+json_t *ha_digest_json(char *err, size_t errsize);
 
 #endif

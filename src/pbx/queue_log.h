@@ -67,6 +67,8 @@ void queue_log_member(const char *queue, const char *callid, const char *agent,
 void queue_log_pause(const char *queue, const char *agent, int paused,
 		     const char *reason);
 
+/** The file's path; "" when not open. */
+const char *queue_log_path(void);
 /** Lines not written since the last successful write (tests, status). */
 unsigned long queue_log_lost(void);
 /** Tests: take time from *now instead of the clock (NULL: the clock). */
