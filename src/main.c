@@ -499,7 +499,7 @@ int main(int argc, char **argv)
 		e = listen_all(pbx_sipconf());
 	if (!e)
 		e = outreg_configure(conf_section(pbx_sipconf()->conf, "general"));
-	if (!e && (e = cluster_start(&cfg.tandem.cluster, named ? g.nodename : NULL,
+	if (!e && (e = cluster_start(&cfg.tandem.cluster, named ? g.nodename : NULL, g.datadir,
 				     err, sizeof(err))))
 		log_error("%s", err);
 	if (!e) {

@@ -28,6 +28,7 @@ int test_jnl_run(void);
 int test_cluster_conf_run(void);
 int test_link_run(void);
 int test_turn_run(void);
+int test_repl_run(void);
 
 #define TANDEM_SUITES \
 	X(core) X(conf) X(sip_msg) X(auth) X(trans) X(registrar) \
@@ -36,5 +37,5 @@ int test_turn_run(void);
 	X(queue) X(vmconf) X(moh_conf) X(presence) \
 	X(call_apps) X(call_vm) X(call_queue) \
 	X(jnl) \
-	X(cluster_conf) X(link) X(turn)
+	X(cluster_conf) X(link) X(turn) X(repl)
 #endif

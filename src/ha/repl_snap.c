@@ -1,0 +1,248 @@
+/**
+ * @file repl_snap.c  Consistent copies of the SQLite databases for a full
+ * resync (docs/design/cluster.md 3.4), with the online backup API.
+ *
+ * Active: one read-only connection opens tandem.db and ATTACHes cdr.db and
+ * astdb.sqlite3, then BEGINs and reads each schema in the same loop turn:
+ * the three WAL snapshots are pinned at the last committed turn, whose end
+ * is the journal's head O (every turn commits all stores together).
+ * sqlite3_backup_step() then copies REPL_SNAP_PAGES pages a call from that
+ * read transaction into DATADIR/repl/out/NAME, a few calls per loop turn;
+ * writes by the stores' own connections meanwhile do not reach it.
+ *
+ * Standby: repl_install_*() copies a received file into the live database
+ * the same way, through a connection of its own (the stores keep theirs
+ * open; WAL lets them read on, and a standby's stores do not write while a
+ * snapshot is installed), so nothing is closed or reopened.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "core/log.h"
+#include "ha/repl_int.h"
+
+#define REPL_SNAP_PAGES 256
+
+static const char *const schema_of[REPL_DB_COUNT] = { "main", "cdr", "astdb" };
+
+struct repl_snap_out {
+	sqlite3 *src;
+	sqlite3 *dst;
+	sqlite3_backup *b;
+	unsigned db;
+	char path[REPL_DB_COUNT][PATH_MAX + 32];
+	uint64_t size[REPL_DB_COUNT];
+};
+
+int repl_mkdirs(const char *datadir, const char *sub, char *out, size_t size)
+{
+	snprintf(out, size, "%s/repl", datadir);
+	if (mkdir(out, 0700) && errno != EEXIST)
+		return errno;
+	snprintf(out, size, "%s/repl/%s", datadir, sub);
+	if (mkdir(out, 0700) && errno != EEXIST)
+		return errno;
+	return 0;
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_error("cluster: snapshot: %s: %s", sql, msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return EIO;
+	}
+	return 0;
+}
+
+int repl_snap_begin(struct repl_snap_out **sp, const char *datadir)
+{
+	struct repl_snap_out *s = calloc(1, sizeof(*s));
+	char dir[PATH_MAX], sql[PATH_MAX + 64], file[PATH_MAX + 32];
+	int e = ENOMEM;
+	unsigned i;
+
+	if (!s)
+		return ENOMEM;
+	if ((e = repl_mkdirs(datadir, "out", dir, sizeof(dir))))
+		goto out;
+	e = EIO;
+	snprintf(file, sizeof(file), "%s/%s", datadir, repl_db_file(REPL_DB_TANDEM));
+	if (sqlite3_open_v2(file, &s->src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL)) {
+		log_error("cluster: snapshot: cannot open %s: %s", file, sqlite3_errmsg(s->src));
+		goto out;
+	}
+	for (i = 1; i < REPL_DB_COUNT; i++) {
+		char *q;
+
+		snprintf(file, sizeof(file), "%s/%s", datadir, repl_db_file(i));
+		q = sqlite3_mprintf("ATTACH %Q AS %s", file, schema_of[i]);
+		snprintf(sql, sizeof(sql), "%s", q ? q : "");
+		sqlite3_free(q);
+		if (exec(s->src, sql))
+			goto out;
+	}
+	/* pin the three snapshots now, in this turn */
+	if (exec(s->src, "BEGIN; SELECT count(*) FROM main.sqlite_master; "
+		 "SELECT count(*) FROM cdr.sqlite_master; SELECT count(*) FROM astdb.sqlite_master;"))
+		goto out;
+	for (i = 0; i < REPL_DB_COUNT; i++)
+		snprintf(s->path[i], sizeof(s->path[i]), "%s/%s", dir, repl_db_file(i));
+	s->db = 0;
+	*sp = s;
+	return 0;
+out:
+	repl_snap_end(s);
+	return e;
+}
+
+/* Start copying database s->db into its file. */
+static int open_dst(struct repl_snap_out *s)
+{
+	const char *p = s->path[s->db];
+
+	unlink(p);
+	if (sqlite3_open_v2(p, &s->dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    exec(s->dst, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")) {
+		log_error("cluster: snapshot: cannot create %s: %s", p, sqlite3_errmsg(s->dst));
+		return EIO;
+	}
+	s->b = sqlite3_backup_init(s->dst, "main", s->src, schema_of[s->db]);
+	if (!s->b) {
+		log_error("cluster: snapshot of %s: %s", repl_db_file(s->db),
+			  sqlite3_errmsg(s->dst));
+		return EIO;
+	}
+	return 0;
+}
+
+int repl_snap_step(struct repl_snap_out *s, bool *done)
+{
+	uint64_t t0 = repl_now_us();
+	struct stat st;
+	int rc;
+
+	*done = false;
+	while (s->db < REPL_DB_COUNT && repl_now_us() - t0 < REPL_TURN_US) {
+		if (!s->b && open_dst(s))
+			return EIO;
+		rc = sqlite3_backup_step(s->b, REPL_SNAP_PAGES);
+		if (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			continue;
+		if (rc != SQLITE_DONE) {
+			log_error("cluster: snapshot of %s: %s", repl_db_file(s->db),
+				  sqlite3_errstr(rc));
+			return rc == SQLITE_FULL ? ENOSPC : EIO;
+		}
+		sqlite3_backup_finish(s->b);
+		s->b = NULL;
+		sqlite3_close(s->dst);
+		s->dst = NULL;
+		if (stat(s->path[s->db], &st))
+			return errno;
+		s->size[s->db] = (uint64_t)st.st_size;
+		s->db++;
+	}
+	*done = s->db == REPL_DB_COUNT;
+	return 0;
+}
+
+uint64_t repl_snap_size(const struct repl_snap_out *s, unsigned db)
+{
+	return db < REPL_DB_COUNT ? s->size[db] : 0;
+}
+
+const char *repl_snap_path(const struct repl_snap_out *s, unsigned db)
+{
+	return db < REPL_DB_COUNT ? s->path[db] : NULL;
+}
+
+void repl_snap_end(struct repl_snap_out *s)
+{
+	if (!s)
+		return;
+	if (s->b)
+		sqlite3_backup_finish(s->b);
+	sqlite3_close(s->dst);
+	if (s->src) {
+		sqlite3_exec(s->src, "COMMIT", NULL, NULL, NULL);
+		sqlite3_close(s->src);
+	}
+	for (unsigned i = 0; i < REPL_DB_COUNT; i++)
+		if (s->path[i][0])
+			unlink(s->path[i]);
+	free(s);
+}
+
+/* ------------------------------------------------------------ standby */
+
+struct repl_install {
+	sqlite3 *src, *dst;
+	sqlite3_backup *b;
+};
+
+int repl_install_begin(struct repl_install **ip, const char *part, const char *live)
+{
+	struct repl_install *in = calloc(1, sizeof(*in));
+
+	if (!in)
+		return ENOMEM;
+	if (sqlite3_open_v2(part, &in->src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK ||
+	    sqlite3_open_v2(live, &in->dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		log_error("cluster: cannot open %s or %s to install the snapshot", part, live);
+		repl_install_end(in);
+		return EIO;
+	}
+	sqlite3_busy_timeout(in->dst, 200);
+	in->b = sqlite3_backup_init(in->dst, "main", in->src, "main");
+	if (!in->b) {
+		log_error("cluster: cannot install the snapshot into %s: %s", live,
+			  sqlite3_errmsg(in->dst));
+		repl_install_end(in);
+		return EIO;
+	}
+	*ip = in;
+	return 0;
+}
+
+int repl_install_step(struct repl_install *in, bool *done)
+{
+	uint64_t t0 = repl_now_us();
+	int rc;
+
+	*done = false;
+	while (repl_now_us() - t0 < REPL_TURN_US) {
+		rc = sqlite3_backup_step(in->b, REPL_SNAP_PAGES);
+		if (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			continue;
+		if (rc == SQLITE_DONE) {
+			*done = true;
+			return 0;
+		}
+		log_error("cluster: installing the snapshot: %s", sqlite3_errstr(rc));
+		return rc == SQLITE_FULL ? ENOSPC : EIO;
+	}
+	return 0;
+}
+
+void repl_install_end(struct repl_install *in)
+{
+	if (!in)
+		return;
+	if (in->b)
+		sqlite3_backup_finish(in->b);
+	sqlite3_close(in->src);
+	sqlite3_close(in->dst);
+	free(in);
+}
