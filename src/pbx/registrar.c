@@ -384,18 +384,25 @@ void registrar_handle(struct sip_strans *st, const struct sip_msg *msg,
 
 /* ----------------------------------------------------------- lifecycle */
 
+/* Single node: expired, unknown and unusable bindings are deleted and the
+ * rest armed. Cluster node (a journal): nothing is written at start (it may
+ * be the standby, whose journal only takes the active's turns) and nothing
+ * armed; ha_restore() -> registrar_promote() arms them on the active, and
+ * an expired one then goes through the journal like any expiry. */
 static void restore_one(const struct store_binding *sb, void *arg)
 {
+	bool cluster = ha_jnl() != NULL;
 	struct binding *b;
 	size_t *n = arg;
 
-	if (sb->expires_at <= (int64_t)time(NULL)) {
+	if (sb->expires_at <= (int64_t)time(NULL) && !cluster) {
 		store_binding_del(sb->peer);
 		return;
 	}
 	struct pl name = { sb->peer, strlen(sb->peer) };
 	if (!sipconf_peer(pbx_sipconf(), &name)) {
-		store_binding_del(sb->peer);
+		if (!cluster)
+			store_binding_del(sb->peer);
 		return;
 	}
 	b = binding_get(sb->peer);
@@ -404,13 +411,16 @@ static void restore_one(const struct store_binding *sb, void *arg)
 		if (b)
 			binding_free(b);
 		log_warn("registrar: stored binding of %s is unusable, dropped", sb->peer);
-		store_binding_del(sb->peer);
+		if (!cluster)
+			store_binding_del(sb->peer);
 		return;
 	}
 	b->cseq = sb->cseq;
 	b->expires_at = sb->expires_at;
-	arm_expiry(b);
-	qualify_start(b);
+	if (!cluster) {
+		arm_expiry(b);
+		qualify_start(b);
+	}
 	(*n)++;
 }
 
