@@ -26,6 +26,7 @@
 #include "ctl/ctl.h"
 #include "dialplan/dialplan.h"
 #include "ha/cluster.h"
+#include "ha/failover.h"
 #include "ha/ha.h"
 #include "ha/jnl.h"
 #include "ha/turn.h"
@@ -502,6 +503,10 @@ int main(int argc, char **argv)
 	if (!e && (e = cluster_start(&cfg.tandem.cluster, named ? g.nodename : NULL, g.datadir,
 				     err, sizeof(err))))
 		log_error("%s", err);
+	/* heartbeat, keepalived.conf, address watch (roles: cluster_start) */
+	if (!e && (e = failover_start(&cfg.tandem.cluster, named ? g.nodename : NULL,
+				      g.datadir, err, sizeof(err))))
+		log_error("%s", err);
 	if (!e) {
 		snprintf(path, sizeof(path), "%s/tandemd.ctl", g.datadir);
 		e = ctl_init(path);
@@ -530,6 +535,7 @@ int main(int argc, char **argv)
 	mwi_close();
 	presence_close();
 	call_close();
+	failover_stop();
 	cluster_stop();
 	rtp_close();
 	sound_close();

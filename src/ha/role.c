@@ -5,7 +5,9 @@
  * logged) any transition the design's table does not allow:
  *
  *   STARTING -> SYNCING -> STANDBY           (replication in SYNC)
- *   STARTING -> PROMOTING                    (witness grant, both cold)
+ *   STARTING|SYNCING -> PROMOTING            (both cold: ha_role_cold_set,
+ *                                             the witness's grant or, without
+ *                                             one, the better position)
  *   STANDBY  -> PROMOTING -> ACTIVE          (keepalived MASTER, takeover)
  *   PROMOTING -> STANDBY                     (a step failed)
  *   ACTIVE   -> DEMOTING -> STANDBY          (switchover, address gone)
@@ -55,7 +57,9 @@ static struct {
 	enum ha_role role;
 	uint64_t epoch;
 	bool autosync;
+	struct tmr autosync_tmr;
 	bool admin_standby;
+	bool cold;                   /* both cold, this node the better one */
 	char node[CLUSTER_NAME_MAX], peer[CLUSTER_NAME_MAX];
 	char vip[64];
 	char hook[PATH_MAX];
@@ -129,8 +133,10 @@ void ha_role_tick(uint64_t now_ms)
 static bool allowed(enum ha_role from, enum ha_role to)
 {
 	switch (from) {
-	case HA_ROLE_STARTING:  return to == HA_ROLE_SYNCING || to == HA_ROLE_PROMOTING;
-	case HA_ROLE_SYNCING:   return to == HA_ROLE_STANDBY || to == HA_ROLE_FENCED;
+	case HA_ROLE_STARTING:  return to == HA_ROLE_SYNCING ||
+				       (to == HA_ROLE_PROMOTING && g.cold);
+	case HA_ROLE_SYNCING:   return to == HA_ROLE_STANDBY || to == HA_ROLE_FENCED ||
+				       (to == HA_ROLE_PROMOTING && g.cold);
 	case HA_ROLE_STANDBY:   return to == HA_ROLE_PROMOTING || to == HA_ROLE_SYNCING;
 	case HA_ROLE_PROMOTING: return to == HA_ROLE_ACTIVE || to == HA_ROLE_STANDBY;
 	case HA_ROLE_ACTIVE:    return to == HA_ROLE_DEMOTING || to == HA_ROLE_FENCED;
@@ -144,6 +150,8 @@ static bool allowed(enum ha_role from, enum ha_role to)
 bool ha_role_eligible(void)
 {
 	switch (g.role) {
+	case HA_ROLE_STARTING:
+	case HA_ROLE_SYNCING:   return g.cold && !g.admin_standby;
 	case HA_ROLE_STANDBY:   return !g.admin_standby;
 	case HA_ROLE_PROMOTING:
 	case HA_ROLE_ACTIVE:    return true;
@@ -180,6 +188,21 @@ static void eligible_write(void)
 {
 	if (g.dir[0])
 		file_put("eligible", ha_role_eligible() ? "0\n" : "1\n");
+}
+
+void ha_role_cold_set(bool on)
+{
+	if (on == g.cold)
+		return;
+	g.cold = on;
+	log_notice("cluster: cold start: this node %s the one to serve", on ? "is" : "is no "
+		   "longer");
+	eligible_write();
+}
+
+bool ha_role_cold(void)
+{
+	return g.cold;
 }
 
 int ha_role_admin_standby_set(bool on)
@@ -377,6 +400,16 @@ uint64_t ha_role_epoch(void)
 	return g.epoch;
 }
 
+/* First loop turn: nobody (replication) took STARTING -> SYNCING -> STANDBY. */
+static void autosync_h(void *arg)
+{
+	(void)arg;
+	if (!g.autosync || g.role != HA_ROLE_STARTING)
+		return;
+	ha_role_set(HA_ROLE_SYNCING, "stores open");
+	ha_role_set(HA_ROLE_STANDBY, "no replication running: nothing to catch up");
+}
+
 int ha_role_start(const struct cluster_conf *cc, unsigned self, const char *datadir)
 {
 	int e;
@@ -401,10 +434,8 @@ int ha_role_start(const struct cluster_conf *cc, unsigned self, const char *data
 	g.tick = loop_now_update();
 	log_notice("cluster: role STARTING (epoch %llu)", (unsigned long long)g.epoch);
 	eligible_write();
-	if (g.autosync) {
-		ha_role_set(HA_ROLE_SYNCING, "stores open");
-		ha_role_set(HA_ROLE_STANDBY, "no replication stream to wait for");
-	}
+	tmr_init(&g.autosync_tmr);
+	tmr_start(&g.autosync_tmr, 0, autosync_h, NULL);
 	return 0;
 }
 
@@ -413,6 +444,10 @@ void ha_role_stop(void)
 	for (unsigned i = 0; i < HOOKS_MAX; i++)
 		if (g.hooks[i].pid)
 			hook_done(&g.hooks[i]);   /* the hook runs on, unwatched */
+	tmr_cancel(&g.autosync_tmr);
+	g.cold = false;
+	g.last.set = false;
+	g.epoch = 0;
 	g.role = HA_ROLE_SINGLE;
 	g.nwatch = 0;
 	g.resume = NULL;

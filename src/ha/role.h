@@ -17,9 +17,9 @@ struct cluster_conf;
 
 /**
  * Enter cluster mode: role STARTING, hook and eligibility file from cc,
- * admin standby read from DATADIR/cluster/admin_standby. Then, unless
- * replication took the step (ha_role_autosync(false) before), STARTING ->
- * SYNCING -> STANDBY at once. 0 or an errno (logged).
+ * admin standby read from DATADIR/cluster/admin_standby. Then, at the
+ * first loop turn, unless replication took the step (ha_role_autosync(false)
+ * any time before), STARTING -> SYNCING -> STANDBY. 0 or an errno (logged).
  */
 int ha_role_start(const struct cluster_conf *cc, unsigned self, const char *datadir);
 /** Back to SINGLE, forget the watchers (tandemd's exit, tests). */
@@ -31,6 +31,15 @@ void ha_role_autosync(bool on);
  * it; ha_position() holds the journal's). */
 void ha_role_epoch_set(uint64_t epoch);
 uint64_t ha_role_epoch(void);
+
+/**
+ * Both nodes cold (neither serves, neither in sync with an active): the
+ * one chosen (the witness's grant; without a witness the higher position,
+ * then the name sorting first) may go STARTING|SYNCING -> PROMOTING and is
+ * eligible meanwhile (design 5). failover.c decides.
+ */
+void ha_role_cold_set(bool on);
+bool ha_role_cold(void);
 
 /** The persisted `cluster standby` flag (pcs `node standby`). 0 or errno. */
 int  ha_role_admin_standby_set(bool on);

@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ha/health.h"
 #include "pbx/queue.h"
 #include "store/cdr.h"
 
@@ -39,9 +40,13 @@ static void usage(FILE *f)
 		"  db deltree FAMILY [KEYTREE]\n"
 		"  blacklist add|del NUMBER | blacklist show   ${BLACKLIST()}'s family\n"
 		"  cdr [--last N] | dialplan [CONTEXT] | queue ... |\n"
-		"  cluster status|standby|unstandby|takeover\n"
+		"  cluster status|standby [--force]|unstandby|takeover [--force]\n"
+		"  cluster notify MASTER|BACKUP|FAULT   (keepalived's notify scripts)\n"
+		"  health [--watch FILE]  heartbeat check without the daemon (exit 0 healthy)\n"
 		"DATADIR defaults to $TANDEM_DATADIR or " DEFAULT_DATADIR ".\n");
 }
+
+static int rcv_timeout_s = 30;
 
 static int request(const char *datadir, json_t *req, json_t **reply)
 {
@@ -64,7 +69,7 @@ static int request(const char *datadir, json_t *req, json_t **reply)
 			close(fd);
 		return 2;
 	}
-	struct timeval tv = { 30, 0 };
+	struct timeval tv = { rcv_timeout_s, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	out = json_dumps(req, JSON_COMPACT);
 	if (out && strlen(out) + 1 > REQ_MAX) {
@@ -306,6 +311,24 @@ int main(int argc, char **argv)
 		json_decref(args);
 		return 1;
 	}
+	if (!strcmp(cmd, "health")) {   /* never the control socket: health.h */
+		const char *watch = NULL;
+		char why[512];
+
+		for (i = 1; i + 1 < argc; i++)
+			if (!strcmp(argv[i], "--watch"))
+				watch = argv[i + 1];
+		json_decref(args);
+		if (watch)
+			return ha_health_watch(datadir, watch);
+		rc = ha_health_check(datadir, why, sizeof(why));
+		fprintf(rc ? stderr : stdout, "%s\n", why);
+		return rc;
+	}
+	if (!strcmp(cmd, "cluster") && !strcmp(json_string_value(json_array_get(args, 0)) ?
+						  json_string_value(json_array_get(args, 0)) : "",
+						  "notify"))
+		rcv_timeout_s = 2;   /* keepalived's notify: a hung daemon must not pile up */
 	if (!strcmp(cmd, "blacklist")) {
 		json_t *a = blacklist_args(args);
 

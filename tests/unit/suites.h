@@ -29,6 +29,7 @@ int test_cluster_conf_run(void);
 int test_link_run(void);
 int test_turn_run(void);
 int test_repl_run(void);
+int test_role_run(void);
 
 #define TANDEM_SUITES \
 	X(core) X(conf) X(sip_msg) X(auth) X(trans) X(registrar) \
@@ -37,5 +38,5 @@ int test_repl_run(void);
 	X(queue) X(vmconf) X(moh_conf) X(presence) \
 	X(call_apps) X(call_vm) X(call_queue) \
 	X(jnl) \
-	X(cluster_conf) X(link) X(turn) X(repl)
+	X(cluster_conf) X(link) X(turn) X(repl) X(role)
 #endif
