@@ -47,6 +47,7 @@ static struct {
 	struct dlist park;       /* waiting for an ACK, in offset order */
 	struct repl_stamp pos;   /* replid2, offset2, epoch (replid, offset: jnl) */
 	char node[64];
+	bool dropped;            /* changes dropped on a node not active: logged */
 } T;
 
 const char *ha_node(void)
@@ -236,7 +237,23 @@ void ha_turn_end(void)
 		return;
 	}
 	start = end = jnl_head(T.j);
+	if (T.nent && ha_role() != HA_ROLE_ACTIVE && ha_role() != HA_ROLE_SINGLE) {
+		/* only the active writes the history; a standby's own change
+		 * would fork it (design 1.4): dropped, its stores rolled back.
+		 * (SINGLE with a journal: before the roles start, and tests.) */
+		if (!T.dropped)
+			log_warn("cluster: %" PRIu32 " changes made while this node is %s are "
+				 "not kept (only the active writes)", T.nent,
+				 ha_role_name(ha_role()));
+		T.dropped = true;
+		T.buf.len = 0;
+		T.nent = 0;
+		store_abort();
+		astdb_abort();
+		ok = false;
+	}
 	if (T.nent) {
+		T.dropped = false;
 		struct jnl_entry t = { .type = JNL_TURN, .ts_us = jnl_now_us() };
 
 		t.u.turn = (struct jnl_turn){ T.turnno + 1, T.nent };
