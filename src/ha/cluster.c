@@ -12,6 +12,7 @@
 #include "ha/repl.h"
 #include "ha/role.h"
 #include "ha/turn.h"
+#include "ha/vip.h"
 
 static struct {
 	struct cluster_conf cc;
@@ -38,7 +39,8 @@ int cluster_start(const struct cluster_conf *cc, const char *nodename, const cha
 		e = ha_role_start(&g.cc, g.self, datadir);
 	if (!e)
 		e = repl_init(&g.cc, g.self, datadir);
-
+	if (!e)
+		failover_set_synced(repl_synced);
 	if (!e)
 		e = ha_link_start(&g.link, &g.cc, g.self, &repl_link_handlers, NULL);
 	if (!e)
@@ -94,8 +96,14 @@ static json_t *node_json(unsigned i)
 		      "address", g.cc.nodes[i].addr_str, "role", role ? role : "standby",
 		      "self", self);
 	if (self) {
+		json_t *f = failover_status_json();
+
 		json_object_set_new(n, "state", json_string(ha_role_name(ha_role())));
-		json_object_set_new(n, "holds_vip", json_null());
+		json_object_set_new(n, "holds_vip", g.cc.has_vip ? json_boolean(vip_held())
+								  : json_null());
+		json_object_set(n, "admin_standby", json_object_get(f, "admin_standby"));
+		json_object_set(n, "keepalived", json_object_get(f, "keepalived"));
+		json_decref(f);
 	} else {
 		json_object_set_new(n, "state", json_string(up ? json_string_value(
 			json_object_get(repl, "role_state")) : "DOWN"));
@@ -120,6 +128,8 @@ static json_t *status_json(void)
 	for (i = 0; i < 2; i++)
 		json_array_append_new(nodes, node_json(i));
 	json_object_set_new(j, "nodes", nodes);
+	if (g.cc.has_vip && vip_held())
+		holder = g.cc.nodes[g.self].name;
 	json_object_set_new(j, "vip_holder", holder ? json_string(holder) : json_null());
 	json_object_set_new(j, "vip", g.cc.has_vip ? json_string(g.cc.vip_str) : json_null());
 	json_object_set_new(j, "replication", json_pack("{s:s}", "state",

@@ -313,9 +313,8 @@ static void check_sync(void)
 		return;
 	repl_set_state(REPL_SYNC);
 	if (g.was_alone)
-		log_notice("cluster: standby %s caught up (%s, %.1f MB, %.0f s alone)",
-			   g.cc.nodes[!g.self].name, g.resync_kind,
-			   (double)(head - g.resync_from) / 1e6,
+		log_notice("cluster: standby %s caught up (%s, %" PRIu64 " bytes, %.1f s alone)",
+			   g.cc.nodes[!g.self].name, g.resync_kind, head - g.resync_from,
 			   (double)(now - g.alone_since_us) / 1e6);
 	else
 		log_notice("cluster: standby %s in sync at offset %" PRIu64 " (%s)",
@@ -451,16 +450,17 @@ static bool two_actives(const struct ha_link_hello *peer)
 	return true;
 }
 
-/* Start what this node does on the link, by its role now. */
+/* Start what this node does on the link, by its role now: the active
+ * waits for PSYNC; a standby sends it once the peer is active (two
+ * standbys wait: neither has anything to give). */
 static void session_start(void)
 {
 	repl_session_reset();
-	if (ha_serving()) {
+	repl_set_state(REPL_HANDSHAKE);
+	if (ha_serving())
 		g.source = true;
-		repl_set_state(REPL_HANDSHAKE);
-	} else {
+	else if (g.peer_role == HA_ROLE_ACTIVE)
 		send_psync();
-	}
 }
 
 static void up_h(struct ha_link *l, const struct ha_link_hello *peer, void *arg)
@@ -565,6 +565,11 @@ static void ping_h(struct ha_link *l, const struct ha_link_ping *pg, void *arg)
 	(void)arg;
 	g.peer_repl_state = pg->repl_state;
 	g.peer_role = pg->role;
+	if (!g.receiver && !g.source && pg->role == HA_ROLE_ACTIVE && !ha_serving() &&
+	    g.link && ha_link_state(g.link) == HA_LINK_UP) {
+		send_psync();             /* the peer became active */
+		return;
+	}
 	if (!g.receiver)
 		return;
 	if (pg->repl_state == REPL_SYNC && g.state == REPL_CATCHUP) {

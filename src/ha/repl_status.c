@@ -38,7 +38,9 @@ json_t *repl_status_json(void)
 
 	ha_position(replid, &off, replid2, &off2, &epoch);
 	j = json_pack("{s:s, s:I, s:s, s:I}", "id", replid, "offset", (json_int_t)off,
-		      "state", repl_state_name(g.state), "epoch", (json_int_t)epoch);
+		      "state", g.state == REPL_NONE && g.link &&
+		      ha_link_state(g.link) == HA_LINK_REFUSED ? "refused" :
+		      repl_state_name(g.state), "epoch", (json_int_t)epoch);
 	if (g.receiver) {
 		json_object_set_new(j, "lag_bytes", json_integer(g.peer_offset > h ?
 			(json_int_t)(g.peer_offset - h) : 0));

@@ -245,6 +245,29 @@ static void print_db(json_t *d)
 	printf("%zu result%s found.\n", json_array_size(arr), json_array_size(arr) == 1 ? "" : "s");
 }
 
+/* One node's replication line: state, position, lag, full resync progress. */
+static void print_repl(json_t *r)
+{
+	json_t *sy = json_object_get(r, "sync");
+
+	if (!json_object_get(r, "state"))
+		return;
+	printf("      replication %s at %.12s:%lld", js(r, "state"), js(r, "id"), ji(r, "offset"));
+	if (json_is_integer(json_object_get(r, "lag_bytes")))
+		printf(", lag %lld bytes", ji(r, "lag_bytes"));
+	if (json_is_integer(json_object_get(r, "lag_ms")))
+		printf(" / %lld ms", ji(r, "lag_ms"));
+	printf("\n");
+	if (!sy)
+		return;
+	printf("      sync: %s %.1f of %.1f MB, %.1f MB/s", js(sy, "phase"),
+	       (double)ji(sy, "done_bytes") / 1e6, (double)ji(sy, "total_bytes") / 1e6,
+	       (double)ji(sy, "rate_bps") / 1e6);
+	if (json_is_integer(json_object_get(sy, "eta_s")))
+		printf(", eta %lld s", ji(sy, "eta_s"));
+	printf("\n");
+}
+
 /* As `pcs status`: the cluster, its nodes and their roles, the link. */
 static void print_cluster(json_t *d)
 {
@@ -253,10 +276,18 @@ static void print_cluster(json_t *d)
 
 	printf("Cluster name: %s (engine %s)\n", js(d, "cluster"), js(d, "engine"));
 	printf("Node List:\n");
-	json_array_foreach(nodes, i, n)
-		printf("  * %s (%s): %s%s\n", js(n, "name"), js(n, "address"), js(n, "role"),
+	json_array_foreach(nodes, i, n) {
+		printf("  * %s (%s): %s%s", js(n, "name"), js(n, "address"), js(n, "role"),
 		       json_is_true(json_object_get(n, "self")) ? " (this node)" : "");
-	printf("Floating address: %s\n", *js(d, "vip") ? js(d, "vip") : "(none configured)");
+		if (*js(n, "state"))
+			printf(" [%s]", js(n, "state"));
+		printf("\n");
+		print_repl(json_object_get(n, "repl"));
+	}
+	printf("Floating address: %s", *js(d, "vip") ? js(d, "vip") : "(none configured)");
+	if (*js(d, "vip_holder"))
+		printf(", held by %s", js(d, "vip_holder"));
+	printf("\n");
 	printf("Replication: %s\n", js(json_object_get(d, "replication"), "state"));
 	printf("Link to %s: %s", js(l, "peer"), js(l, "state"));
 	if (json_object_get(l, "rtt_ms"))
