@@ -40,7 +40,8 @@ static char *dup_pl(const struct pl *v)
 	char *s = malloc(v->l + 1);
 
 	if (s) {
-		memcpy(s, v->p, v->l);
+		if (v->l)
+			memcpy(s, v->p, v->l);
 		s[v->l] = '\0';
 	}
 	return s;

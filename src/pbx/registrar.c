@@ -441,7 +441,8 @@ static char *pl_dup(const struct pl *v)
 	char *s = malloc(v->l + 1);
 
 	if (s) {
-		memcpy(s, v->p, v->l);
+		if (v->l)
+			memcpy(s, v->p, v->l);
 		s[v->l] = '\0';
 	}
 	return s;

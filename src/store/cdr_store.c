@@ -261,7 +261,8 @@ static void pl_field(char *dst, size_t size, const struct pl *v)
 {
 	size_t n = v->l < size - 1 ? v->l : size - 1;
 
-	memcpy(dst, v->p, n);
+	if (n)
+		memcpy(dst, v->p, n);
 	dst[n] = '\0';
 }
 
