@@ -5,7 +5,7 @@
  * keepalived only wakes us (two quick notifies may arrive reversed):
  *  - address present and STANDBY (not admin standby): promote, in named
  *    steps timed in the log: P_VOTE (two-node mode: keepalived's election,
- *    the witness is not built) -> P_SHIFT (epoch + 1) -> P_RESTORE
+ *    the witness is not built) -> P_SHIFT (epoch + 1, an EPOCH entry) -> P_RESTORE
  *    (ha_restore: the registrar's timers, qualify) -> P_SERVE;
  *  - address gone and ACTIVE: DEMOTING -> STANDBY (ha_quiesce).
  * After a freeze (SIGSTOP, a stuck disk) role.c asks vip_check_now() before
@@ -28,6 +28,7 @@
 #include "ha/health.h"
 #include "ha/keepalived.h"
 #include "ha/repl.h"
+#include "ha/turn.h"
 #include "ha/role.h"
 #include "ha/vip.h"
 
@@ -55,6 +56,26 @@ void failover_set_synced(failover_synced_h *h)
 	g.synced = h;
 }
 
+/* P_SHIFT: epoch + 1 as an EPOCH entry of this turn (replid2/offset2 = the
+ * position now; the write path keeps the replid), so the standby and the
+ * HELLO of a resumed old active see the new epoch. */
+static void shift(const char *why)
+{
+	char id[JNL_REPLID_LEN + 1], id2[JNL_REPLID_LEN + 1];
+	uint64_t off, off2, epoch;
+	struct jnl_entry e = { .type = JNL_EPOCH };
+
+	ha_position(id, &off, id2, &off2, &epoch);
+	if (epoch < ha_role_epoch())
+		epoch = ha_role_epoch();
+	/* design 5 P_SHIFT: replid2 = replid, offset2 = offset */
+	e.u.epoch = (struct jnl_epoch){ epoch + 1, jnl_pl(g.cc.nodes[g.self].name), jnl_pl(id),
+					jnl_pl(id), off, jnl_pl(why) };
+	if (ha_jnl() && ha_write(&e))
+		log_error("cluster: P_SHIFT: the EPOCH entry was not journaled");
+	ha_role_epoch_set(epoch + 1);
+}
+
 /* STANDBY -> PROMOTING -> ACTIVE in the design's named steps. */
 static int promote(const char *why)
 {
@@ -66,7 +87,7 @@ static int promote(const char *why)
 	t = us_now();
 	log_info("cluster: P_VOTE: two-node mode, keepalived's election stands for the "
 		 "vote (%llu us)", (unsigned long long)(t - t0));
-	ha_role_epoch_set(ha_role_epoch() + 1);
+	shift(why);
 	log_info("cluster: P_SHIFT: epoch %llu (%llu us)", (unsigned long long)ha_role_epoch(),
 		 (unsigned long long)(us_now() - t));
 	t = us_now();
@@ -207,6 +228,13 @@ int failover_start(const struct cluster_conf *cc, const char *nodename, const ch
 	if ((e = cluster_conf_self(cc, nodename, &g.self, err, errsize)))
 		return e;
 	/* roles were started by cluster_start (ha_role_start) */
+	{
+		char id[JNL_REPLID_LEN + 1], id2[JNL_REPLID_LEN + 1];
+		uint64_t off, off2, epoch;
+
+		ha_position(id, &off, id2, &off2, &epoch);
+		ha_role_epoch_set(epoch);
+	}
 	if ((e = ha_health_start(datadir)))
 		goto out;
 	if ((e = ha_role_watch(role_h, NULL)))

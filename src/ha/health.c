@@ -81,6 +81,8 @@ int ha_health_start(const char *datadir)
 		goto out;
 	g.hb = p;
 	g.hb->pid = (uint32_t)getpid();
+	g.hb->role = (uint32_t)ha_role();
+	g.hb->serving = 0;
 	g.hb->turn_ms = mono_ms();
 	g.hb->magic = HA_HEALTH_MAGIC;
 	if (!g.hooked && (e = loop_turn_hook(turn, NULL)))

@@ -172,7 +172,7 @@ int keepalived_render(const struct cluster_conf *cc, unsigned self, const char *
 	    "    vrrp_garp_master_delay 0\n}\n", geteuid() ? "tandem" : "root");
 	put(&o, "vrrp_script tandem_health {\n"
 	    "    script \"%s -D %s health\"\n    interval 1\n    timeout 1\n"
-	    "    fall 1\n    rise 2\n}\n", tandemctl, datadir);
+	    "    fall 1\n    rise 1\n}\n", tandemctl, datadir);
 	if (cmdline && cmdline[0])
 		put(&o, "vrrp_track_process tandemd {\n    process %s\n"
 		    "    param_match partial\n}\n", cmdline);

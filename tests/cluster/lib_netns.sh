@@ -155,6 +155,11 @@ nn_start() {
 	fi
 }
 
+# keepalived's state transitions in NODE's log so far ("Entering X STATE")
+nn_ka_count() { grep -c "Entering $2 STATE" "$T/ka_$1.log" 2>/dev/null; }
+# nn_rejoined NODE SINCE_COUNT: keepalived entered BACKUP after SINCE_COUNT
+nn_rejoined() { [ "$(nn_ka_count "$1" BACKUP)" -gt "$2" ]; }
+
 nn_ctl() {  # NODE ARGS...
 	timeout -k 1 5 "$TANDEMCTL" -D "$T/d$1" "${@:2}"
 }
@@ -204,6 +209,10 @@ nn_prober_stop() {
 # nn_outage KILL_NS SURVIVOR_IP: ms from KILL_NS to the first answer at the
 # VIP from the survivor to a probe sent after KILL_NS ("" if none).
 nn_outage() { python3 "$NN_DIR/probe_report.py" outage "$T/probe.log" "$VIP" "$1" "$2"; }
+
+# nn_vip_back KILL_NS SURVIVOR_IP: true once the survivor answered at the VIP
+# (for nn_wait: the check runs each time, unlike "test -n $(...)")
+nn_vip_back() { [ -n "$(nn_outage "$1" "$2")" ]; }
 
 # nn_both: probe cycles in which both nodes answered (direct probes or the
 # VIP): prints "N FIRST_CYCLE"; N must be 0.

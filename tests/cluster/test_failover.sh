@@ -47,7 +47,7 @@ failover() {
 	kill "-$sig" "${NN_TPID[$v]}"
 	nn_wait 10 "$s ACTIVE after $sig of $v" nn_is "$s" ACTIVE
 	nn_wait 5 "the VIP answers from $s after $sig of $v" \
-		test -n "$(nn_outage "$k" "${NN_IP[$s]}")"
+		nn_vip_back "$k" "${NN_IP[$s]}"
 	out=$(nn_outage "$k" "${NN_IP[$s]}")
 	echo "$out"
 }
@@ -58,8 +58,10 @@ for i in $(seq 1 "$NN_KILLS"); do
 	out=$(failover "$v" KILL) || exit 1
 	wait "${NN_TPID[$v]}" 2>/dev/null
 	nn_note "ok: kill -9 $i of $v: the VIP answered again after $out ms"
+	kb=$(nn_ka_count "$v" BACKUP)
 	nn_start "$v"
 	nn_wait 30 "$v back as STANDBY" nn_is "$v" STANDBY
+	nn_wait 10 "$v's keepalived BACKUP again" nn_rejoined "$v" "$kb"
 	sleep 0.5
 done
 
