@@ -41,6 +41,7 @@ static struct {
 	failover_synced_h *synced;
 	pid_t watcher;
 	struct tmr tick;
+	bool forced;                /* takeover --force: eligible without the peer */
 } g;
 
 static uint64_t us_now(void)
@@ -135,7 +136,9 @@ static void cold_eval(void)
 		}
 		json_decref(p);
 	}
-	ha_role_cold_set(cold);
+	if (r == HA_ROLE_ACTIVE)
+		g.forced = false;
+	ha_role_cold_set(cold || (g.forced && r != HA_ROLE_ACTIVE));
 }
 
 /* keepalived engine: what the address says. */
@@ -328,7 +331,8 @@ static json_t *cmd_takeover(bool force, char *err, size_t errsize)
 {
 	if (ha_role() == HA_ROLE_ACTIVE)
 		return ok("already active");
-	if (ha_role() != HA_ROLE_STANDBY) {
+	if (ha_role() != HA_ROLE_STANDBY && !(force && (ha_role() == HA_ROLE_STARTING ||
+						       ha_role() == HA_ROLE_SYNCING))) {
 		snprintf(err, errsize, "cluster takeover: this node is %s, not STANDBY",
 			 ha_role_name(ha_role()));
 		return NULL;
@@ -340,10 +344,19 @@ static json_t *cmd_takeover(bool force, char *err, size_t errsize)
 	if (g.cc.engine == CLUSTER_ENGINE_KEEPALIVED) {
 		/* asking the active over the link is not built: it hands over with
 		 * `cluster standby`; or keepalived moves the address when it fails */
-		snprintf(err, errsize, "cluster takeover: with engine = keepalived run "
-			 "`tandemctl cluster standby` on the active node (this node is eligible "
-			 "and takes the address when it leaves)");
-		return NULL;
+		if (!force) {
+			snprintf(err, errsize, "cluster takeover: with engine = keepalived run "
+				 "`tandemctl cluster standby` on the active node (this node is "
+				 "eligible and takes the address when it leaves), or takeover "
+				 "--force when the peer is dead");
+			return NULL;
+		}
+		log_warn("cluster: takeover --force: the admin asserts the peer is down; "
+			 "this node is eligible whatever its replication state");
+		g.forced = true;
+		cold_eval();
+		decide();
+		return ok("eligible: keepalived moves the address here");
 	}
 	if (!force) {
 		snprintf(err, errsize, "cluster takeover: engine = none moves the address "
@@ -352,6 +365,8 @@ static json_t *cmd_takeover(bool force, char *err, size_t errsize)
 		return NULL;
 	}
 	log_warn("cluster: takeover --force: the admin asserts the peer is down");
+	g.forced = true;
+	cold_eval();   /* STARTING/SYNCING may promote now */
 	if (vip_add())
 		snprintf(err, errsize, "cluster takeover: cannot add the address (see the log)");
 	else if (promote("tandemctl cluster takeover --force"))

@@ -152,9 +152,9 @@ bool ha_role_eligible(void)
 	switch (g.role) {
 	case HA_ROLE_STARTING:
 	case HA_ROLE_SYNCING:   return g.cold && !g.admin_standby;
-	case HA_ROLE_STANDBY:   return !g.admin_standby;
+	case HA_ROLE_STANDBY:
 	case HA_ROLE_PROMOTING:
-	case HA_ROLE_ACTIVE:    return true;
+	case HA_ROLE_ACTIVE:    return !g.admin_standby;   /* FO_HANDOVER: off */
 	default:                return false;
 	}
 }

@@ -10,6 +10,9 @@
 #  - SIGSTOP of the active: the other takes over; SIGCONT: the resumed node
 #    steps down without answering anything and is STANDBY again;
 #  - at no moment do both nodes answer (per 20 ms probe cycle);
+#  - cluster standby on the active hands over (admin flag persisted),
+#    takeover without --force is refused, unstandby makes it eligible
+#    again without failback;
 #  - the hook ran with NEW OLD EPOCH WHY; tandemctl health fails for the
 #    stopped node and passes for the running one.
 # Root and keepalived needed (exit 77 otherwise). Label: cluster.
@@ -81,6 +84,24 @@ nn_has_vip "$v" && nn_fail "$v holds the VIP after SIGCONT"
 nn_is "$s" ACTIVE || nn_fail "$s is no longer ACTIVE"
 grep -q "role ACTIVE -> DEMOTING" "$T/$v.log" || nn_fail "no DEMOTING line in $v.log"
 nn_note "ok: SIGCONT: $v stepped down, answered nothing, STANDBY"
+
+# planned switchover: cluster standby on the active, unstandby
+v=$(nn_active)
+s=$([ "$v" = a ] && echo b || echo a)
+kb=$(nn_ka_count "$v" BACKUP)
+c=$(now_ns)
+nn_ctl "$v" cluster standby > "$T/ctl.out" 2>&1 || nn_fail "cluster standby: $(cat "$T/ctl.out")"
+nn_wait 10 "$s ACTIVE after cluster standby on $v" nn_is "$s" ACTIVE
+nn_wait 10 "the VIP answers from $s after the switchover" nn_vip_back "$c" "${NN_IP[$s]}"
+nn_is "$v" STANDBY || nn_fail "$v is $(nn_state "$v") after cluster standby"
+[ "$(cat "$T/d$v/cluster/admin_standby")" = 1 ] || nn_fail "admin standby not persisted"
+nn_ctl "$v" cluster takeover 2> "$T/ctl.err" && nn_fail "takeover without --force accepted"
+grep -q 'cluster standby' "$T/ctl.err" || nn_fail "takeover refusal: $(cat "$T/ctl.err")"
+nn_ctl "$v" cluster unstandby > /dev/null || nn_fail "cluster unstandby failed"
+[ "$(cat "$T/d$v/cluster/eligible")" = 0 ] || nn_fail "$v not eligible after unstandby"
+nn_wait 10 "$v's keepalived BACKUP after unstandby" nn_rejoined "$v" "$kb"
+nn_is "$s" ACTIVE || nn_fail "failback after unstandby"
+nn_note "ok: cluster standby handed over to $s in $(nn_outage "$c" "${NN_IP[$s]}") ms; unstandby: $v eligible, no failback"
 
 nn_prober_stop
 read -r nb first < <(nn_both)
