@@ -128,24 +128,26 @@ node = b,10.0.0.2
 keyfile = cluster.key
 vip = $VIP/24
 interface = eth0
-engine = keepalived
+engine = ${NN_ENGINE:-keepalived}
 keepalived_conf = keepalived.conf
 keepalived_pid = keepalived.pid
 hook = $T/hook.sh
 EOT
 }
 
-# nn_start NODE: tandemd, then keepalived on the configuration it wrote.
+# nn_start NODE: tandemd, then keepalived on the configuration it wrote
+# (NN_ENGINE=none: tandemd alone).
 nn_start() {
 	local n=$1 ns=${NN_NS[$1]} d=$T/d$1 i
 	ip netns exec "$ns" "$TANDEMD" -C "$T/c$n" -D "$d" -f -n "$n" >> "$T/$n.log" 2>&1 &
 	NN_TPID[$n]=$!
 	NN_PIDS+=("$!")
 	for i in $(seq 1 100); do
-		[ -s "$d/keepalived.conf" ] && [ -S "$d/tandemd.ctl" ] && break
+		[ -S "$d/tandemd.ctl" ] && break
 		kill -0 "${NN_TPID[$n]}" 2>/dev/null || nn_fail "tandemd $n exited at start"
 		sleep 0.1
 	done
+	[ "${NN_ENGINE:-keepalived}" = keepalived ] || return 0
 	[ -s "$d/keepalived.conf" ] || nn_fail "tandemd $n wrote no $d/keepalived.conf"
 	if [ -z "${NN_KPID[$n]:-}" ] || ! kill -0 "${NN_KPID[$n]}" 2>/dev/null; then
 		ip netns exec "$ns" keepalived -n -l -D --vrrp -f "$d/keepalived.conf" \
