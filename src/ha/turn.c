@@ -381,7 +381,12 @@ int ha_turn_receive(uint64_t start, const uint8_t *buf, size_t len, uint64_t *en
 	}
 	T.applying = true;
 	rc = ha_apply_turns(buf, len, HA_APPLY_REMOTE, start, NULL);
-	stamp_all(e_off);
+	if (rc) {   /* stores stay behind their stamps: replayed at start */
+		store_abort();
+		astdb_abort();
+	} else {
+		stamp_all(e_off);
+	}
 	commit_stores();
 	T.applying = false;
 	*end = e_off;

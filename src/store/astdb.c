@@ -39,6 +39,7 @@ static struct {
 	bool in_txn;
 	size_t turn_writes;   /* writes that succeeded in the open transaction */
 	bool failing;         /* writes fail: logged once */
+	bool turn_failed;     /* a write of this turn failed: no stamp */
 	bool read_failing;    /* reads fail: logged once */
 	sqlite3_stmt *st_get, *st_put, *st_del;
 	astdb_write_h *hook;
@@ -178,6 +179,7 @@ int astdb_commit(void)
 {
 	int rc;
 
+	s.turn_failed = false;
 	if (!s.db || !s.in_txn)
 		return 0;
 	s.in_txn = false;
@@ -225,6 +227,7 @@ static int wstep(sqlite3_stmt *st, const char *what, const char *key, size_t *ch
 			log_error("astdb: %s %s in %s failed: %s", what, key, s.path,
 				  sqlite3_errmsg(s.db));
 		s.failing = true;
+		s.turn_failed = true;
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -246,6 +249,8 @@ int astdb_stamp(const struct repl_stamp *st)
 
 	if (!s.db || s.readonly)
 		return s.db ? EROFS : ENODEV;
+	if (s.turn_failed)   /* the stamp stays behind: replayed at start */
+		return EIO;
 	if ((e = begin()))
 		return e;
 	if (repl_meta_put(s.db, st)) {
