@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,25 +130,29 @@ static bool proc_events_work(void)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC,
 				  .nl_pid = 0 };
-	struct {
-		struct nlmsghdr nh;
-		struct cn_msg cn;
-		enum proc_cn_mcast_op op;
-	} __attribute__((packed)) m = {
-		.nh = { .nlmsg_len = sizeof(m), .nlmsg_type = NLMSG_DONE },
-		.cn = { .id = { CN_IDX_PROC, CN_VAL_PROC }, .len = sizeof(enum proc_cn_mcast_op) },
-		.op = PROC_CN_MCAST_LISTEN,
-	};
+	/* nlmsghdr, cn_msg, then the operation (cn_msg ends in a flexible array) */
+	uint32_t words[(NLMSG_HDRLEN + sizeof(struct cn_msg) + sizeof(uint32_t) + 3) / 4] = { 0 };
+	struct nlmsghdr *nh = (struct nlmsghdr *)words;
+	struct cn_msg *cn = (struct cn_msg *)((char *)words + NLMSG_HDRLEN);
+	uint32_t op = PROC_CN_MCAST_LISTEN;
+	size_t len = NLMSG_HDRLEN + sizeof(*cn) + sizeof(op);
 	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
 	bool ok;
 
 	if (fd < 0)
 		return false;
+	nh->nlmsg_len = (uint32_t)len;
+	nh->nlmsg_type = NLMSG_DONE;
+	cn->id.idx = CN_IDX_PROC;
+	cn->id.val = CN_VAL_PROC;
+	cn->len = sizeof(op);
+	memcpy(cn->data, &op, sizeof(op));
 	ok = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	     send(fd, &m, sizeof(m), 0) == (ssize_t)sizeof(m);
+	     send(fd, words, len, 0) == (ssize_t)len;
 	if (ok) {   /* undo the listen: the kernel counts listeners */
-		m.op = PROC_CN_MCAST_IGNORE;
-		if (send(fd, &m, sizeof(m), 0) < 0)
+		op = PROC_CN_MCAST_IGNORE;
+		memcpy(cn->data, &op, sizeof(op));
+		if (send(fd, words, len, 0) < 0)
 			log_debug("keepalived: process events ignore: %s", strerror(errno));
 	}
 	close(fd);
