@@ -85,9 +85,48 @@ void repl_set_state(enum repl_state s)
 	g.state = s;
 }
 
+/*
+ * Work that goes on over loop turns: a timer armed with delay 0 from its
+ * own handler would fire again in the same run of the loop's timers, so
+ * "next turn" work is armed from the end-of-turn hook instead.
+ */
+struct deferred { struct tmr *t; tmr_h *h; };
+static struct deferred deferred[4];
+static size_t ndeferred;
+
+void repl_defer(struct tmr *t, tmr_h *h)
+{
+	for (size_t i = 0; i < ndeferred; i++)
+		if (deferred[i].t == t)
+			return;
+	if (ndeferred < sizeof(deferred) / sizeof(deferred[0]))
+		deferred[ndeferred++] = (struct deferred){ t, h };
+}
+
+static void end_of_turn(void *arg)
+{
+	size_t n = ndeferred;
+
+	(void)arg;
+	ndeferred = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!tmr_isset(deferred[i].t))
+			tmr_start(deferred[i].t, 0, deferred[i].h, NULL);
+}
+
+void repl_defer_cancel(struct tmr *t)
+{
+	for (size_t i = 0; i < ndeferred; i++)
+		if (deferred[i].t == t)
+			deferred[i] = deferred[--ndeferred];
+	tmr_cancel(t);
+}
+
 void repl_kick(uint64_t delay_ms)
 {
-	if (!tmr_isset(&g.kick))
+	if (!delay_ms)
+		repl_defer(&g.kick, repl_pump);
+	else if (!tmr_isset(&g.kick))
 		tmr_start(&g.kick, delay_ms, repl_pump, NULL);
 }
 
@@ -114,14 +153,28 @@ void repl_session_reset(void)
 		g.rd = NULL;
 	}
 	repl_full_abort();
-	tmr_cancel(&g.kick);
+	repl_defer_cancel(&g.kick);
 	g.source = g.receiver = g.psync_wanted = false;
 	g.nfifo = 0;
+	g.acked = g.sent = 0;
 	jnl_wbuf_free(&g.frame);
 }
 
 /* The active: the standby went silent or away while we waited for it. */
 static void check_sync(void);
+
+/* Forget the unACKed turns the standby now holds (end <= acked). */
+static void fifo_pop(uint64_t acked)
+{
+	size_t k = 0;
+
+	while (k < g.nfifo && g.fifo[k].end <= acked)
+		k++;
+	if (k) {
+		memmove(&g.fifo[0], &g.fifo[k], (g.nfifo - k) * sizeof(g.fifo[0]));
+		g.nfifo -= k;
+	}
+}
 
 static void go_alone(const char *why)
 {
@@ -184,8 +237,10 @@ static void send_frame_or_drop(uint8_t type)
 	}
 }
 
-/** Open the reader at off and stream from there (CONTINUE or SYNC_DONE). */
-int repl_stream_from(uint64_t off)
+/** Open the reader at off and stream from there: CONTINUE (the standby
+ * holds everything before off) or SYNC_DONE (it will once it installed
+ * the snapshot, and says so with ACK(off)). */
+int repl_stream_from(uint64_t off, bool holds)
 {
 	int e = jnl_reader_open(&g.rd, ha_jnl(), off);
 
@@ -195,7 +250,11 @@ int repl_stream_from(uint64_t off)
 		ha_link_error(g.link, "journal not readable at the asked offset");
 		return e;
 	}
-	g.sent = g.acked = off;       /* the standby holds everything before off */
+	g.sent = off;
+	if (holds) {
+		g.acked = off;
+		fifo_pop(off);
+	}
 	repl_set_state(REPL_CATCHUP);
 	repl_kick(0);
 	return 0;
@@ -293,7 +352,7 @@ static void psync_got(const struct repl_pos *want)
 			return;
 		send_frame_or_drop(HA_F_CONTINUE);
 		jnl_set_floor(j, want->offset);
-		repl_stream_from(want->offset);
+		repl_stream_from(want->offset, true);
 		return;
 	}
 	log_notice("cluster: %s at %s:%" PRIu64 " is not in this node's journal (%s:%" PRIu64
@@ -311,6 +370,7 @@ static void check_sync(void)
 
 	if (g.acked != head || g.sent != head || g.state == REPL_SYNC || g.full || !g.rd)
 		return;
+	fifo_pop(head);
 	repl_set_state(REPL_SYNC);
 	if (g.was_alone)
 		log_notice("cluster: standby %s caught up (%s, %" PRIu64 " bytes, %.1f s alone)",
@@ -339,10 +399,7 @@ static void ack_got(const struct repl_ack *a)
 	g.acked = a->offset;
 	g.peer_offset = a->offset;
 	g.ack_mono_us = repl_now_us();
-	while (g.nfifo && g.fifo[0].end <= a->offset) {
-		memmove(&g.fifo[0], &g.fifo[1], (g.nfifo - 1) * sizeof(g.fifo[0]));
-		g.nfifo--;
-	}
+	fifo_pop(a->offset);
 	ha_durable_release(a->offset);
 	if (j)
 		jnl_set_floor(j, a->offset);
@@ -392,7 +449,6 @@ static int64_t last_ts(const uint8_t *p, size_t len)
 void repl_stream_got(const uint8_t *p, size_t len)
 {
 	struct repl_stream s;
-	struct repl_ack a;
 	char err[256] = "";
 	uint64_t end;
 	int e;
@@ -414,8 +470,13 @@ void repl_stream_got(const uint8_t *p, size_t len)
 	}
 	if (end > g.peer_offset)
 		g.peer_offset = end;
-	a.offset = end;
-	a.ts_us = last_ts(s.turns, s.len);
+	repl_send_ack(end, last_ts(s.turns, s.len));
+}
+
+void repl_send_ack(uint64_t offset, int64_t ts_us)
+{
+	struct repl_ack a = { offset, ts_us };
+
 	g.frame.len = 0;
 	if (!repl_ack_encode(&g.frame, &a))
 		send_frame_or_drop(HA_F_ACK);
@@ -627,6 +688,8 @@ bool repl_synced(void)
 
 int repl_init(const struct cluster_conf *cc, unsigned self, const char *datadir)
 {
+	static bool hooked;         /* the loop has no way to remove a hook */
+
 	memset(&g, 0, sizeof(g));
 	g.cc = *cc;
 	g.self = self;
@@ -638,6 +701,9 @@ int repl_init(const struct cluster_conf *cc, unsigned self, const char *datadir)
 	if (ha_role_watch(role_h, NULL))
 		return ENOMEM;
 	tmr_start(&g.tick, 50, tick_h, NULL);
+	if (!hooked && loop_turn_hook(end_of_turn, NULL))
+		return ENOMEM;
+	hooked = true;
 	g.running = true;
 	return 0;
 }

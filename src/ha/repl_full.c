@@ -215,7 +215,7 @@ void repl_full_pump(void)
 	uint64_t from = o->offset;
 	repl_full_abort();
 	g.prog.phase = "catchup";
-	repl_stream_from(from);
+	repl_stream_from(from, false);
 	return;
 fail:
 	log_error("cluster: full resync to %s failed: %s", g.cc.nodes[!g.self].name,
@@ -263,7 +263,7 @@ void repl_full_abort(void)
 		repl_install_end(inst);
 		inst = NULL;
 	}
-	tmr_cancel(&inst_tmr);
+	repl_defer_cancel(&inst_tmr);
 	inst_db = REPL_DB_COUNT;
 	jnl_wbuf_free(&held);
 }
@@ -370,10 +370,6 @@ static void snap_end_got(const uint8_t *p, size_t len)
 		refuse("snapshot of %s: sha256 differs", repl_db_file(se.db));
 		return;
 	}
-	if (fdatasync(in->fd[se.db])) {
-		refuse("cannot write the snapshot of %s", repl_db_file(se.db));
-		return;
-	}
 	in->ended[se.db] = true;
 }
 
@@ -452,7 +448,7 @@ static void install_h(void *arg)
 		if ((e = repl_install_step(inst, &done)))
 			goto fail;
 		if (!done) {
-			tmr_start(&inst_tmr, 0, install_h, NULL);
+			repl_defer(&inst_tmr, install_h);
 			return;
 		}
 		repl_install_end(inst);
@@ -471,6 +467,7 @@ static void install_h(void *arg)
 	repl_set_state(REPL_CATCHUP);
 	log_notice("cluster: snapshot installed; the stream continues at %s:%" PRIu64,
 		   g.in.replid, g.in.offset);
+	repl_send_ack(g.in.offset, 0);     /* the snapshot's position is ours now */
 	installed();
 	return;
 fail:
@@ -497,7 +494,6 @@ static void sync_done_got(const uint8_t *p, size_t len)
 			return;
 		}
 	inst_db = 0;
-	tmr_init(&inst_tmr);
 	install_h(NULL);
 }
 

@@ -91,10 +91,17 @@ extern struct repl g_repl;
 
 uint64_t repl_now_us(void);
 void repl_set_state(enum repl_state s);
+/** Run the pump on the next loop turn (0) or after delay_ms. */
 void repl_kick(uint64_t delay_ms);
+/** Arm t (handler h, no argument) to fire on the next loop turn. */
+void repl_defer(struct tmr *t, tmr_h *h);
+/** Drop a deferred t and cancel it. */
+void repl_defer_cancel(struct tmr *t);
 void repl_pump(void *arg);
 void repl_session_reset(void);
-int  repl_stream_from(uint64_t off);
+int  repl_stream_from(uint64_t off, bool holds);
+/** Standby: ACK(offset): applied and committed up to there. */
+void repl_send_ack(uint64_t offset, int64_t ts_us);
 /** Standby: one STREAM frame's payload: apply, ACK, or drop the link. */
 void repl_stream_got(const uint8_t *p, size_t len);
 

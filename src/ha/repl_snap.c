@@ -205,6 +205,9 @@ int repl_install_begin(struct repl_install **ip, const char *part, const char *l
 		return EIO;
 	}
 	sqlite3_busy_timeout(in->dst, 200);
+	/* as the stores: WAL, no fsync per commit (a torn install is redone by
+	 * the next full resync: the journal is reset only after it) */
+	sqlite3_exec(in->dst, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
 	in->b = sqlite3_backup_init(in->dst, "main", in->src, "main");
 	if (!in->b) {
 		log_error("cluster: cannot install the snapshot into %s: %s", live,
