@@ -42,6 +42,7 @@ static struct {
 	pid_t watcher;
 	struct tmr tick;
 	bool forced;                /* takeover --force: eligible without the peer */
+	struct tmr handover;        /* FO_HANDOVER's 2 s bound */
 } g;
 
 static uint64_t us_now(void)
@@ -259,6 +260,7 @@ int failover_start(const struct cluster_conf *cc, const char *nodename, const ch
 		}
 	}
 	tmr_init(&g.tick);
+	tmr_init(&g.handover);
 	tmr_start(&g.tick, 100, tick, NULL);
 	g.running = true;
 	return 0;
@@ -272,6 +274,7 @@ out:
 void failover_stop(void)
 {
 	tmr_cancel(&g.tick);
+	tmr_cancel(&g.handover);
 	vip_stop();
 	ha_health_stop();
 	ha_role_on_resume(NULL);
@@ -300,6 +303,19 @@ static json_t *cmd_notify(const char *state, char *err, size_t errsize)
 	return ok("noted");
 }
 
+/* FO_HANDOVER took over 2 s: the address is still here (keepalived down,
+ * the peer not eligible): FO_ABORT, resume serving, say which step. */
+static void handover_abort(void *arg)
+{
+	(void)arg;
+	if (ha_role() != HA_ROLE_ACTIVE)
+		return;
+	log_warn("cluster: FO_ABORT: FO_HANDOVER over 2 s: the address is still on this "
+		 "node (is keepalived running, is the peer eligible?); admin standby "
+		 "cleared, this node goes on serving");
+	ha_role_admin_standby_set(false);
+}
+
 static json_t *cmd_standby(bool force, char *err, size_t errsize)
 {
 	enum ha_role r = ha_role();
@@ -324,6 +340,7 @@ static json_t *cmd_standby(bool force, char *err, size_t errsize)
 		demote("tandemctl cluster standby");
 	}
 	/* keepalived: eligible=1 -> FAULT -> address gone -> vip_h demotes */
+	tmr_start(&g.handover, 2000, handover_abort, NULL);
 	return ok("handing over");
 }
 

@@ -314,6 +314,36 @@ static json_t *blacklist_args(json_t *args)
 	return NULL;
 }
 
+/* `cluster standby` on the active: done when this node is no longer ACTIVE
+ * (the daemon aborts the handover after 2 s: FO_ABORT in its log). */
+static int handover_wait(const char *datadir)
+{
+	for (int i = 0; i < 30; i++) {   /* 3 s */
+		json_t *req = json_pack("{s:s, s:[s]}", "cmd", "cluster", "args", "status");
+		json_t *reply = NULL, *n;
+		const char *state = "";
+		size_t k;
+		int rc = request(datadir, req, &reply);
+
+		json_decref(req);
+		if (rc)
+			return rc;
+		json_array_foreach(json_object_get(json_object_get(reply, "data"), "nodes"), k, n)
+			if (json_is_true(json_object_get(n, "self")))
+				state = js(n, "state");
+		if (*state && strcmp(state, "ACTIVE") && strcmp(state, "DEMOTING")) {
+			printf("done: this node is %s\n", state);
+			json_decref(reply);
+			return 0;
+		}
+		json_decref(reply);
+		usleep(100000);
+	}
+	fprintf(stderr, "tandemctl: cluster standby: this node is still active after 3 s "
+		"(FO_ABORT: see the log)\n");
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *datadir = getenv("TANDEM_DATADIR");
@@ -417,6 +447,8 @@ int main(int argc, char **argv)
 	} else {
 		const char *r = js(data, "result");
 		printf("%s\n", *r ? r : "ok");
+		if (!strcmp(cmd, "cluster") && !strcmp(r, "handing over"))
+			rc = handover_wait(datadir);
 	}
 	json_decref(reply);
 	return rc;
