@@ -17,6 +17,7 @@
 #include "pbx/registrar.h"
 #include "store/astdb.h"
 #include "store/cdr.h"
+#include "store/cdr_int.h"
 #include "store/store.h"
 
 #define QPM "Queue/PersistentMembers"
@@ -28,7 +29,7 @@ enum ha_store ha_store_of(uint16_t type)
 		return HA_STORE_TANDEM;
 	case JNL_DB_PUT: case JNL_DB_DEL: case JNL_DB_DELTREE:
 		return HA_STORE_ASTDB;
-	case JNL_SEQ: case JNL_CDR:
+	case JNL_SEQ: case JNL_CDR: case JNL_CDR_OPEN: case JNL_CDR_UP:
 		return HA_STORE_CDR;
 	default:
 		return HA_STORE_NONE;
@@ -117,6 +118,10 @@ int ha_apply(const struct jnl_entry *e, enum ha_apply_mode m)
 		return m == HA_APPLY_REPLAY ? 0 : queue_log_apply(&e->u.qlog);
 	case JNL_CDR:
 		return cdr_store_apply(&e->u.cdr);
+	case JNL_CDR_OPEN:
+		return cdr_store_apply_open(&e->u.cdr_open);
+	case JNL_CDR_UP:
+		return cdr_store_apply_up(&e->u.cdr_up);
 	case JNL_SEQ:
 		return cdr_store_apply_seq(&e->u.seq);
 	default:

@@ -293,6 +293,7 @@ int cdr_store_apply(const struct jnl_cdr *c)
 		lost(&r, "the CDR store is not open");
 		return ENODEV;
 	}
+	cdr_open_forget(&c->uniqueid);
 	if (s.npend == HOLD_MAX) {
 		size_t i, half = HOLD_MAX / 2;
 		for (i = 0; i < half; i++)
@@ -377,11 +378,13 @@ void cdr_store_commit(void)
 	size_t i;
 	int e;
 
-	if (!s.db || (!s.npend && !s.ndel && !s.stamped))
+	if (!s.db || (!s.npend && !s.ndel && !s.stamped && !cdr_open_pending()))
 		return;
 	if (s.failing && cdr_mono_us() < s.retry_at)
 		return;
 	e = exec("BEGIN;");
+	if (!e)
+		e = cdr_open_flush(s.db);
 	for (i = 0; !e && i < s.npend; i++)
 		e = write_record(&s.pend[i]);
 	for (i = 0; !e && i < s.ndel; i++) {
@@ -408,6 +411,7 @@ void cdr_store_commit(void)
 	s.failing = false;
 	s.npend = s.ndel = 0;
 	s.stamped = false;
+	cdr_open_done();
 	refill();
 }
 
@@ -705,6 +709,7 @@ static void release(void)
 	free(s.pend);
 	free(s.del);
 	memset(&s, 0, sizeof(s));
+	cdr_open_close();
 }
 
 static int start_writer(void)

@@ -18,7 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "core/log.h"
+#include "core/mem.h"
 #include "ha/ha.h"
 #include "ha/jnl.h"
 #include "ha/turn.h"
@@ -376,6 +379,72 @@ static void t_durable(void **state)
 	assert_int_equal(oks, 3);
 }
 
+
+/* cdr_open rows in DIR/cdr.db: "uniqueid:answered" joined by spaces */
+static void open_rows(const char *dir, char *out, size_t size)
+{
+	char path[160];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/cdr.db", dir);
+	out[0] = '\0';
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, "SELECT uniqueid, answer_us IS NOT NULL FROM cdr_open "
+			       "ORDER BY uniqueid", -1, &st, NULL) == SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW)
+			n += (size_t)snprintf(out + n, size - n, "%s%s:%d", n ? " " : "",
+					      sqlite3_column_text(st, 0),
+					      sqlite3_column_int(st, 1));
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+}
+
+static void t_open_calls(void **state)
+{
+	struct cdr_start cs = { .src = "100", .dst = "200", .channel = "SIP/100-tfg-1" };
+	struct ha_digest da, db;
+	char replid[JNL_REPLID_LEN + 1], err[256], rows[256], want[256];
+	struct cdr *c;
+	uint8_t *buf;
+	size_t len, h1;
+	uint64_t end;
+
+	(void)state;
+	node_open(dir_a, true);
+	assert_int_equal(cdr_open(&c, &cs), 0);
+	cdr_answer(c);
+	ha_turn_end();
+	h1 = (size_t)jnl_head(ha_jnl());
+	open_rows(dir_a, rows, sizeof(rows));
+	snprintf(want, sizeof(want), "%s:1", cdr_uniqueid(c));
+	assert_string_equal(rows, want);
+	assert_int_equal(cdr_close(c), 0);
+	mem_deref(c);
+	ha_turn_end();
+	open_rows(dir_a, rows, sizeof(rows));
+	assert_string_equal(rows, "");
+	assert_int_equal(ha_digest(&da), 0);
+	snprintf(replid, sizeof(replid), "%s", jnl_replid(ha_jnl()));
+	buf = journal_bytes(&len);
+	node_close();
+
+	node_open(dir_b, true);
+	assert_int_equal(jnl_reset(ha_jnl(), replid, 0), 0);
+	assert_int_equal(ha_turn_receive(0, buf, h1, &end, err, sizeof(err)), 0);
+	open_rows(dir_b, rows, sizeof(rows));
+	assert_string_equal(rows, want);   /* the standby knows the call is up */
+	assert_int_equal(ha_turn_receive(h1, buf + h1, len - h1, &end, err, sizeof(err)), 0);
+	open_rows(dir_b, rows, sizeof(rows));
+	assert_string_equal(rows, "");
+	assert_int_equal(ha_digest(&db), 0);
+	same_state(&da, &db);
+	node_close();
+	free(buf);
+}
+
 int test_turn_run(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -383,6 +452,7 @@ int test_turn_run(void)
 		cmocka_unit_test_setup_teardown(t_replay_after_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_corrupt_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_durable, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_open_calls, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("turn", tests, NULL, NULL);
 }
