@@ -45,6 +45,7 @@
 #include "ha/ha.h"
 #include "ha/jnl.h"
 #include "ha/repl_int.h"
+#include "ha/role.h"
 
 struct repl g_repl;
 #define g g_repl
@@ -499,6 +500,8 @@ static bool two_actives(const struct ha_link_hello *peer)
 	int c;
 
 	ha_position(replid, &off, replid2, &off2, &epoch);
+	if (ha_role_epoch() > epoch)
+		epoch = ha_role_epoch();     /* promoted since the journal's EPOCH */
 	c = pos_cmp(epoch, off, peer->epoch, peer->offset);
 	if (c > 0 || (c == 0 && strcmp(g.cc.nodes[g.self].name, peer->node) < 0))
 		return false;            /* the peer steps down */
@@ -650,7 +653,7 @@ static void pos_h(struct ha_link_pos *pos, void *arg)
 	(void)arg;
 	memset(pos, 0, sizeof(*pos));
 	ha_position(pos->replid, &pos->offset, pos->replid2, &pos->offset2, &epoch);
-	pos->epoch = epoch;
+	pos->epoch = ha_role_epoch() > epoch ? ha_role_epoch() : epoch;
 	pos->role = (uint8_t)ha_role();
 	pos->repl_state = (uint8_t)g.state;
 }

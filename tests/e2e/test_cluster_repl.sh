@@ -194,6 +194,24 @@ wait_for 5 digests_equal || {
 }
 assert_eq "$(nctl b db get full k20 | head -c 5)" xxxxx "key written while b's disk was full"
 ok "space back: b caught up, digests equal"
+
+# ---- two actives: the link cut, b takes over and writes; the link back:
+# the lower (epoch, offset) steps down and resyncs from the other
+ip -n "$NSA" link set "v$NSA" down
+wait_until 5 "a sees the link down" repl_is a alone
+nctl b cluster takeover --force > /dev/null || fail "takeover --force on b: $(cat "$T/ctl.err")"
+wait_until 5 "b active" role_is b active
+nctl b db put split onb yes >/dev/null || fail "db put on b while split: $(cat "$T/ctl.err")"
+ip -n "$NSA" link set "v$NSA" up
+wait_until 20 "one node steps down" grep -q "is active too, at epoch .*this node steps down" \
+	"$T/a.log" "$T/b.log"
+loser=$(grep -l "this node steps down" "$T/a.log" "$T/b.log" | head -n1)
+loser=$(basename "$loser" .log); winner=$([ "$loser" = a ] && echo b || echo a)
+wait_until 20 "$loser in sync with $winner" repl_is "$loser" sync
+role_is "$winner" active || fail "$winner is not active after the merge of roles"
+role_is "$loser" standby || fail "$loser is not standby"
+wait_until 5 "equal digests after two actives" digests_equal
+ok "two actives after a cut: $loser stepped down ($(grep -o 'is active too, at epoch [0-9]* offset [0-9]* (ours: epoch [0-9]* offset [0-9]*)' "$T/$loser.log" | head -n1)), resynced, digests equal"
 stop_pid "$PIDB" 5 || fail "b did not stop on SIGTERM"
 stop_pid "$PIDA" 5 || fail "a did not stop on SIGTERM"
 ! grep -E "runtime error|AddressSanitizer|LeakSanitizer" "$T/a.log" "$T/b.log" \
