@@ -270,7 +270,7 @@ void repl_full_abort(void)
 
 static void refuse(const char *fmt, const char *detail)
 {
-	char what[300];
+	char what[PATH_MAX + 256];
 
 	snprintf(what, sizeof(what), fmt, detail);
 	log_error("cluster: full resync from %s refused: %s; link dropped, the databases are "
