@@ -30,6 +30,7 @@ enum ha_store ha_store_of(uint16_t type)
 	case JNL_DB_PUT: case JNL_DB_DEL: case JNL_DB_DELTREE:
 		return HA_STORE_ASTDB;
 	case JNL_SEQ: case JNL_CDR: case JNL_CDR_OPEN: case JNL_CDR_UP:
+	case JNL_CDR_SPOOL_DONE:
 		return HA_STORE_CDR;
 	default:
 		return HA_STORE_NONE;
@@ -122,6 +123,8 @@ int ha_apply(const struct jnl_entry *e, enum ha_apply_mode m)
 		return cdr_store_apply_open(&e->u.cdr_open);
 	case JNL_CDR_UP:
 		return cdr_store_apply_up(&e->u.cdr_up);
+	case JNL_CDR_SPOOL_DONE:
+		return cdr_store_apply_spool_done(&e->u.spool_done);
 	case JNL_SEQ:
 		return cdr_store_apply_seq(&e->u.seq);
 	default:

@@ -99,6 +99,9 @@ int  cdr_store_apply_open(const struct jnl_cdr_open *e);
 int  cdr_store_apply_up(const struct jnl_cdr_up *e);
 /** The call's CDR was kept: drop its row (a no-op without a journal). */
 int  cdr_open_forget(const struct pl *uniqueid);
+int  cdr_store_apply_spool_done(const struct jnl_spool_done *d);
+/** Record CDR_SPOOL_DONE for the spool rows ids MariaDB now has. */
+void cdr_spool_done_record(sqlite3 *db, const int64_t *ids, size_t n);
 bool cdr_open_pending(void);
 int  cdr_open_flush(sqlite3 *db);
 /** The transaction committed: forget the queued changes. */

@@ -5,6 +5,10 @@
  * the same rows, so a new active knows which calls were up (call survival,
  * design 9, reads them). Rows are written in cdr_store_commit()'s
  * transaction, in the order the entries came.
+ *
+ * And the MariaDB spool: what the active's writer delivered becomes one
+ * CDR_SPOOL_DONE entry (uniqueids), which removes them from the spool of
+ * both nodes, so a new active resends only what MariaDB may lack.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,9 +16,10 @@
 
 #include "core/log.h"
 #include "ha/ha.h"
+#include "ha/turn.h"
 #include "store/cdr_int.h"
 
-enum op_kind { OP_OPEN, OP_UP, OP_DEL };
+enum op_kind { OP_OPEN, OP_UP, OP_DEL, OP_SPOOLED };
 
 struct op {
 	enum op_kind kind;
@@ -88,6 +93,54 @@ int cdr_open_forget(const struct pl *uniqueid)
 	return ha_jnl() && !op_new(OP_DEL, uniqueid) ? ENOMEM : 0;
 }
 
+int cdr_store_apply_spool_done(const struct jnl_spool_done *d)
+{
+	struct pl list = d->list, uid;
+
+	while (jnl_strlist_next(&list, &uid))
+		if (!op_new(OP_SPOOLED, &uid))
+			return ENOMEM;
+	return 0;
+}
+
+/* The writer delivered spool rows ids (cdr_store.c deletes them by id):
+ * tell the standby which, by uniqueid, in entries of at most 1000. */
+void cdr_spool_done_record(sqlite3 *db, const int64_t *ids, size_t n)
+{
+	struct jnl_wbuf list = { 0 };
+	sqlite3_stmt *st;
+	uint32_t k = 0;
+	size_t i;
+
+	if (!n || !ha_recording() ||
+	    (ha_role() != HA_ROLE_ACTIVE && ha_role() != HA_ROLE_SINGLE) ||
+	    sqlite3_prepare_v2(db, "SELECT uniqueid FROM cdr_spool WHERE id=?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return;
+	for (i = 0; i <= n; i++) {
+		if (k && (i == n || k == 1000)) {
+			struct jnl_entry e = { .type = JNL_CDR_SPOOL_DONE,
+					       .ts_us = cdr_wall_us() };
+			e.u.spool_done = (struct jnl_spool_done){
+				k, pl_of((const char *)list.p, list.len) };
+			ha_record(&e);
+			list.len = 0;
+			k = 0;
+		}
+		if (i == n)
+			break;
+		sqlite3_bind_int64(st, 1, ids[i]);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			const char *u = (const char *)sqlite3_column_text(st, 0);
+			if (u && !jnl_strlist_add(&list, jnl_pl(u)))
+				k++;
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	jnl_wbuf_free(&list);
+}
+
 bool cdr_open_pending(void)
 {
 	return nops > 0;
@@ -114,6 +167,7 @@ static int run(sqlite3 *db, const char *sql, const struct op *o)
 		sqlite3_bind_text(st, 2, o->uniqueid, -1, SQLITE_STATIC);
 		break;
 	case OP_DEL:
+	case OP_SPOOLED:
 		sqlite3_bind_text(st, 1, o->uniqueid, -1, SQLITE_STATIC);
 		break;
 	}
@@ -130,6 +184,7 @@ int cdr_open_flush(sqlite3 *db)
 			    " VALUES (?,?,?,?,?,?,?,?,?,?)",
 		[OP_UP] = "UPDATE cdr_open SET answer_us=? WHERE uniqueid=?",
 		[OP_DEL] = "DELETE FROM cdr_open WHERE uniqueid=?",
+		[OP_SPOOLED] = "DELETE FROM cdr_spool WHERE uniqueid=?",
 	};
 	size_t i;
 	int e;

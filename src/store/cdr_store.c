@@ -567,6 +567,7 @@ static void writer_event(void)
 	bool changed;
 
 	cdr_writer_take(s.w, &ids, &n, &l, &changed);
+	cdr_spool_done_record(s.db, ids, n);   /* the standby's spool too */
 	for (i = 0; i < n; i++)
 		del_add(ids[i]);
 	free(ids);

@@ -445,6 +445,55 @@ static void t_open_calls(void **state)
 	free(buf);
 }
 
+static int count_rows(const char *dir, const char *sql)
+{
+	char path[160];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int n = -1;
+
+	snprintf(path, sizeof(path), "%s/cdr.db", dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* CDR_SPOOL_DONE from the active empties those rows of the standby's
+ * MariaDB spool (and only those). */
+static void t_spool_done(void **state)
+{
+	struct jnl_wbuf list = { 0 }, turn = { 0 };
+	struct jnl_entry e = { .type = JNL_CDR_SPOOL_DONE, .ts_us = 1 };
+	char err[256];
+	uint64_t end;
+
+	(void)state;
+	node_open(dir_b, true);
+	assert_int_equal(count_rows(dir_b, "SELECT COUNT(*) FROM cdr_spool"), 0);
+	node_close();
+	assert_int_equal(count_rows(dir_b, "INSERT INTO cdr_spool (uniqueid) VALUES "
+				    "('a-1.1'), ('a-1.2'), ('a-1.3')"), -1);
+	node_open(dir_b, true);
+	assert_int_equal(jnl_strlist_add(&list, jnl_pl("a-1.1")), 0);
+	assert_int_equal(jnl_strlist_add(&list, jnl_pl("a-1.3")), 0);
+	assert_int_equal(jnl_strlist_add(&list, jnl_pl("a-9.9")), 0);   /* not here: fine */
+	e.u.spool_done = (struct jnl_spool_done){ 3, pl_of((const char *)list.p, list.len) };
+	assert_int_equal(jnl_entry_encode(&turn, &e), 0);
+	e = (struct jnl_entry){ .type = JNL_TURN, .ts_us = 1, .u.turn = { 1, 1 } };
+	assert_int_equal(jnl_entry_encode(&turn, &e), 0);
+	assert_int_equal(ha_turn_receive(0, turn.p, turn.len, &end, err, sizeof(err)), 0);
+	node_close();
+	assert_int_equal(count_rows(dir_b, "SELECT COUNT(*) FROM cdr_spool"), 1);
+	assert_int_equal(count_rows(dir_b, "SELECT COUNT(*) FROM cdr_spool WHERE "
+				    "uniqueid='a-1.2'"), 1);
+	jnl_wbuf_free(&list);
+	jnl_wbuf_free(&turn);
+}
+
 int test_turn_run(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +502,7 @@ int test_turn_run(void)
 		cmocka_unit_test_setup_teardown(t_corrupt_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_durable, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_open_calls, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_spool_done, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("turn", tests, NULL, NULL);
 }
