@@ -60,11 +60,14 @@ static bool is_ours(const struct nlmsghdr *nh)
 }
 
 /* Walk a buffer of messages: *seen set when our address is in a NEWADDR,
- * cleared on a DELADDR. Returns 1 at NLMSG_DONE, -errno on NLMSG_ERROR. */
-static int walk(const char *buf, ssize_t n, int *seen)
+ * cleared on a DELADDR. Returns 1 at NLMSG_DONE, -errno on NLMSG_ERROR.
+ * seq: only answers to that request (0: events, any). */
+static int walk(const char *buf, ssize_t n, int *seen, uint32_t seq)
 {
 	for (const struct nlmsghdr *nh = (const void *)buf; NLMSG_OK(nh, (unsigned)n);
 	     nh = NLMSG_NEXT(nh, n)) {
+		if (seq && nh->nlmsg_seq != seq)
+			continue;   /* late answer to a request that timed out */
 		if (nh->nlmsg_type == NLMSG_DONE)
 			return 1;
 		if (nh->nlmsg_type == NLMSG_ERROR) {
@@ -111,7 +114,7 @@ static int request(struct nlmsghdr *nh, int *seen)
 		n = recv(g.req, buf, sizeof(buf), 0);
 		if (n < 0)
 			return errno == EINTR || errno == EAGAIN ? 0 : errno;
-		r = walk(buf, n, seen);
+		r = walk(buf, n, seen, g.seq);
 	}
 	return r < 0 ? -r : 0;
 }
@@ -152,7 +155,7 @@ static void on_event(int fd, uint32_t events, void *arg)
 				vip_check_now();
 			return;
 		}
-		walk(buf, n, &seen);
+		walk(buf, n, &seen, 0);
 		set_held(seen);
 	}
 }
