@@ -373,6 +373,12 @@ static void check_sync(void)
 		return;
 	fifo_pop(head);
 	repl_set_state(REPL_SYNC);
+	g.prog.phase = NULL;
+	if (!strcmp(g.resync_kind, "partial resync")) {
+		g.last.kind = "partial";
+		g.last.bytes = head - g.resync_from;
+		g.last.secs = 0;
+	}
 	if (g.was_alone)
 		log_notice("cluster: standby %s caught up (%s, %" PRIu64 " bytes, %.1f s alone)",
 			   g.cc.nodes[!g.self].name, g.resync_kind, head - g.resync_from,
@@ -638,6 +644,7 @@ static void ping_h(struct ha_link *l, const struct ha_link_ping *pg, void *arg)
 		return;
 	if (pg->repl_state == REPL_SYNC && g.state == REPL_CATCHUP) {
 		repl_set_state(REPL_SYNC);
+		g.prog.phase = NULL;
 		log_notice("cluster: in sync with %s at offset %" PRIu64, g.cc.nodes[!g.self].name,
 			   ha_jnl() ? jnl_head(ha_jnl()) : 0);
 		role_to(HA_ROLE_STANDBY, "in sync with the active");

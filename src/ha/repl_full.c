@@ -82,6 +82,9 @@ static void progress_end(void)
 	log_notice("cluster: full resync %s %s: %.1f MB in %.2f s, %.0f MB/s",
 		   g.source ? "to" : "from", g.cc.nodes[!g.self].name, (double)g.prog.done / 1e6,
 		   s, s > 0 ? (double)g.prog.done / 1e6 / s : 0.0);
+	g.last.kind = "full";
+	g.last.bytes = g.prog.done;
+	g.last.secs = s;
 	g.prog.phase = NULL;
 }
 

@@ -85,6 +85,7 @@ struct repl {
 	struct repl_full_out out;
 	struct repl_full_in in;
 	struct repl_progress prog;
+	struct { const char *kind; uint64_t bytes; double secs; } last;   /* last resync */
 };
 
 extern struct repl g_repl;

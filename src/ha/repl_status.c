@@ -56,6 +56,9 @@ json_t *repl_status_json(void)
 			"bytes", (json_int_t)(h - jnl_first(ha_jnl()))));
 	if (g.prog.phase)
 		json_object_set_new(j, "sync", progress_json());
+	json_object_set_new(j, "last_resync", g.last.kind ? json_pack("{s:s, s:I, s:f}",
+		"kind", g.last.kind, "bytes", (json_int_t)g.last.bytes, "seconds", g.last.secs)
+		: json_null());
 	return j;
 }
 

@@ -128,6 +128,8 @@ wait_until 5 "a goes on alone" grep -q "cluster: standby b .*going on alone at o
 start_node b
 wait_until 20 "b in sync again" repl_is b sync
 assert_file_match "$T/b.log" "cluster: a continues at offset [0-9]+: partial resync" "b: CONTINUE"
+wait_until 5 "a shows the partial resync" \
+	test "$(cs_get a "$self_expr['repl']['last_resync']['kind']")" = partial
 wait_until 5 "a logs the catch-up" grep -q "cluster: standby b caught up (partial resync" "$T/a.log"
 wait_until 5 "b lists 101-tfg" b_lists 101-tfg
 assert_eq "$(nctl b db get cluster k1)" "v1" "db key written while b was away"
@@ -144,6 +146,9 @@ wait_until 5 "second full resync logged" \
 	test "$(grep -c "cluster: full resync from a: .*MB/s" "$T/b.log")" -gt "$n_full"
 wait_until 5 "b lists 100-tfg" b_lists 100-tfg
 wait_until 5 "equal digests" digests_equal
+assert_eq "$(cs_get b "$self_expr['repl']['last_resync']['kind']")" full "b's last resync in status"
+[ "$(cs_get b "$self_expr['repl']['last_resync']['bytes']")" -gt 0 ] || fail "full resync bytes in status"
+assert_eq "$(cs_get b "'sync' in $self_expr['repl']")" False "no progress object once in sync"
 ok "wiped standby: full resync ($(grep -o 'full resync from a: .*' "$T/b.log" | tail -n1)), digests equal"
 
 nctl b cluster status > "$T/status.txt" || fail "cluster status on b"
