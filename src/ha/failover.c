@@ -23,6 +23,7 @@
 
 #include "core/log.h"
 #include "core/loop.h"
+#include "ha/cluster.h"
 #include "ha/failover.h"
 #include "ha/ha.h"
 #include "ha/health.h"
@@ -142,6 +143,49 @@ static void cold_eval(void)
 	ha_role_cold_set(cold || (g.forced && r != HA_ROLE_ACTIVE));
 }
 
+/* The replication link as `cluster status` shows it: state, last error. */
+static bool link_info(char *state, size_t ssize, char *last, size_t lsize)
+{
+	char err[256];
+	json_t *args = json_pack("[s]", "status"), *st, *link;
+
+	st = cluster_ctl_cmd(args, err, sizeof(err));
+	json_decref(args);
+	link = json_object_get(st, "link");
+	snprintf(state, ssize, "%s", json_string_value(json_object_get(link, "state")) ?
+		 json_string_value(json_object_get(link, "state")) : "");
+	snprintf(last, lsize, "%s", json_string_value(json_object_get(link, "last_error")) ?
+		 json_string_value(json_object_get(link, "last_error")) : "");
+	json_decref(st);
+	return state[0] != '\0';
+}
+
+/*
+ * Design 6 without a witness: take the address when the peer released it
+ * (the link is up: `cluster standby`, its health FAULT while it still
+ * talks) or its death was signalled (the link closed by a FIN, or its port
+ * refuses connections), never on silence (a hang, a power cut, a cut
+ * between the nodes: the peer may still serve) unless two_node_takeover =
+ * yes. NULL when allowed, else why not.
+ */
+static const char *peer_silent(void)
+{
+	static char why[512];
+	char state[32], last[200];
+
+	if (g.cc.two_node_takeover || !link_info(state, sizeof(state), last, sizeof(last)))
+		return NULL;
+	if (!strcmp(state, "up") || strstr(last, "connection closed") ||
+	    strstr(last, "closed by") || strstr(last, "Connection refused"))
+		return NULL;
+	if (snprintf(why, sizeof(why), "peer %s silent (link %s: %s); not taking over "
+		     "without a witness (two_node_takeover = no): `tandemctl cluster takeover "
+		     "--force` if it is dead", g.cc.nodes[!g.self].name, state,
+		     last[0] ? last : "-") >= (int)sizeof(why))
+		why[sizeof(why) - 2] = '.';   /* cut: still says why */
+	return why;
+}
+
 /* keepalived engine: what the address says. */
 static void decide(void)
 {
@@ -151,12 +195,20 @@ static void decide(void)
 
 	if (g.cc.engine != CLUSTER_ENGINE_KEEPALIVED)
 		return;
-	if (held && (r == HA_ROLE_STANDBY || cold) && !ha_role_admin_standby())
+	if (held && (r == HA_ROLE_STANDBY || cold) && !ha_role_admin_standby() &&
+	    !ha_role_hold()[0]) {
+		const char *no = cold || g.forced ? NULL : peer_silent();
+
+		if (no) {
+			ha_role_hold_set(no);   /* eligible=1: keepalived drops the address */
+			return;
+		}
 		promote(cold ? "this node holds the address (keepalived MASTER); both were "
 			"cold and this node is ahead" :
 			"this node holds the address (keepalived MASTER)");
-	else if (!held && r == HA_ROLE_ACTIVE)
+	} else if (!held && r == HA_ROLE_ACTIVE) {
 		demote("the address left this node (keepalived BACKUP or FAULT)");
+	}
 }
 
 static void vip_h(bool held, void *arg)
@@ -177,7 +229,18 @@ static void role_h(enum ha_role from, enum ha_role to, void *arg)
 
 static void tick(void *arg)
 {
+	char state[32], last[200];
+
+	char id[JNL_REPLID_LEN + 1], id2[JNL_REPLID_LEN + 1];
+	uint64_t off, off2, epoch;
+
 	(void)arg;
+	ha_position(id, &off, id2, &off2, &epoch);   /* EPOCH entries replicated */
+	if (epoch > ha_role_epoch())
+		ha_role_epoch_set(epoch);
+	if (ha_role_hold()[0] && link_info(state, sizeof(state), last, sizeof(last)) &&
+	    !strcmp(state, "up"))
+		ha_role_hold_set(NULL);   /* the peer is heard again */
 	cold_eval();
 	decide();
 	tmr_start(&g.tick, 100, tick, NULL);
@@ -371,6 +434,7 @@ static json_t *cmd_takeover(bool force, char *err, size_t errsize)
 		log_warn("cluster: takeover --force: the admin asserts the peer is down; "
 			 "this node is eligible whatever its replication state");
 		g.forced = true;
+		ha_role_hold_set(NULL);
 		cold_eval();
 		decide();
 		return ok("eligible: keepalived moves the address here");
@@ -383,6 +447,7 @@ static json_t *cmd_takeover(bool force, char *err, size_t errsize)
 	}
 	log_warn("cluster: takeover --force: the admin asserts the peer is down");
 	g.forced = true;
+	ha_role_hold_set(NULL);
 	cold_eval();   /* STARTING/SYNCING may promote now */
 	if (vip_add())
 		snprintf(err, errsize, "cluster takeover: cannot add the address (see the log)");

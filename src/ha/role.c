@@ -60,6 +60,7 @@ static struct {
 	struct tmr autosync_tmr;
 	bool admin_standby;
 	bool cold;                   /* both cold, this node the better one */
+	char hold[160];              /* why this node must not take the address */
 	char node[CLUSTER_NAME_MAX], peer[CLUSTER_NAME_MAX];
 	char vip[64];
 	char hook[PATH_MAX];
@@ -149,6 +150,8 @@ static bool allowed(enum ha_role from, enum ha_role to)
 
 bool ha_role_eligible(void)
 {
+	if (g.hold[0])
+		return false;
 	switch (g.role) {
 	case HA_ROLE_STARTING:
 	case HA_ROLE_SYNCING:   return g.cold && !g.admin_standby;
@@ -203,6 +206,25 @@ void ha_role_cold_set(bool on)
 bool ha_role_cold(void)
 {
 	return g.cold;
+}
+
+void ha_role_hold_set(const char *why)
+{
+	if (!why)
+		why = "";
+	if (!strcmp(why, g.hold))
+		return;
+	if (why[0])
+		log_warn("cluster: not eligible for the address: %s", why);
+	else if (g.hold[0])
+		log_notice("cluster: eligible again: the reason above no longer holds");
+	snprintf(g.hold, sizeof(g.hold), "%s", why);
+	eligible_write();
+}
+
+const char *ha_role_hold(void)
+{
+	return g.hold;
 }
 
 int ha_role_admin_standby_set(bool on)
@@ -446,6 +468,7 @@ void ha_role_stop(void)
 			hook_done(&g.hooks[i]);   /* the hook runs on, unwatched */
 	tmr_cancel(&g.autosync_tmr);
 	g.cold = false;
+	g.hold[0] = '\0';
 	g.last.set = false;
 	g.epoch = 0;
 	g.role = HA_ROLE_SINGLE;
@@ -459,6 +482,8 @@ json_t *ha_role_status_json(void)
 	json_t *j = json_pack("{s:s, s:s, s:I, s:b, s:b}", "role", ha_role_contract(g.role),
 			      "state", ha_role_name(g.role), "epoch", (json_int_t)g.epoch,
 			      "admin_standby", g.admin_standby, "eligible", ha_role_eligible());
+
+	json_object_set_new(j, "not_eligible_why", g.hold[0] ? json_string(g.hold) : json_null());
 
 	if (g.last.set)
 		json_object_set_new(j, "last_failover", json_pack("{s:s, s:s, s:s, s:s}",

@@ -41,6 +41,11 @@ uint64_t ha_role_epoch(void);
 void ha_role_cold_set(bool on);
 bool ha_role_cold(void);
 
+/** A reason this node must not take the address ("" or NULL: none), e.g.
+ * "peer silent; not taking over without a witness". Logged, in status. */
+void ha_role_hold_set(const char *why);
+const char *ha_role_hold(void);
+
 /** The persisted `cluster standby` flag (pcs `node standby`). 0 or errno. */
 int  ha_role_admin_standby_set(bool on);
 bool ha_role_admin_standby(void);

@@ -113,7 +113,8 @@ nn_net() {
 		python3 -c 'import os; print(os.urandom(32).hex())' > "$T/cluster.key"
 }
 
-# nn_conf NODE: CONFDIR $T/cNODE (both nodes' [cluster] are identical)
+# nn_conf NODE: CONFDIR $T/cNODE (both nodes' [cluster] are identical);
+# NN_TWO_NODE=no: no takeover on silence (design 6 without a witness)
 nn_conf() {
 	local c=$T/c$1
 	mkdir -p "$c" "$T/d$1"
@@ -132,6 +133,7 @@ engine = ${NN_ENGINE:-keepalived}
 keepalived_conf = keepalived.conf
 keepalived_pid = keepalived.pid
 hook = $T/hook.sh
+two_node_takeover = ${NN_TWO_NODE:-yes}
 EOT
 }
 
