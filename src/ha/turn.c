@@ -48,6 +48,8 @@ static struct {
 	struct repl_stamp pos;   /* replid2, offset2, epoch (replid, offset: jnl) */
 	char node[64];
 	bool dropped;            /* changes dropped on a node not active: logged */
+	bool behind;             /* a store's commit failed: catch_up() */
+	int64_t retry_us;
 } T;
 
 const char *ha_node(void)
@@ -219,11 +221,45 @@ static void stamp_all(uint64_t off)
 	cdr_store_stamp(&s);
 }
 
-static void commit_stores(void)
+/* Commit the three files; false when tandem.db or astdb failed (they are
+ * then behind their stamps: catch_up() replays; cdr.db keeps its records
+ * in memory and retries on its own). */
+static bool commit_stores(void)
 {
+	bool ok;
+
 	store_commit();
-	astdb_commit();
+	ok = !store_failing();
+	if (astdb_commit())
+		ok = false;
 	cdr_store_commit();
+	if (!ok && T.j && !T.behind) {
+		T.behind = true;
+		T.retry_us = jnl_now_us() + 1000000;
+	}
+	return ok;
+}
+
+static int replay(char *err, size_t errsize);
+
+/* Design 2.5 step 2: a store that failed re-applies the journal beyond
+ * its stamp every second (logged by the store once, and here when done). */
+static void catch_up(void)
+{
+	char err[256] = "";
+
+	if (!T.behind || jnl_now_us() < T.retry_us)
+		return;
+	T.behind = false;
+	if (replay(err, sizeof(err))) {
+		log_warn("%s", err);
+		T.behind = true;
+	}
+	if (T.behind)   /* replay failed, or commit_stores() failed again */
+		T.retry_us = jnl_now_us() + 1000000;
+	else
+		log_notice("cluster: the stores caught up with the journal at offset %" PRIu64,
+			   jnl_head(T.j));
 }
 
 void ha_turn_end(void)
@@ -276,6 +312,7 @@ void ha_turn_end(void)
 		T.nent = 0;
 	}
 	commit_stores();
+	catch_up();
 	if (ok && end > start && T.feed)
 		T.feed(start, end, T.feed_arg);
 	if (!ok || !T.sync || !T.feed) {
@@ -374,6 +411,9 @@ int ha_turn_receive(uint64_t start, const uint8_t *buf, size_t len, uint64_t *en
 			  "the active's turns are dropped", T.nent);
 		T.buf.len = 0;
 		T.nent = 0;
+		store_abort();   /* and what they applied: the stores hold the history */
+		astdb_abort();
+		commit_stores();
 	}
 	if ((rc = jnl_append(T.j, &iov, 1, &e_off))) {
 		snprintf(err, errsize, "cannot append to the journal: %s", strerror(rc));
@@ -481,13 +521,16 @@ static int replay(char *err, size_t errsize)
 	jnl_reader_close(r);
 	if (!rc) {
 		stamp_all(jnl_head(T.j));
-		commit_stores();
+		if (!commit_stores())   /* T.behind: catch_up() tries again */
+			log_warn("cluster: the stores could not commit the journal's turns "
+				 "%" PRIu64 "..%" PRIu64 "; retried every second", from,
+				 jnl_head(T.j));
 	}
 	T.applying = false;
 	if (rc)
 		snprintf(err, errsize, "cluster: replaying the journal from %" PRIu64
 			 " failed: %s", from, strerror(rc));
-	else
+	else if (!T.behind)
 		log_notice("cluster: replayed %lu turns of the journal (%" PRIu64 "..%" PRIu64
 			   ") into the stores", turns, from, jnl_head(T.j));
 	return rc;

@@ -187,6 +187,11 @@ int store_stamp_get(struct repl_stamp *s)
 	return db ? repl_meta_get(db, s) : EIO;
 }
 
+bool store_failing(void)
+{
+	return failing;
+}
+
 void store_abort(void)
 {
 	if (in_txn)

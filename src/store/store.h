@@ -52,6 +52,8 @@ int store_binding_apply_del(const struct jnl_binding_del *b);
 int store_stamp(const struct repl_stamp *s);
 /** The stamp; 0, ENOENT (none yet) or EIO. */
 int store_stamp_get(struct repl_stamp *s);
+/** The last commit failed (until one succeeds again). */
+bool store_failing(void);
 /** Make this turn's commit roll back instead (the journal write failed). */
 void store_abort(void);
 
