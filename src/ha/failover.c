@@ -294,7 +294,10 @@ int failover_start(const struct cluster_conf *cc, const char *nodename, const ch
 	snprintf(g.datadir, sizeof(g.datadir), "%s", datadir);
 	if ((e = cluster_conf_self(cc, nodename, &g.self, err, errsize)))
 		return e;
-	/* roles were started by cluster_start (ha_role_start) */
+	/* roles were started by cluster_start (ha_role_start); replication runs,
+	 * so it, not role.c's autosync, moves STARTING -> SYNCING -> STANDBY: a
+	 * node that has not caught up is never eligible (design 5) */
+	ha_role_autosync(false);
 	{
 		char id[JNL_REPLID_LEN + 1], id2[JNL_REPLID_LEN + 1];
 		uint64_t off, off2, epoch;
@@ -413,8 +416,10 @@ static json_t *cmd_takeover(bool force, char *err, size_t errsize)
 		return ok("already active");
 	if (ha_role() != HA_ROLE_STANDBY && !(force && (ha_role() == HA_ROLE_STARTING ||
 						       ha_role() == HA_ROLE_SYNCING))) {
-		snprintf(err, errsize, "cluster takeover: this node is %s, not STANDBY",
-			 ha_role_name(ha_role()));
+		snprintf(err, errsize, "cluster takeover: this node is %s, not STANDBY (in "
+			 "sync with an active peer)%s", ha_role_name(ha_role()),
+			 ha_role() == HA_ROLE_STARTING || ha_role() == HA_ROLE_SYNCING ?
+			 "; takeover --force if the peer is dead or both are cold" : "");
 		return NULL;
 	}
 	if (ha_role_admin_standby() && (errno = ha_role_admin_standby_set(false))) {

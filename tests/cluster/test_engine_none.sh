@@ -2,7 +2,8 @@
 # engine = none (docs/design/cluster.md 8.3, test 14): no keepalived; only
 # tandemctl moves roles and tandemd adds/removes the floating address itself
 # (rtnetlink + gratuitous ARP). Namespaces as in lib_netns.sh, prober in tc.
-#  - both nodes start STANDBY, nobody holds the VIP, nobody answers;
+#  - both nodes start cold (STARTING or SYNCING: neither serves), nobody
+#    holds the VIP, nobody answers;
 #  - takeover without --force is refused; takeover --force on a: a holds
 #    the VIP, is ACTIVE, the VIP answers from a;
 #  - cluster standby on a: the VIP leaves a, a is STANDBY; takeover --force
@@ -17,13 +18,16 @@ nn_conf a
 nn_conf b
 nn_start a
 nn_start b
-nn_wait 10 "a STANDBY" nn_is a STANDBY
-nn_wait 10 "b STANDBY" nn_is b STANDBY
+nn_cold() { case $(nn_state "$1") in STARTING|SYNCING|STANDBY) return 0 ;; esac; return 1; }
+nn_wait 10 "a up, not serving" nn_cold a
+nn_wait 10 "b up, not serving" nn_cold b
+sleep 1
+nn_cold a && nn_cold b || nn_fail "a node serves without takeover"
 nn_has_vip a || nn_has_vip b && nn_fail "a node holds the VIP at start"
 nn_prober_start 300
 sleep 1
 [ "$(wc -l < "$T/probe.log")" = 0 ] || nn_fail "a standby answered: $(head -2 "$T/probe.log")"
-nn_note "ok: both STANDBY, no VIP, nobody answers"
+nn_note "ok: both cold ($(nn_state a), $(nn_state b)), no VIP, nobody answers"
 
 nn_ctl a cluster takeover 2> "$T/ctl.err" && nn_fail "takeover without --force accepted"
 grep -q -- '--force' "$T/ctl.err" || nn_fail "takeover refusal: $(cat "$T/ctl.err")"

@@ -18,6 +18,9 @@ nn_conf b
 nn_start a
 nn_start b
 nn_wait 30 "one node ACTIVE with the VIP" nn_one_active
+v=$(nn_active)
+s=$([ "$v" = a ] && echo b || echo a)
+nn_wait 10 "$s STANDBY (in sync)" nn_is "$s" STANDBY
 nn_prober_start 300
 sleep 0.5
 
