@@ -155,6 +155,13 @@ rm -rf "$T/db"
 start a "$T/ca" "$T/da"
 sleep 1
 ctl "$T/da" cluster takeover --force >/dev/null || die "takeover on a (second run)"
+# REGISTERs keep coming while the snapshot is copied, sent and installed:
+# the standby must end with exactly the active's data
+( cd "$T" && timeout -k 5 60 ip netns exec "$NSA" sipp -sf "$SC" -inf "$T/users.csv" \
+	-i "${IP[a]}" -p 5071 -r "$RATE" -m $(( RATE * 8 )) -nostdin "${IP[a]}:$SIPPORT" \
+	> "$T/sipp.during.out" 2>&1 ) &
+load=$!
+sleep 1
 t0=$(date +%s%N)
 ip netns exec "$NSB" "$TANDEMD" -C "$T/cb" -D "$T/db" -f -n b >> "$T/b2.log" 2>&1 &
 PID[b]=$!
@@ -164,11 +171,18 @@ for i in $(seq 1 1200); do
 done
 t1=$(date +%s%N)
 grep -q "cluster: in sync with a" "$T/b2.log" || die "b not in sync after 120 s (see $T/b2.log)"
+wait "$load"
+sleep 1
+digest() { ctl "$1" cluster digest --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["stores"])'; }
+da=$(digest "$T/da") db=$(digest "$T/db")
+regs=$(grep -E '^ *200 <' "$T/sipp.during.out" | tail -n1 | awk '{for (i = 1; i < NF; i++) if ($i == "E-RTD1") print $(i + 1)}')
 {
 	echo "full resync: $(grep -o 'full resync to b: snapshot at .*' "$T/a.log" | tail -n1)"
 	echo "  active:  $(grep -o 'full resync to b: [0-9.]* MB in .*' "$T/a.log" | tail -n1)"
 	echo "  standby: $(grep -o 'full resync from a: [0-9.]* MB in .*' "$T/b2.log" | tail -n1)"
 	echo "  standby start to in sync: $(( (t1 - t0) / 1000000 )) ms (start-up, link, copy on the active, transfer, install)"
+	echo "  under load: ${regs:-?} REGISTERs answered meanwhile at $RATE/s; digests $([ "$da" = "$db" ] && echo equal || echo DIFFER)"
 } | tee -a "$T/results.txt"
 cp "$T/results.txt" "${OUT:-/dev/null}" 2>/dev/null
+[ "$da" = "$db" ] || die "digests differ after the full resync under load: a $da, b $db"
 exit 0

@@ -40,8 +40,14 @@ static struct repl_install *inst;
 static unsigned inst_db;
 static struct tmr inst_tmr;
 static struct jnl_wbuf held;          /* STREAM payloads during install */
+static struct repl_ckpt *ckpt;        /* the installed WALs being checkpointed */
+static bool installing;               /* SYNC_DONE came: copying, checkpointing,
+				       * applying what was held */
+static size_t held_at;                /* next held frame to apply */
+static struct tmr held_tmr;
 #define REPL_HELD_MAX (64u << 20)
 static void install_h(void *arg);
+static void ckpt_done_h(int fd, uint32_t events, void *arg);
 
 /* ------------------------------------------------------------ progress */
 
@@ -267,6 +273,13 @@ void repl_full_abort(void)
 		inst = NULL;
 	}
 	repl_defer_cancel(&inst_tmr);
+	repl_defer_cancel(&held_tmr);
+	held_at = 0;
+	if (ckpt) {
+		repl_ckpt_end(ckpt);    /* waits for the thread's checkpoint */
+		ckpt = NULL;
+	}
+	installing = false;
 	inst_db = REPL_DB_COUNT;
 	jnl_wbuf_free(&held);
 }
@@ -378,8 +391,7 @@ static void snap_end_got(const uint8_t *p, size_t len)
 
 bool repl_full_installing(void)
 {
-	return g.in.on && inst_db < REPL_DB_COUNT && g.in.ended[REPL_DB_COUNT - 1] &&
-	       g.state == REPL_FULLSYNC;
+	return installing;
 }
 
 void repl_full_hold(const uint8_t *p, size_t len)
@@ -415,22 +427,43 @@ static void repl_full_installed(void)
 	ha_quiesce();
 }
 
-/* The installed snapshot's position and memory views, then what was held. */
-static void installed(void)
+/* Apply the STREAM frames held during the install, a few ms a loop turn
+ * (hundreds of turns, three commits each, would stall the loop and the
+ * link); frames arriving meanwhile queue behind them. */
+static void held_h(void *arg)
 {
-	struct jnl_wbuf h = held;
-	size_t at = 0;
+	uint64_t t0 = repl_now_us();
 
-	memset(&held, 0, sizeof(held));
-	repl_full_installed();
-	while (at + 4 <= h.len && g.receiver && g.state == REPL_CATCHUP) {
-		size_t n = (size_t)h.p[at] | (size_t)h.p[at + 1] << 8 |
-			   (size_t)h.p[at + 2] << 16 | (size_t)h.p[at + 3] << 24;
+	(void)arg;
+	while (held_at + 4 <= held.len && repl_now_us() - t0 < REPL_TURN_US) {
+		size_t n = (size_t)held.p[held_at] | (size_t)held.p[held_at + 1] << 8 |
+			   (size_t)held.p[held_at + 2] << 16 | (size_t)held.p[held_at + 3] << 24;
+		const uint8_t *f = held.p + held_at + 4;
 
-		repl_stream_got(h.p + at + 4, n);
-		at += 4 + n;
+		held_at += 4 + n;
+		repl_stream_got(f, n);
+		if (!installing)          /* refused: the link dropped, all reset */
+			return;
 	}
-	jnl_wbuf_free(&h);
+	if (held_at + 4 <= held.len) {
+		repl_defer(&held_tmr, held_h);
+		return;
+	}
+	jnl_wbuf_free(&held);
+	held_at = 0;
+	installing = false;
+}
+
+static void install_fail(int e)
+{
+	log_error("cluster: installing the snapshot from %s failed (%s): a database may be "
+		  "half copied; the next full resync replaces it", g.cc.nodes[!g.self].name,
+		  strerror(e));
+	repl_install_end(inst);
+	inst = NULL;
+	installing = false;
+	in_close(true);
+	ha_link_error(g.link, "standby cannot install the snapshot");
 }
 
 /* After SYNC_DONE: copy each file into the live database, a turn at a time. */
@@ -459,6 +492,24 @@ static void install_h(void *arg)
 		inst_db++;
 	}
 	in_close(true);
+	if (!(e = repl_ckpt_start(&ckpt, g.datadir, ckpt_done_h, NULL)))
+		return;
+fail:
+	install_fail(e);
+}
+
+/* The installed databases are checkpointed: the journal continues at O. */
+static void ckpt_done_h(int fd, uint32_t events, void *arg)
+{
+	int e;
+
+	(void)fd;
+	(void)events;
+	(void)arg;
+	if (repl_ckpt_end(ckpt))
+		log_warn("cluster: the installed snapshot could not be checkpointed at once; "
+			 "the stores' next commits do it");
+	ckpt = NULL;
 	if ((e = jnl_reset(ha_jnl(), g.in.replid, g.in.offset))) {
 		log_error("cluster: cannot reset the journal to %s:%" PRIu64 ": %s", g.in.replid,
 			  g.in.offset, strerror(e));
@@ -471,16 +522,9 @@ static void install_h(void *arg)
 	log_notice("cluster: snapshot installed; the stream continues at %s:%" PRIu64,
 		   g.in.replid, g.in.offset);
 	repl_send_ack(g.in.offset, 0);     /* the snapshot's position is ours now */
-	installed();
-	return;
-fail:
-	log_error("cluster: installing the snapshot from %s failed (%s): a database may be "
-		  "half copied; the next full resync replaces it", g.cc.nodes[!g.self].name,
-		  strerror(e));
-	repl_install_end(inst);
-	inst = NULL;
-	in_close(true);
-	ha_link_error(g.link, "standby cannot install the snapshot");
+	repl_full_installed();
+	held_at = 0;
+	held_h(NULL);
 }
 
 static void sync_done_got(const uint8_t *p, size_t len)
@@ -497,6 +541,7 @@ static void sync_done_got(const uint8_t *p, size_t len)
 			return;
 		}
 	inst_db = 0;
+	installing = true;
 	install_h(NULL);
 }
 

@@ -113,6 +113,11 @@ int  repl_mkdirs(const char *datadir, const char *sub, char *out, size_t size);
 int  repl_install_begin(struct repl_install **ip, const char *part, const char *live);
 int  repl_install_step(struct repl_install *in, bool *done);
 void repl_install_end(struct repl_install *in);
+/** Checkpoint the installed databases' WALs in a thread; done(efd) is
+ * called on the loop when it finished; then repl_ckpt_end() (joins it). */
+struct repl_ckpt;
+int  repl_ckpt_start(struct repl_ckpt **cp, const char *datadir, fd_h *done, void *arg);
+int  repl_ckpt_end(struct repl_ckpt *c);
 
 /* repl_full.c */
 void repl_full_start(void);
