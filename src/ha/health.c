@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -167,11 +168,26 @@ static int verdict_write(const char *file, bool healthy)
 	return e;
 }
 
+/* Remove FILE.pid if it still names this process (a newer watcher's stays). */
+static void pidfile_drop(const char *pidfile)
+{
+	char buf[32] = "";
+	FILE *f = fopen(pidfile, "r");
+
+	if (!f)
+		return;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	if (strtol(buf, NULL, 10) == (long)getpid())
+		unlink(pidfile);
+}
+
 int ha_health_watch(const char *datadir, const char *file)
 {
 	char why[512], pidfile[PATH_MAX + 8], path[PATH_MAX];
 	pid_t owner = getppid();   /* the tandemd that started us */
-	int last = -1, failures = 0;
+	int last = -1, missing = 0, rc = 0;
 	FILE *f;
 
 	snprintf(pidfile, sizeof(pidfile), "%s.pid", file);
@@ -181,30 +197,33 @@ int ha_health_watch(const char *datadir, const char *file)
 	}
 	snprintf(path, sizeof(path), "%s/cluster/heartbeat", datadir);
 	for (;;) {
-		struct ha_heartbeat hb;
+		struct ha_heartbeat hb = { 0 };
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		int healthy = !ha_health_check(datadir, why, sizeof(why));
+		bool read_ok = false;
 
 		if (fd >= 0) {
-			if (pread(fd, &hb, sizeof(hb), 0) == (ssize_t)sizeof(hb) && hb.pid &&
-			    (pid_t)hb.pid != owner && owner != 1 && kill((pid_t)hb.pid, 0) == 0) {
-				close(fd);
-				break;   /* a newer tandemd runs, with its own watcher */
-			}
+			read_ok = pread(fd, &hb, sizeof(hb), 0) == (ssize_t)sizeof(hb) &&
+				  hb.magic == HA_HEALTH_MAGIC;
 			close(fd);
 		}
-		if (healthy != last) {
-			if (verdict_write(file, healthy)) {
-				if (++failures > 50)   /* DATADIR gone: nothing to report to */
-					return 1;
-			} else {
-				failures = 0;
-				last = healthy;
-				fprintf(stderr, "tandemctl health: %s\n", why);
-			}
+		if (read_ok && hb.pid && (pid_t)hb.pid != owner && owner != 1 &&
+		    kill((pid_t)hb.pid, 0) == 0)
+			break;   /* a newer tandemd runs, with its own watcher */
+		if (!read_ok && ++missing > 50) {   /* DATADIR gone for 5 s */
+			rc = 1;
+			break;
 		}
+		if (read_ok)
+			missing = 0;
+		if (healthy != last && !verdict_write(file, healthy)) {
+			last = healthy;
+			fprintf(stderr, "tandemctl health: %s\n", why);
+		}
+		if (read_ok && !hb.pid && last == 0)
+			break;   /* tandemd stopped cleanly and "1" is written */
 		nanosleep(&(struct timespec){ 0, HA_HEALTH_TICK_MS * 1000000L }, NULL);
 	}
-	unlink(pidfile);
-	return 0;
+	pidfile_drop(pidfile);
+	return rc;
 }

@@ -43,7 +43,8 @@ int  ha_health_check(const char *datadir, char *why, size_t whysize);
  * or "1" into FILE when it changes, for keepalived's track_file (its 2.2.7
  * refuses vrrp_script intervals under 1 s). Started by tandemd; runs on
  * after tandemd dies or hangs (that is what it reports) and returns 0 when a
- * newer tandemd took over the heartbeat, 1 when FILE cannot be written.
+ * newer tandemd took over the heartbeat or tandemd stopped cleanly ("1"
+ * written), 1 when the heartbeat is gone for 5 s (DATADIR removed).
  */
 int  ha_health_watch(const char *datadir, const char *file);
 
