@@ -94,7 +94,7 @@ nn_ctl "$v" cluster standby > "$T/ctl.out" 2>&1 || nn_fail "cluster standby: $(c
 nn_wait 10 "$s ACTIVE after cluster standby on $v" nn_is "$s" ACTIVE
 nn_wait 10 "the VIP answers from $s after the switchover" nn_vip_back "$c" "${NN_IP[$s]}"
 nn_is "$v" STANDBY || nn_fail "$v is $(nn_state "$v") after cluster standby"
-grep -q '^done: this node is STANDBY' "$T/ctl.out" || nn_fail "cluster standby said: $(cat "$T/ctl.out")"
+grep -Eq '^done: this node is (STANDBY|SYNCING)' "$T/ctl.out" || nn_fail "cluster standby said: $(cat "$T/ctl.out")"
 [ "$(cat "$T/d$v/cluster/admin_standby")" = 1 ] || nn_fail "admin standby not persisted"
 nn_ctl "$v" cluster takeover 2> "$T/ctl.err" && nn_fail "takeover without --force accepted"
 grep -q 'cluster standby' "$T/ctl.err" || nn_fail "takeover refusal: $(cat "$T/ctl.err")"
