@@ -2,7 +2,10 @@
  * @file test_repl.c  Replication frames (src/ha/repl_codec.c): every
  * payload round trip, every refusal (short, trailing, bad replid, unknown
  * database), STREAM frames whose turns are truncated or corrupt refused
- * with the offset named, and the PSYNC decision of design 3.3.
+ * with the offset named, and the PSYNC decision of design 3.3; the
+ * snapshot (repl_snap.c): consistent at the moment it began while rows are
+ * written meanwhile, a WAL file, and installed into a live WAL database
+ * that another connection keeps open.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -13,7 +16,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "ha/repl.h"
+#include "ha/repl_int.h"
 #include "suites.h"
 
 static const char R1[] = "0123456789abcdef0123456789abcdef01234567";
@@ -200,6 +208,90 @@ static void t_psync_decision(void **state)
 	assert_string_equal(repl_state_name(REPL_ALONE), "alone");
 }
 
+static void exec_ok(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg ? msg : "?");
+}
+
+static int count(sqlite3 *db, const char *table)
+{
+	sqlite3_stmt *st;
+	char sql[64];
+	int n = -1;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static void t_snapshot(void **state)
+{
+	char dir[] = "/tmp/tandem-repl-XXXXXX", path[256], live[256];
+	sqlite3 *w[REPL_DB_COUNT], *db, *reader;
+	struct repl_snap_out *s;
+	struct repl_install *in;
+	uint8_t hdr[2];
+	bool done;
+	FILE *f;
+	int i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (i = 0; i < REPL_DB_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, repl_db_file((unsigned)i));
+		assert_int_equal(sqlite3_open(path, &w[i]), SQLITE_OK);
+		exec_ok(w[i], "PRAGMA journal_mode=WAL; CREATE TABLE t(a, b);"
+			"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+			"WHERE i < 5000) INSERT INTO t SELECT i, hex(randomblob(100)) FROM n;");
+	}
+	assert_int_equal(repl_snap_begin(&s, dir), 0);
+	/* written after the snapshot began: not in it */
+	for (i = 0; i < REPL_DB_COUNT; i++)
+		exec_ok(w[i], "INSERT INTO t VALUES (-1, 'after')");
+	do {
+		assert_int_equal(repl_snap_step(s, &done), 0);
+		exec_ok(w[0], "INSERT INTO t VALUES (-2, 'during')");
+	} while (!done);
+	for (i = 0; i < REPL_DB_COUNT; i++) {
+		assert_true(repl_snap_size(s, (unsigned)i) > 5000 * 100);
+		assert_int_equal(sqlite3_open(repl_snap_path(s, (unsigned)i), &db), SQLITE_OK);
+		assert_int_equal(count(db, "t"), 5000);
+		sqlite3_close(db);
+		f = fopen(repl_snap_path(s, (unsigned)i), "rb");
+		assert_non_null(f);
+		assert_int_equal(fseek(f, 18, SEEK_SET), 0);
+		assert_int_equal(fread(hdr, 1, 2, f), 2);
+		fclose(f);
+		assert_int_equal(hdr[0], 2);          /* a WAL file, as the live ones */
+		assert_int_equal(hdr[1], 2);
+	}
+	/* install the cdr copy into another live WAL database kept open */
+	snprintf(live, sizeof(live), "%s/live.db", dir);
+	assert_int_equal(sqlite3_open(live, &reader), SQLITE_OK);
+	exec_ok(reader, "PRAGMA journal_mode=WAL; CREATE TABLE old(x); INSERT INTO old VALUES (1);");
+	assert_int_equal(repl_install_begin(&in, repl_snap_path(s, REPL_DB_CDR), live), 0);
+	do
+		assert_int_equal(repl_install_step(in, &done), 0);
+	while (!done);
+	repl_install_end(in);
+	assert_int_equal(count(reader, "t"), 5000);   /* the open connection sees it */
+	exec_ok(reader, "INSERT INTO t VALUES (0, 'after install')");
+	assert_int_equal(count(reader, "t"), 5001);
+	sqlite3_close(reader);
+	assert_int_equal(repl_install_begin(&in, "/nonexistent/x.part", live), EIO);
+	repl_snap_end(s);                              /* removes repl/out/... */
+	for (i = 0; i < REPL_DB_COUNT; i++)
+		sqlite3_close(w[i]);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
 int test_repl_run(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +299,7 @@ int test_repl_run(void)
 		cmocka_unit_test(t_snap),
 		cmocka_unit_test(t_stream),
 		cmocka_unit_test(t_psync_decision),
+		cmocka_unit_test(t_snapshot),
 	};
 	return cmocka_run_group_tests_name("repl", tests, NULL, NULL);
 }
