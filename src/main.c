@@ -26,6 +26,10 @@
 #include "ctl/ctl.h"
 #include "dialplan/dialplan.h"
 #include "ha/cluster.h"
+#include "ha/failover.h"
+#include "ha/ha.h"
+#include "ha/jnl.h"
+#include "ha/turn.h"
 #include "media/rtp.h"
 #include "media/sound.h"
 #include "pbx/call.h"
@@ -294,12 +298,27 @@ static int media_init(const char *confdir)
 	return e;
 }
 
+/* End of a loop turn: journal (with [cluster]), commit, confirm (ha.h). */
 static void commit_turn(void *arg)
 {
 	(void)arg;
-	store_commit();
-	astdb_commit();
-	cdr_store_commit();
+	ha_turn_end();
+}
+
+/* With [cluster]: DATADIR/journal, replayed into the stores (ha.h). */
+static int open_journal(const struct cluster_conf *cc)
+{
+	struct jnl_opts o = { cc->backlog, cc->backlog_max, 0, cc->fsync };
+	char err[1024] = "";
+	int e;
+
+	if (!cc->enabled)
+		return 0;
+	ha_set_node(g.nodename);
+	ha_jnl_set_opts(&o);
+	if ((e = ha_jnl_open(g.datadir, err, sizeof(err))))
+		log_error("%s", err[0] ? err : strerror(e));
+	return e;
 }
 
 static int listen_all(const struct sipconf *sc)
@@ -478,7 +497,9 @@ int main(int argc, char **argv)
 		cfg.dialplan = NULL;
 		g.tandem_raw = cfg.tandem.raw;
 		cfg.tandem.raw = NULL;
-		e = registrar_restore();
+		e = open_journal(&cfg.tandem.cluster);
+		if (!e)
+			e = registrar_restore();
 	}
 	if (!e) {
 		if ((e = queue_log_open(g.datadir)))
@@ -492,8 +513,12 @@ int main(int argc, char **argv)
 		e = listen_all(pbx_sipconf());
 	if (!e)
 		e = outreg_configure(conf_section(pbx_sipconf()->conf, "general"));
-	if (!e && (e = cluster_start(&cfg.tandem.cluster, named ? g.nodename : NULL,
+	if (!e && (e = cluster_start(&cfg.tandem.cluster, named ? g.nodename : NULL, g.datadir,
 				     err, sizeof(err))))
+		log_error("%s", err);
+	/* heartbeat, keepalived.conf, address watch (roles: cluster_start) */
+	if (!e && (e = failover_start(&cfg.tandem.cluster, named ? g.nodename : NULL,
+				      g.datadir, err, sizeof(err))))
 		log_error("%s", err);
 	if (!e)
 		e = tftp_start(&cfg.tandem.tftp, g.datadir);
@@ -529,17 +554,19 @@ int main(int argc, char **argv)
 	mwi_close();
 	presence_close();
 	call_close();
+	failover_stop();
 	cluster_stop();
 	rtp_close();
 	sound_close();
 	sip_transp_close();
 	registrar_close();
-	store_commit();
+	ha_turn_end();
 	sip_stack_close();
 	pbx_close();
 	queue_log_close();
 	auth_close();
 	cdr_store_close();
+	ha_jnl_close();   /* after the CDRs of calls still up at shutdown */
 	astdb_close();
 	store_close();
 	loop_close();

@@ -15,15 +15,16 @@
 
 /**
  * Start the cluster of cc (a copy is kept) for node nodename (NULL: host
- * name). Nothing when cc has no [cluster]. 0, or an errno with "what is
- * wrong" in err (this node is not one of the two, link cannot listen).
+ * name) with its stores in datadir: roles, replication, the link. Nothing
+ * when cc has no [cluster]. 0, or an errno with "what is wrong" in err
+ * (this node is not one of the two, link cannot listen).
  */
-int  cluster_start(const struct cluster_conf *cc, const char *nodename, char *err,
-		   size_t errsize);
+int  cluster_start(const struct cluster_conf *cc, const char *nodename, const char *datadir,
+		   char *err, size_t errsize);
 void cluster_stop(void);
 /** After a reload: warn when [cluster] changed (it takes effect at restart). */
 void cluster_reloaded(const struct cluster_conf *cc);
-/** ctl handler of `cluster status|standby|unstandby|takeover`. */
+/** ctl handler of `cluster status|digest|standby|unstandby|takeover`. */
 json_t *cluster_ctl_cmd(json_t *args, char *err, size_t errsize);
 
 #endif

@@ -28,7 +28,8 @@
 const char *const cluster_conf_options[] = {
 	"name", "node", "keyfile", "vip", "interface", "witness", "engine", "port",
 	"lease", "peer_timeout", "sync", "sync_timeout", "fsync", "backlog",
-	"backlog_max", "advert_int", "vrid", "hook", "two_node_takeover", NULL
+	"backlog_max", "advert_int", "vrid", "hook", "two_node_takeover",
+	"keepalived_conf", "keepalived_pid", NULL   /* failover.c, keepalived.c */
 };
 
 void cluster_conf_defaults(struct cluster_conf *cc)
@@ -44,6 +45,9 @@ void cluster_conf_defaults(struct cluster_conf *cc)
 	cc->sync = true;
 	cc->backlog = 256ull << 20;
 	cc->backlog_max = 2048ull << 20;
+	snprintf(cc->keepalived_conf, sizeof(cc->keepalived_conf), "%s",
+		 "/etc/keepalived/keepalived.conf");
+	snprintf(cc->keepalived_pid, sizeof(cc->keepalived_pid), "%s", "/run/keepalived.pid");
 }
 
 void cluster_conf_clear(struct cluster_conf *cc)
@@ -606,6 +610,18 @@ int cluster_conf_load(struct cluster_conf *cc, const struct conf_section *sec,
 			goto fail;
 		}
 		snprintf(cc->hook, sizeof(cc->hook), "%s", v->value);
+	}
+	/* keepalived.c's files; relative paths are taken from DATADIR (tests) */
+	for (int k = 0; k < 2; k++) {
+		char *dst = k ? cc->keepalived_pid : cc->keepalived_conf;
+
+		if (!(v = opt(sec, k ? "keepalived_pid" : "keepalived_conf")))
+			continue;
+		if (!v->value[0] || strlen(v->value) >= sizeof(cc->keepalived_conf)) {
+			e = bad(err, errsize, v, "%s must be a file path", v->name);
+			goto fail;
+		}
+		snprintf(dst, sizeof(cc->keepalived_conf), "%s", v->value);
 	}
 	if (cc->engine == CLUSTER_ENGINE_KEEPALIVED && !cc->has_vip) {
 		snprintf(err, errsize, "%s:%u: [cluster] engine = keepalived needs vip = "

@@ -16,6 +16,8 @@
  *   lease = 600ms, peer_timeout = 200ms, sync = yes, sync_timeout = 500ms,
  *   fsync = no, backlog = 256M, backlog_max = 2G, advert_int = 50ms,
  *   vrid = 1..255, hook = /path, two_node_takeover = no
+ *   keepalived_conf = /etc/keepalived/keepalived.conf, keepalived_pid =
+ *   /run/keepalived.pid (relative paths: in DATADIR)
  *
  * Durations take ms or s (bare numbers are ms); sizes take K, M, G (bare
  * numbers are bytes). Every error is "FILE:LINE: [cluster] ...".
@@ -72,6 +74,8 @@ struct cluster_conf {
 	uint64_t backlog, backlog_max;
 	unsigned vrid;                 /* 0: derived from the name */
 	char hook[PATH_MAX];           /* "" none */
+	char keepalived_conf[PATH_MAX]; /* written by tandemd; relative: in DATADIR */
+	char keepalived_pid[PATH_MAX];  /* SIGHUPed after a change; relative: DATADIR */
 	uint8_t digest[32];            /* sha256 of [cluster] (HELLO checks it) */
 };
 

@@ -29,6 +29,10 @@
  *
  * Retry (dialler): right away after an up link drops (unless refused),
  * then 1, 2, 4... 30 s between failed attempts; reset once a link is up.
+ * A link the layer above closed with ERROR(APP) (a standby that cannot
+ * store the stream) is dialled again after 1, 2, 4... 30 s, reset when
+ * an up link closes for another reason, so a lasting refusal is not a
+ * reconnect loop.
  *
  * Re-entrancy: callbacks may call ha_link_send() or ha_link_stop(); conns
  * and the link are reference counted (mem.h) and every path that ran a
@@ -141,6 +145,14 @@ void ha_link_retry(struct ha_link *l, bool at_once)
 	tmr_start(&l->retry, l->backoff, dial_h, l);
 	l->backoff = l->backoff * 2 > HA_LINK_RETRY_MAX_MS ? HA_LINK_RETRY_MAX_MS
 							     : l->backoff * 2;
+}
+
+void ha_link_retry_after(struct ha_link *l, uint32_t ms)
+{
+	if (!l->dials || l->stopped || l->cur)
+		return;
+	tmr_cancel(&l->retry);
+	tmr_start(&l->retry, ms, dial_h, l);
 }
 
 /* ------------------------------------------------------ HELLO, PING */
@@ -283,6 +295,7 @@ void ha_link_frame(struct conn *c, uint8_t type, const uint8_t *p, size_t len)
 			text = PL("malformed ERROR");
 		}
 		c->replaced = code == HA_ERR_REPLACED;   /* no rush to take it back */
+		c->app_error = code == HA_ERR_APP;       /* nor after a refusal above */
 		bool cfg = code == HA_ERR_CLUSTER || code == HA_ERR_CONFIG ||
 			   code == HA_ERR_NODE || code == HA_ERR_PROTO || code == HA_ERR_TOO_BIG;
 		ha_conn_fail(c, cfg, "%s says: %.*s", l->peer, PL_ARG(text));
@@ -527,6 +540,7 @@ void ha_link_error(struct ha_link *l, const char *text)
 		return;
 	mem_ref(c);
 	mem_ref(l);
+	c->app_error = true;
 	ha_conn_error(c, HA_ERR_APP, false, "%s", text);
 	mem_deref(c);
 	mem_deref(l);

@@ -129,8 +129,16 @@ void ha_conn_close(struct conn *c, const char *why, bool refused)
 		l->have_rtt = false;
 	}
 	ha_link_update(l);
+	if (!l->stopped && c->app_error && l->dials && !l->cur) {
+		l->app_backoff = l->app_backoff ? l->app_backoff * 2 : HA_LINK_RETRY_MIN_MS;
+		if (l->app_backoff > HA_LINK_RETRY_MAX_MS)
+			l->app_backoff = HA_LINK_RETRY_MAX_MS;
+		ha_link_retry_after(l, l->app_backoff);
+	} else if (was_up) {
+		l->app_backoff = 0;
+	}
 	if (!l->stopped) {
-		ha_link_retry(l, was_up && !refused && !c->replaced);
+		ha_link_retry(l, was_up && !refused && !c->replaced && !c->app_error);
 		if (was_up && l->h.down)
 			l->h.down(l, why ? why : "closed", l->arg);
 	}

@@ -30,6 +30,7 @@ struct conn {
 	bool outbound, dead, want_write;
 	bool psk_seen, psk_unknown;   /* server: identity offered / not ours */
 	bool replaced;                /* the peer took a newer connection */
+	bool app_error;               /* closed by ERROR(APP), sent or received */
 	char ident[96];               /* identity offered, for the logs */
 	char addr[64];                /* peer "ADDR:PORT" */
 	char host[48];                /* peer address, for rate limiting */
@@ -66,6 +67,7 @@ struct ha_link {
 	unsigned npending;
 	struct tmr retry, ping;
 	uint32_t backoff;
+	uint32_t app_backoff;         /* after ERROR(APP) closes: 1, 2, 4... 30 s */
 	enum ha_link_state state;
 	uint64_t state_since;
 	char last_error[160];
@@ -83,6 +85,8 @@ struct ha_link {
 void ha_link_update(struct ha_link *l);
 /** Dialler: arm the next attempt (at once, or after the backoff). */
 void ha_link_retry(struct ha_link *l, bool at_once);
+/** Dialler: the next attempt in ms (after an ERROR(APP) close). */
+void ha_link_retry_after(struct ha_link *l, uint32_t ms);
 /** True when a line about (host, why) may be logged now (once a minute). */
 bool ha_link_say(struct ha_link *l, const char *host, const char *why);
 /** A whole frame arrived on c (HELLO, PING, PONG, ERROR, or for the user). */

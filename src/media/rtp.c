@@ -73,6 +73,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/mem.h"
+#include "ha/ha.h"
 #include "media/g711.h"
 #include "media/rtp.h"
 #include "media/rtp_int.h"
@@ -820,7 +821,7 @@ static void on_rtp(int fd, uint32_t events, void *arg)
 
 	(void)events;
 	n = rx_batch(fd);
-	if (n <= 0)
+	if (n <= 0 || !ha_serving())   /* a node that does not serve relays nothing */
 		return;
 	mem_ref(l->r);          /* DTMF handlers run at the end and may free it */
 	for (int i = 0; i < n; i++) {
@@ -867,7 +868,7 @@ static void on_rtcp(int fd, uint32_t events, void *arg)
 
 	(void)events;
 	n = rx_batch(fd);
-	if (n <= 0)
+	if (n <= 0 || !ha_serving())   /* a node that does not serve relays nothing */
 		return;
 	for (int i = 0; i < n; i++) {
 		const struct sockaddr_storage *src = &rxsrc[i];

@@ -25,6 +25,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/mem.h"
+#include "ha/ha.h"
 #include "pbx/call.h"
 #include "pbx/call_int.h"
 #include "pbx/presence.h"
@@ -147,6 +148,28 @@ static void bye_resp(int err, const struct sip_msg *msg, void *arg)
 	(void)err;
 	(void)msg;
 	(void)arg;
+}
+
+static void bye_durable(bool ok, void *arg)
+{
+	struct sip_strans *st = arg;
+
+	sip_strans_release(st, ok);
+	mem_deref(st);
+}
+
+/* The 200 to a BYE leaves once this turn (the call's CDR) is durable
+ * (ha.h: committed, and ACKed by a standby in sync). */
+static void bye_ok(struct sip_strans *st)
+{
+	if (sip_strans_hold(st, 200, NULL, NULL) != 0) {
+		sip_strans_reply(st, 200, NULL, NULL, NULL, NULL, 0);
+		return;
+	}
+	if (ha_on_durable(bye_durable, mem_ref(st)) != 0) {
+		sip_strans_release(st, true);
+		mem_deref(st);
+	}
 }
 
 /* End the call: BYE every confirmed dialog, CANCEL ringing legs. */
@@ -1000,7 +1023,7 @@ bool call_in_dialog(struct sip_strans *st, const struct sip_msg *msg,
 	}
 	if (sip_met_is(&msg->met, "BYE")) {
 		presence_device_changed(NULL);   /* BLF: re-read once this BYE is handled */
-		sip_strans_reply(st, 200, NULL, NULL, NULL, NULL, 0);
+		bye_ok(st);
 		d->state = DIALOG_TERMINATED;
 		if (d == c->adlg)
 			c->answered = 0;       /* no BYE back to the caller */

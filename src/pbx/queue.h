@@ -395,6 +395,9 @@ struct queue_state *queue_state_current(void);
  * 0 or the astdb error of the restore.
  */
 int queue_store_attach(struct queue_state *qs);
+/** Cluster standby: queue's dynamic members become those of value (the
+ * persistent format; NULL: none), not written back. Always 0. */
+int queue_store_apply(const char *queue, const char *value);
 
 /**
  * tandemctl queue ... (ctl_cmd_h):

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "ha/turn.h"
 #include "pbx/queue_log.h"
 
 #define LINE_MAX_LEN 8192
@@ -30,7 +31,13 @@ static struct {
 	bool failing;           /* a write failed; logged once */
 	unsigned long lost;     /* lines not written since */
 	const time_t *clock;    /* tests */
+	bool local;             /* QUEUESTART: this node only, not journaled */
 } ql = { .fd = -1 };
+
+const char *queue_log_path(void)
+{
+	return ql.fd >= 0 ? ql.path : "";
+}
 
 void queue_log_test_clock(const time_t *now)
 {
@@ -69,7 +76,9 @@ int queue_log_open(const char *datadir)
 	}
 	ql.failing = false;
 	ql.lost = 0;
+	ql.local = true;   /* this process's start, not a replicated event */
 	queue_log_write("NONE", "NONE", "NONE", "QUEUESTART", NULL);
+	ql.local = false;
 	return 0;
 }
 
@@ -174,7 +183,24 @@ void queue_log_write(const char *queue, const char *callid, const char *agent,
 		if (line[i] == '\n' || line[i] == '\r')
 			line[i] = '_';
 	line[n++] = '\n';
-	emit(line, n);
+	if (ql.local) {
+		emit(line, n);
+		return;
+	}
+	struct jnl_entry e = { .type = JNL_QUEUE_LOG };
+	e.u.qlog.line = pl_of(line, n);
+	ha_write(&e);   /* the write path: applied by queue_log_apply() */
+}
+
+int queue_log_apply(const struct jnl_queue_log *q)
+{
+	if (!q->line.l || q->line.p[q->line.l - 1] != '\n' ||
+	    memchr(q->line.p, '\n', q->line.l - 1)) {
+		log_warn("queue_log: a replicated line is not one line; not written");
+		return EINVAL;
+	}
+	emit(q->line.p, q->line.l);
+	return 0;
 }
 
 void queue_log_enterqueue(const char *queue, const char *callid, const char *url,

@@ -67,9 +67,17 @@ void queue_log_member(const char *queue, const char *callid, const char *agent,
 void queue_log_pause(const char *queue, const char *agent, int paused,
 		     const char *reason);
 
+/** The file's path; "" when not open. */
+const char *queue_log_path(void);
 /** Lines not written since the last successful write (tests, status). */
 unsigned long queue_log_lost(void);
 /** Tests: take time from *now instead of the clock (NULL: the clock). */
 void queue_log_test_clock(const time_t *now);
+
+/* The write path (ha/turn.h): each line is a QUEUE_LOG entry; this
+ * appends one, here or on the standby. 0, or EINVAL for a blob that is not
+ * exactly one line. */
+struct jnl_queue_log;
+int queue_log_apply(const struct jnl_queue_log *q);
 
 #endif

@@ -53,3 +53,30 @@ int queue_store_attach(struct queue_state *qs)
 		return 0;
 	return astdb_show("Queue", restore, qs);
 }
+
+/* The standby's view: queue's dynamic members become exactly those of
+ * value (NULL or "": none), without writing them back to the DB. */
+int queue_store_apply(const char *queue, const char *value)
+{
+	struct queue_state *qs = queue_state_current();
+	struct queue *q;
+	queue_persist_h *h;
+	void *arg;
+	size_t i;
+	int n;
+
+	if (!qs || !(q = queue_find(qs, queue)))
+		return 0;   /* not in this node's queues.conf: kept in the DB only */
+	h = qs->persist_h;
+	arg = qs->persist_arg;
+	queue_state_set_persist(qs, NULL, NULL);
+	for (i = q->nmembers; i-- > 0;)
+		if (q->members[i]->dynamic)
+			queue_member_remove(qs, queue, q->members[i]->interface);
+	n = value && *value ? queue_persist_load(qs, queue, value) : 0;
+	queue_state_set_persist(qs, h, arg);
+	if (n < 0)
+		log_warn("queue %s: replicated dynamic members '%s' are malformed (%s)",
+			 queue, value, strerror(-n));
+	return 0;
+}

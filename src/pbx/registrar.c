@@ -22,6 +22,8 @@
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "ha/ha.h"
+#include "ha/jnl_codec.h"
 #include "pbx/mwi.h"
 #include "pbx/presence.h"
 #include "pbx/registrar.h"
@@ -170,7 +172,7 @@ static void reply_ok(struct sip_strans *st, const struct binding *b)
 		sip_strans_reply(st, 500, NULL, NULL, NULL, NULL, 0);
 		return;
 	}
-	if (store_on_commit(commit_done, mem_ref(st)) != 0) {
+	if (ha_on_durable(commit_done, mem_ref(st)) != 0) {
 		sip_strans_release(st, false);
 		mem_deref(st);
 	}
@@ -382,18 +384,25 @@ void registrar_handle(struct sip_strans *st, const struct sip_msg *msg,
 
 /* ----------------------------------------------------------- lifecycle */
 
+/* Single node: expired, unknown and unusable bindings are deleted and the
+ * rest armed. Cluster node (a journal): nothing is written at start (it may
+ * be the standby, whose journal only takes the active's turns) and nothing
+ * armed; ha_restore() -> registrar_promote() arms them on the active, and
+ * an expired one then goes through the journal like any expiry. */
 static void restore_one(const struct store_binding *sb, void *arg)
 {
+	bool cluster = ha_jnl() != NULL;
 	struct binding *b;
 	size_t *n = arg;
 
-	if (sb->expires_at <= (int64_t)time(NULL)) {
+	if (sb->expires_at <= (int64_t)time(NULL) && !cluster) {
 		store_binding_del(sb->peer);
 		return;
 	}
 	struct pl name = { sb->peer, strlen(sb->peer) };
 	if (!sipconf_peer(pbx_sipconf(), &name)) {
-		store_binding_del(sb->peer);
+		if (!cluster)
+			store_binding_del(sb->peer);
 		return;
 	}
 	b = binding_get(sb->peer);
@@ -402,13 +411,16 @@ static void restore_one(const struct store_binding *sb, void *arg)
 		if (b)
 			binding_free(b);
 		log_warn("registrar: stored binding of %s is unusable, dropped", sb->peer);
-		store_binding_del(sb->peer);
+		if (!cluster)
+			store_binding_del(sb->peer);
 		return;
 	}
 	b->cseq = sb->cseq;
 	b->expires_at = sb->expires_at;
-	arm_expiry(b);
-	qualify_start(b);
+	if (!cluster) {
+		arm_expiry(b);
+		qualify_start(b);
+	}
 	(*n)++;
 }
 
@@ -420,6 +432,106 @@ int registrar_restore(void)
 	if (!err)
 		log_info("registrar: %zu registrations restored from %s", n, store_path());
 	return err;
+}
+
+/* ------------------------------------------------- the standby's view */
+
+static char *pl_dup(const struct pl *v)
+{
+	char *s = malloc(v->l + 1);
+
+	if (s) {
+		if (v->l)
+			memcpy(s, v->p, v->l);
+		s[v->l] = '\0';
+	}
+	return s;
+}
+
+/* A replicated binding: memory only, no timer, no qualify, nothing sent
+ * (the active runs those; registrar_promote() starts them here). */
+int registrar_apply_put(const struct jnl_binding_put *jb)
+{
+	char *peer = pl_dup(&jb->peer), *src = pl_dup(&jb->source);
+	char *contact = pl_dup(&jb->contact), *callid = pl_dup(&jb->callid);
+	char *ua = pl_dup(&jb->user_agent);
+	struct binding *b = NULL;
+	bool fresh = false;
+	int e = ENOMEM;
+
+	if (!peer || !src || !contact || !callid || !ua)
+		goto out;
+	fresh = !registrar_find(peer);
+	if (!(b = binding_get(peer)))
+		goto out;
+	if ((e = src_parse(src, &b->src))) {
+		log_warn("registrar: replicated binding of %s has an unusable source '%s'",
+			 peer, src);
+		if (fresh)
+			binding_free(b);
+		goto out;
+	}
+	free(b->contact);
+	free(b->callid);
+	free(b->ua);
+	b->contact = contact;
+	b->callid = callid;
+	b->ua = ua;
+	contact = callid = ua = NULL;
+	b->cseq = jb->cseq;
+	b->expires_at = jb->expires_at;
+	tmr_cancel(&b->expire);
+	qualify_stop(b);
+	e = 0;
+out:
+	free(peer);
+	free(src);
+	free(contact);
+	free(callid);
+	free(ua);
+	return e;
+}
+
+int registrar_apply_del(const struct jnl_binding_del *jb)
+{
+	char name[256];
+	struct binding *b;
+
+	pl_strcpy(&jb->peer, name, sizeof(name));
+	if (!(b = registrar_find(name)))
+		return 0;
+	binding_free(b);
+	return 0;
+}
+
+static bool promote_one(void *obj, void *arg)
+{
+	struct binding *b = obj;
+
+	(void)arg;
+	arm_expiry(b);   /* an expired one goes at once, from the loop */
+	qualify_start(b);
+	return false;
+}
+
+void registrar_promote(void)
+{
+	hash_apply(&bindings, promote_one, NULL);
+}
+
+static bool quiesce_one(void *obj, void *arg)
+{
+	struct binding *b = obj;
+
+	(void)arg;
+	tmr_cancel(&b->expire);
+	qualify_stop(b);
+	return false;
+}
+
+void registrar_quiesce(void)
+{
+	hash_apply(&bindings, quiesce_one, NULL);
 }
 
 int registrar_init(void)

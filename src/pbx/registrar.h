@@ -41,6 +41,16 @@ int  registrar_init(void);
 void registrar_close(void);
 /** Restore stored bindings (at start-up, after the config is loaded). */
 int  registrar_restore(void);
+/* The cluster's write path (ha/turn.h): on the standby, replicated
+ * bindings update memory only (no expiry timer, no qualify, nothing sent);
+ * registrar_promote() starts timers and qualify for every binding (an
+ * expired one is removed), registrar_quiesce() stops them. */
+struct jnl_binding_put;
+struct jnl_binding_del;
+int  registrar_apply_put(const struct jnl_binding_put *jb);
+int  registrar_apply_del(const struct jnl_binding_del *jb);
+void registrar_promote(void);
+void registrar_quiesce(void);
 /** Handle a REGISTER in server transaction st. */
 void registrar_handle(struct sip_strans *st, const struct sip_msg *msg,
 		      const struct sip_src *src);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "ha/ha.h"
 #include "sip/sip.h"
 
 int sip_strans_table_init(void);
@@ -59,6 +60,11 @@ void sip_stack_recv(struct sip_msg *msg, int err, const struct sip_src *src)
 {
 	struct sip_strans *st;
 
+	/* A cluster node that does not serve (standby, promoting, fenced:
+	 * docs/design/cluster.md 5) answers nothing: datagrams that reach it
+	 * are dropped and the UA retransmits to whoever holds the address. */
+	if (!ha_serving())
+		return;
 	if (err) {
 		bad_request(msg, src);
 		return;

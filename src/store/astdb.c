@@ -28,6 +28,7 @@
 
 #include "core/log.h"
 #include "store/astdb.h"
+#include "store/repl_meta.h"
 
 #define BUSY_MS 100   /* another process's write lock: wait this long */
 
@@ -38,6 +39,7 @@ static struct {
 	bool in_txn;
 	size_t turn_writes;   /* writes that succeeded in the open transaction */
 	bool failing;         /* writes fail: logged once */
+	bool turn_failed;     /* a write of this turn failed: no stamp */
 	bool read_failing;    /* reads fail: logged once */
 	sqlite3_stmt *st_get, *st_put, *st_del;
 	astdb_write_h *hook;
@@ -148,6 +150,9 @@ int astdb_init(const char *datadir)
 	} else if ((e = exec("PRAGMA journal_mode=WAL;")) ||
 		   (e = exec("PRAGMA synchronous=NORMAL;")) || (e = exec(schema))) {
 		goto out;
+	} else if (repl_meta_init(s.db)) {
+		log_error("astdb: %s: %s", s.path, sqlite3_errmsg(s.db));
+		goto out;
 	}
 	e = EIO;
 	if (prepare("SELECT value FROM astdb WHERE key=?", &s.st_get) ||
@@ -174,6 +179,7 @@ int astdb_commit(void)
 {
 	int rc;
 
+	s.turn_failed = false;
 	if (!s.db || !s.in_txn)
 		return 0;
 	s.in_txn = false;
@@ -221,6 +227,7 @@ static int wstep(sqlite3_stmt *st, const char *what, const char *key, size_t *ch
 			log_error("astdb: %s %s in %s failed: %s", what, key, s.path,
 				  sqlite3_errmsg(s.db));
 		s.failing = true;
+		s.turn_failed = true;
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -235,6 +242,43 @@ static int wstep(sqlite3_stmt *st, const char *what, const char *key, size_t *ch
 }
 
 /* ---------------------------------------------------------- the write path */
+
+int astdb_stamp(const struct repl_stamp *st)
+{
+	int e;
+
+	if (!s.db || s.readonly)
+		return s.db ? EROFS : ENODEV;
+	if (s.turn_failed)   /* the stamp stays behind: replayed at start */
+		return EIO;
+	if ((e = begin()))
+		return e;
+	if (repl_meta_put(s.db, st)) {
+		if (!s.failing)
+			log_error("astdb: stamp in %s failed: %s", s.path, sqlite3_errmsg(s.db));
+		s.failing = true;
+		return EIO;
+	}
+	return 0;
+}
+
+int astdb_stamp_get(struct repl_stamp *st)
+{
+	if (!s.db)
+		return ENODEV;
+	if (s.readonly)
+		return ENOENT;
+	return repl_meta_get(s.db, st);
+}
+
+void astdb_abort(void)
+{
+	if (!s.db || !s.in_txn)
+		return;
+	s.in_txn = false;
+	s.turn_writes = 0;
+	sqlite3_exec(s.db, "ROLLBACK;", NULL, NULL, NULL);
+}
 
 static int apply_deltree(const struct astdb_op *op, size_t *changes)
 {

@@ -79,4 +79,12 @@ int  astdb_apply(const struct astdb_op *op, size_t *changed);
 typedef void (astdb_write_h)(const struct astdb_op *op, void *arg);
 void astdb_set_write_hook(astdb_write_h *h, void *arg);
 
+struct repl_stamp;
+/** Stamp the journal position (store/repl_meta.h) in this turn's
+ * transaction; astdb_stamp_get reads it (ENOENT: none). */
+int  astdb_stamp(const struct repl_stamp *st);
+int  astdb_stamp_get(struct repl_stamp *st);
+/** Roll this turn's writes back (the journal write failed). */
+void astdb_abort(void);
+
 #endif

@@ -28,6 +28,8 @@
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "ha/ha.h"
+#include "ha/turn.h"
 #include "store/cdr.h"
 #include "store/cdr_int.h"
 
@@ -306,6 +308,16 @@ int cdr_open(struct cdr **cp, const struct cdr_start *s)
 	open_head = c;
 	open_n++;
 	log_debug("cdr %s: open (src %s dst %s)", c->r.uniqueid, c->r.src, c->r.dst);
+	if (ha_jnl()) {   /* a cluster node: the standby knows the call is up */
+		struct jnl_entry e = { .type = JNL_CDR_OPEN };
+		e.u.cdr_open = (struct jnl_cdr_open){
+			jnl_pl(c->r.uniqueid), jnl_pl(c->r.linkedid), c->r.start_us,
+			jnl_pl(c->r.clid), jnl_pl(c->r.src), jnl_pl(c->r.dst),
+			jnl_pl(c->r.dcontext), jnl_pl(c->r.channel), jnl_pl(c->r.accountcode),
+			jnl_pl(c->r.peeraccount),
+		};
+		ha_write(&e);
+	}
 	*cp = c;
 	return 0;
 }
@@ -346,6 +358,11 @@ void cdr_answer(struct cdr *c)
 	c->answer_mono = cdr_mono_us();
 	c->r.answer_us = c->r.start_us + (c->answer_mono - c->start_mono);
 	set_state(c, CDR_STATE_UP);
+	if (ha_jnl()) {
+		struct jnl_entry e = { .type = JNL_CDR_UP };
+		e.u.cdr_up = (struct jnl_cdr_up){ jnl_pl(c->r.uniqueid), c->r.answer_us };
+		ha_write(&e);
+	}
 }
 
 void cdr_disposition(struct cdr *c, enum cdr_disposition d)

@@ -230,4 +230,15 @@ void cdr_record_csv(const struct cdr_record *r, char *buf, size_t size);
  */
 void cdr_test_clock(const int64_t *wall_us, const int64_t *mono_us);
 
+/* The write path (ha/turn.h): cdr_post() and the sequence's blocks make
+ * CDR and SEQ entries; these apply them, here and on the standby. */
+struct jnl_cdr;
+struct jnl_seq;
+struct repl_stamp;
+int cdr_store_apply(const struct jnl_cdr *c);
+int cdr_store_apply_seq(const struct jnl_seq *q);
+/** Stamp the journal position (store/repl_meta.h) with the next commit. */
+int cdr_store_stamp(const struct repl_stamp *st);
+int cdr_store_stamp_get(struct repl_stamp *st);
+
 #endif

@@ -88,4 +88,24 @@ void cdr_writer_stop(struct cdr_writer *w, unsigned grace_ms);
 /** "socket /path db.table" or "host:port db.table", for messages. */
 void cdr_writer_describe(const struct cdr_conf *cc, char *buf, size_t size);
 
+/* ------------------------------------------------------- cdr_open.c */
+
+#include <sqlite3.h>
+#include "ha/jnl_codec.h"
+/* Open calls on a cluster node (cdr_open table): CDR_OPEN / CDR_UP
+ * entries and the CDR that ends them queue row changes, written by
+ * cdr_open_flush() inside cdr_store_commit()'s transaction. */
+int  cdr_store_apply_open(const struct jnl_cdr_open *e);
+int  cdr_store_apply_up(const struct jnl_cdr_up *e);
+/** The call's CDR was kept: drop its row (a no-op without a journal). */
+int  cdr_open_forget(const struct pl *uniqueid);
+int  cdr_store_apply_spool_done(const struct jnl_spool_done *d);
+/** Record CDR_SPOOL_DONE for the spool rows ids MariaDB now has. */
+void cdr_spool_done_record(sqlite3 *db, const int64_t *ids, size_t n);
+bool cdr_open_pending(void);
+int  cdr_open_flush(sqlite3 *db);
+/** The transaction committed: forget the queued changes. */
+void cdr_open_done(void);
+void cdr_open_close(void);
+
 #endif

@@ -36,6 +36,8 @@
 
 #include "core/log.h"
 #include "core/loop.h"
+#include "ha/turn.h"
+#include "store/repl_meta.h"
 #include "store/cdr.h"
 #include "store/cdr_int.h"
 
@@ -88,6 +90,8 @@ static struct {
 	size_t inflight;
 	struct cdr_link link;
 	char target[256];
+	struct repl_stamp stamp;      /* written with the next commit */
+	bool stamped;
 } s;
 
 static struct cdr_conf defaults;
@@ -169,6 +173,23 @@ static void reserve(void)
 			  "unless tandemd restarts within this second", s.path,
 			  sqlite3_errmsg(s.db));
 	s.seq_reserved = upto;
+	if (ha_recording()) {   /* the standby continues after this block */
+		struct jnl_entry e = { .type = JNL_SEQ, .ts_us = cdr_wall_us() };
+
+		e.u.seq = (struct jnl_seq){ jnl_pl("cdr"), upto };
+		ha_record(&e);
+	}
+}
+
+/* SEQ from the journal: never hand out a number below next (max wins). */
+int cdr_store_apply_seq(const struct jnl_seq *q)
+{
+	if (!s.db || pl_strcmp(&q->name, "cdr") || q->next <= s.seq_next)
+		return 0;
+	s.seq_next = q->next;
+	s.seq_reserved = q->next;
+	reserve();
+	return 0;
 }
 
 uint64_t cdr_seq_next(void)
@@ -223,6 +244,56 @@ int cdr_post(const struct cdr_record *in)
 		lost(&r, "the CDR store is not open");
 		return ENODEV;
 	}
+	struct jnl_entry e = { .type = JNL_CDR };
+	struct jnl_cdr *c = &e.u.cdr;
+	*c = (struct jnl_cdr){
+		r.start_us, r.answer_us, r.end_us, r.duration, r.billsec,
+		(uint8_t)r.disposition, (uint8_t)r.amaflags, r.sequence,
+		jnl_pl(r.clid), jnl_pl(r.src), jnl_pl(r.dst), jnl_pl(r.dcontext),
+		jnl_pl(r.channel), jnl_pl(r.dstchannel), jnl_pl(r.lastapp),
+		jnl_pl(r.lastdata), jnl_pl(r.accountcode), jnl_pl(r.peeraccount),
+		jnl_pl(r.userfield), jnl_pl(r.uniqueid), jnl_pl(r.linkedid),
+	};
+	return ha_write(&e);
+}
+
+static void pl_field(char *dst, size_t size, const struct pl *v)
+{
+	size_t n = v->l < size - 1 ? v->l : size - 1;
+
+	if (n)
+		memcpy(dst, v->p, n);
+	dst[n] = '\0';
+}
+
+/* A CDR entry, here or from the journal: keep it for this turn's commit. */
+int cdr_store_apply(const struct jnl_cdr *c)
+{
+	struct cdr_record r = {
+		.start_us = c->start_us, .answer_us = c->answer_us, .end_us = c->end_us,
+		.duration = c->duration, .billsec = c->billsec,
+		.disposition = (enum cdr_disposition)c->disposition,
+		.amaflags = (enum cdr_amaflags)c->amaflags, .sequence = c->sequence,
+	};
+
+	pl_field(r.clid, sizeof(r.clid), &c->clid);
+	pl_field(r.src, sizeof(r.src), &c->src);
+	pl_field(r.dst, sizeof(r.dst), &c->dst);
+	pl_field(r.dcontext, sizeof(r.dcontext), &c->dcontext);
+	pl_field(r.channel, sizeof(r.channel), &c->channel);
+	pl_field(r.dstchannel, sizeof(r.dstchannel), &c->dstchannel);
+	pl_field(r.lastapp, sizeof(r.lastapp), &c->lastapp);
+	pl_field(r.lastdata, sizeof(r.lastdata), &c->lastdata);
+	pl_field(r.accountcode, sizeof(r.accountcode), &c->accountcode);
+	pl_field(r.peeraccount, sizeof(r.peeraccount), &c->peeraccount);
+	pl_field(r.userfield, sizeof(r.userfield), &c->userfield);
+	pl_field(r.uniqueid, sizeof(r.uniqueid), &c->uniqueid);
+	pl_field(r.linkedid, sizeof(r.linkedid), &c->linkedid);
+	if (!s.db) {
+		lost(&r, "the CDR store is not open");
+		return ENODEV;
+	}
+	cdr_open_forget(&c->uniqueid);
 	if (s.npend == HOLD_MAX) {
 		size_t i, half = HOLD_MAX / 2;
 		for (i = 0; i < half; i++)
@@ -307,17 +378,21 @@ void cdr_store_commit(void)
 	size_t i;
 	int e;
 
-	if (!s.db || (!s.npend && !s.ndel))
+	if (!s.db || (!s.npend && !s.ndel && !s.stamped && !cdr_open_pending()))
 		return;
 	if (s.failing && cdr_mono_us() < s.retry_at)
 		return;
 	e = exec("BEGIN;");
+	if (!e)
+		e = cdr_open_flush(s.db);
 	for (i = 0; !e && i < s.npend; i++)
 		e = write_record(&s.pend[i]);
 	for (i = 0; !e && i < s.ndel; i++) {
 		sqlite3_bind_int64(s.st_del, 1, s.del[i]);
 		e = step(s.st_del);
 	}
+	if (!e && s.stamped)
+		e = repl_meta_put(s.db, &s.stamp);
 	if (!e && sqlite3_exec(s.db, "COMMIT;", NULL, NULL, NULL) != SQLITE_OK)
 		e = EIO;
 	if (e) {
@@ -335,7 +410,23 @@ void cdr_store_commit(void)
 			   s.path, s.npend);
 	s.failing = false;
 	s.npend = s.ndel = 0;
+	s.stamped = false;
+	cdr_open_done();
 	refill();
+}
+
+int cdr_store_stamp(const struct repl_stamp *st)
+{
+	if (!s.db)
+		return ENODEV;
+	s.stamp = *st;
+	s.stamped = true;
+	return 0;
+}
+
+int cdr_store_stamp_get(struct repl_stamp *st)
+{
+	return s.db ? repl_meta_get(s.db, st) : ENODEV;
 }
 
 /* -------------------------------------------------------------- spool */
@@ -476,6 +567,7 @@ static void writer_event(void)
 	bool changed;
 
 	cdr_writer_take(s.w, &ids, &n, &l, &changed);
+	cdr_spool_done_record(s.db, ids, n);   /* the standby's spool too */
 	for (i = 0; i < n; i++)
 		del_add(ids[i]);
 	free(ids);
@@ -618,6 +710,7 @@ static void release(void)
 	free(s.pend);
 	free(s.del);
 	memset(&s, 0, sizeof(s));
+	cdr_open_close();
 }
 
 static int start_writer(void)
@@ -666,6 +759,10 @@ int cdr_store_init(const struct cdr_conf *cc, const char *datadir, const char *n
 	if (exec("PRAGMA journal_mode=WAL;") || exec("PRAGMA synchronous=NORMAL;") ||
 	    exec(schema) || prepare_all())
 		goto out;
+	if (repl_meta_init(s.db)) {
+		log_error("cdr: %s: %s", s.path, sqlite3_errmsg(s.db));
+		goto out;
+	}
 	s.seq_next = (uint64_t)meta_get("sequence");
 	if (!s.seq_next)
 		s.seq_next = 1;

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "ha/turn.h"
+#include "store/repl_meta.h"
 #include "store/store.h"
 
 struct pending {
@@ -64,6 +66,10 @@ int store_init(const char *datadir)
 	if (exec("PRAGMA journal_mode=WAL;") || exec("PRAGMA synchronous=NORMAL;") ||
 	    exec(schema))
 		return EIO;
+	if (repl_meta_init(db)) {
+		log_error("store: %s: %s", dbpath, sqlite3_errmsg(db));
+		return EIO;
+	}
 	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO bindings VALUES (?,?,?,?,?,?,?)",
 			       -1, &st_put, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "DELETE FROM bindings WHERE peer=?", -1, &st_del,
@@ -114,26 +120,82 @@ static int step(sqlite3_stmt *st)
 	return 0;
 }
 
+/* The write path (ha/turn.h): each change is an entry, recorded in the
+ * turn when there is a journal, and applied by the apply functions below,
+ * which the standby runs on the entries it receives. */
 int store_binding_put(const struct store_binding *b)
 {
-	if (!db || begin())
-		return EIO;
-	sqlite3_bind_text(st_put, 1, b->peer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st_put, 2, b->contact, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st_put, 3, b->source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st_put, 4, b->callid, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st_put, 5, b->cseq);
-	sqlite3_bind_int64(st_put, 6, b->expires_at);
-	sqlite3_bind_text(st_put, 7, b->user_agent, -1, SQLITE_STATIC);
-	return step(st_put);
+	struct jnl_entry e = { .type = JNL_BINDING_PUT };
+
+	e.u.bput = (struct jnl_binding_put){
+		jnl_pl(b->peer), jnl_pl(b->contact), jnl_pl(b->source), jnl_pl(b->callid),
+		b->cseq, b->expires_at, jnl_pl(b->user_agent), jnl_pl(ha_node())
+	};
+	return ha_write(&e);
 }
 
 int store_binding_del(const char *peer)
 {
+	struct jnl_entry e = { .type = JNL_BINDING_DEL };
+
+	e.u.bdel = (struct jnl_binding_del){ jnl_pl(peer), JNL_UNREGISTER };
+	return ha_write(&e);
+}
+
+static void bind_pl(sqlite3_stmt *st, int i, const struct pl *v)
+{
+	sqlite3_bind_text(st, i, v->p ? v->p : "", (int)v->l, SQLITE_STATIC);
+}
+
+int store_binding_apply_put(const struct jnl_binding_put *b)
+{
 	if (!db || begin())
 		return EIO;
-	sqlite3_bind_text(st_del, 1, peer, -1, SQLITE_STATIC);
+	bind_pl(st_put, 1, &b->peer);
+	bind_pl(st_put, 2, &b->contact);
+	bind_pl(st_put, 3, &b->source);
+	bind_pl(st_put, 4, &b->callid);
+	sqlite3_bind_int64(st_put, 5, b->cseq);
+	sqlite3_bind_int64(st_put, 6, b->expires_at);
+	bind_pl(st_put, 7, &b->user_agent);
+	return step(st_put);
+}
+
+int store_binding_apply_del(const struct jnl_binding_del *b)
+{
+	if (!db || begin())
+		return EIO;
+	bind_pl(st_del, 1, &b->peer);
 	return step(st_del);
+}
+
+int store_stamp(const struct repl_stamp *s)
+{
+	if (!db || begin())
+		return EIO;
+	if (repl_meta_put(db, s)) {
+		if (!failing && !txn_failed)
+			log_error("store: write to %s failed: %s", dbpath, sqlite3_errmsg(db));
+		txn_failed = true;
+		return EIO;
+	}
+	return 0;
+}
+
+int store_stamp_get(struct repl_stamp *s)
+{
+	return db ? repl_meta_get(db, s) : EIO;
+}
+
+bool store_failing(void)
+{
+	return failing;
+}
+
+void store_abort(void)
+{
+	if (in_txn)
+		txn_failed = true;
 }
 
 int store_binding_load(store_binding_h *h, void *arg)

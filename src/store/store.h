@@ -41,4 +41,20 @@ int store_on_commit(store_commit_h *h, void *arg);
 /** Commit now (end of turn hook; also used at shutdown). */
 void store_commit(void);
 
+/* The write path (docs/design/cluster.md 2): store_binding_put/del make
+ * journal entries (ha/turn.h); these apply them, on both nodes. */
+struct jnl_binding_put;
+struct jnl_binding_del;
+struct repl_stamp;
+int store_binding_apply_put(const struct jnl_binding_put *b);
+int store_binding_apply_del(const struct jnl_binding_del *b);
+/** Stamp the journal position in repl_meta, in this turn's transaction. */
+int store_stamp(const struct repl_stamp *s);
+/** The stamp; 0, ENOENT (none yet) or EIO. */
+int store_stamp_get(struct repl_stamp *s);
+/** The last commit failed (until one succeeds again). */
+bool store_failing(void);
+/** Make this turn's commit roll back instead (the journal write failed). */
+void store_abort(void);
+
 #endif

@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ha/health.h"
 #include "pbx/queue.h"
 #include "store/cdr.h"
 
@@ -39,9 +40,13 @@ static void usage(FILE *f)
 		"  db deltree FAMILY [KEYTREE]\n"
 		"  blacklist add|del NUMBER | blacklist show   ${BLACKLIST()}'s family\n"
 		"  cdr [--last N] | dialplan [CONTEXT] | queue ... |\n"
-		"  cluster status|standby|unstandby|takeover\n"
+		"  cluster status|standby [--force]|unstandby|takeover [--force]\n"
+		"  cluster notify MASTER|BACKUP|FAULT   (keepalived's notify scripts)\n"
+		"  health [--watch FILE]  heartbeat check without the daemon (exit 0 healthy)\n"
 		"DATADIR defaults to $TANDEM_DATADIR or " DEFAULT_DATADIR ".\n");
 }
+
+static int rcv_timeout_s = 30;
 
 static int request(const char *datadir, json_t *req, json_t **reply)
 {
@@ -64,7 +69,7 @@ static int request(const char *datadir, json_t *req, json_t **reply)
 			close(fd);
 		return 2;
 	}
-	struct timeval tv = { 30, 0 };
+	struct timeval tv = { rcv_timeout_s, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	out = json_dumps(req, JSON_COMPACT);
 	if (out && strlen(out) + 1 > REQ_MAX) {
@@ -240,6 +245,29 @@ static void print_db(json_t *d)
 	printf("%zu result%s found.\n", json_array_size(arr), json_array_size(arr) == 1 ? "" : "s");
 }
 
+/* One node's replication line: state, position, lag, full resync progress. */
+static void print_repl(json_t *r)
+{
+	json_t *sy = json_object_get(r, "sync");
+
+	if (!json_object_get(r, "state"))
+		return;
+	printf("      replication %s at %.12s:%lld", js(r, "state"), js(r, "id"), ji(r, "offset"));
+	if (json_is_integer(json_object_get(r, "lag_bytes")))
+		printf(", lag %lld bytes", ji(r, "lag_bytes"));
+	if (json_is_integer(json_object_get(r, "lag_ms")))
+		printf(" / %lld ms", ji(r, "lag_ms"));
+	printf("\n");
+	if (!sy)
+		return;
+	printf("      sync: %s %.1f of %.1f MB, %.1f MB/s", js(sy, "phase"),
+	       (double)ji(sy, "done_bytes") / 1e6, (double)ji(sy, "total_bytes") / 1e6,
+	       (double)ji(sy, "rate_bps") / 1e6);
+	if (json_is_integer(json_object_get(sy, "eta_s")))
+		printf(", eta %lld s", ji(sy, "eta_s"));
+	printf("\n");
+}
+
 /* As `pcs status`: the cluster, its nodes and their roles, the link. */
 static void print_cluster(json_t *d)
 {
@@ -248,10 +276,18 @@ static void print_cluster(json_t *d)
 
 	printf("Cluster name: %s (engine %s)\n", js(d, "cluster"), js(d, "engine"));
 	printf("Node List:\n");
-	json_array_foreach(nodes, i, n)
-		printf("  * %s (%s): %s%s\n", js(n, "name"), js(n, "address"), js(n, "role"),
+	json_array_foreach(nodes, i, n) {
+		printf("  * %s (%s): %s%s", js(n, "name"), js(n, "address"), js(n, "role"),
 		       json_is_true(json_object_get(n, "self")) ? " (this node)" : "");
-	printf("Floating address: %s\n", *js(d, "vip") ? js(d, "vip") : "(none configured)");
+		if (*js(n, "state"))
+			printf(" [%s]", js(n, "state"));
+		printf("\n");
+		print_repl(json_object_get(n, "repl"));
+	}
+	printf("Floating address: %s", *js(d, "vip") ? js(d, "vip") : "(none configured)");
+	if (*js(d, "vip_holder"))
+		printf(", held by %s", js(d, "vip_holder"));
+	printf("\n");
 	printf("Replication: %s\n", js(json_object_get(d, "replication"), "state"));
 	printf("Link to %s: %s", js(l, "peer"), js(l, "state"));
 	if (json_object_get(l, "rtt_ms"))
@@ -276,6 +312,36 @@ static json_t *blacklist_args(json_t *args)
 	if (sub && num && n == 2 && !strcmp(sub, "del"))
 		return json_pack("[s,s,s]", "del", "blacklist", num);
 	return NULL;
+}
+
+/* `cluster standby` on the active: done when this node is no longer ACTIVE
+ * (the daemon aborts the handover after 2 s: FO_ABORT in its log). */
+static int handover_wait(const char *datadir)
+{
+	for (int i = 0; i < 30; i++) {   /* 3 s */
+		json_t *req = json_pack("{s:s, s:[s]}", "cmd", "cluster", "args", "status");
+		json_t *reply = NULL, *n;
+		const char *state = "";
+		size_t k;
+		int rc = request(datadir, req, &reply);
+
+		json_decref(req);
+		if (rc)
+			return rc;
+		json_array_foreach(json_object_get(json_object_get(reply, "data"), "nodes"), k, n)
+			if (json_is_true(json_object_get(n, "self")))
+				state = js(n, "state");
+		if (*state && strcmp(state, "ACTIVE") && strcmp(state, "DEMOTING")) {
+			printf("done: this node is %s\n", state);
+			json_decref(reply);
+			return 0;
+		}
+		json_decref(reply);
+		usleep(100000);
+	}
+	fprintf(stderr, "tandemctl: cluster standby: this node is still active after 3 s "
+		"(FO_ABORT: see the log)\n");
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -306,6 +372,24 @@ int main(int argc, char **argv)
 		json_decref(args);
 		return 1;
 	}
+	if (!strcmp(cmd, "health")) {   /* never the control socket: health.h */
+		const char *watch = NULL;
+		char why[512];
+
+		for (i = 1; i + 1 < argc; i++)
+			if (!strcmp(argv[i], "--watch"))
+				watch = argv[i + 1];
+		json_decref(args);
+		if (watch)
+			return ha_health_watch(datadir, watch);
+		rc = ha_health_check(datadir, why, sizeof(why));
+		fprintf(rc ? stderr : stdout, "%s\n", why);
+		return rc;
+	}
+	if (!strcmp(cmd, "cluster") && !strcmp(json_string_value(json_array_get(args, 0)) ?
+						  json_string_value(json_array_get(args, 0)) : "",
+						  "notify"))
+		rcv_timeout_s = 2;   /* keepalived's notify: a hung daemon must not pile up */
 	if (!strcmp(cmd, "blacklist")) {
 		json_t *a = blacklist_args(args);
 
@@ -363,6 +447,8 @@ int main(int argc, char **argv)
 	} else {
 		const char *r = js(data, "result");
 		printf("%s\n", *r ? r : "ok");
+		if (!strcmp(cmd, "cluster") && !strcmp(r, "handing over"))
+			rc = handover_wait(datadir);
 	}
 	json_decref(reply);
 	return rc;

@@ -58,8 +58,8 @@ wait_until 15 "node a's link up" link_is "$T/da" up
 wait_until 15 "node b's link up" link_is "$T/db" up
 cstatus "$T/da" > "$T/status.txt" || fail "cluster status: $(cat "$T/ctl.err")"
 assert_file_match "$T/status.txt" "^Cluster name: e2e \(engine none\)" "status header"
-assert_file_match "$T/status.txt" "a \(127.0.0.1:$PA\): active \(this node\)" "node a listed"
-assert_file_match "$T/status.txt" "b \(127.0.0.1:$PB\): active" "node b listed"
+assert_file_match "$T/status.txt" "a \(127.0.0.1:$PA\): standby \(this node\)" "node a listed"
+assert_file_match "$T/status.txt" "b \(127.0.0.1:$PB\): standby" "node b listed (no active yet: both standby)"
 assert_file_match "$T/status.txt" "Link to b: up, rtt [0-9]+ ms" "link up with an RTT"
 cstatus "$T/db" --json > "$T/b.json" || fail "cluster status --json on b"
 assert_eq "$(jq_py "$T/b.json" "[n['name'] for n in d['nodes']]")" '["a", "b"]' "nodes in JSON"
@@ -80,6 +80,9 @@ wait_until 15 "node a refuses the wrong key" link_is "$T/da" refused
 wait_until 15 "node b (wrong key) shows the refusal" link_is "$T/dw" refused
 cstatus "$T/dw" > "$T/status.txt"
 assert_file_match "$T/status.txt" "Link to a: refused \(last error: .*key" "refusal shown on b"
+cstatus "$T/dw" --json > "$T/w.json" || fail "cluster status --json on b (wrong key)"
+assert_eq "$(jq_py "$T/w.json" "[n for n in d['nodes'] if n['self']][0]['repl']['state']")" \
+	refused "b's replication state with a wrong key"
 # a dials (its name sorts first), b listens: each logs its side
 assert_file_match "$T/a.log" "cluster: replication link to b .* refused: wrong key" \
 	"refusal logged on a"

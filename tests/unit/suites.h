@@ -28,6 +28,9 @@ int test_jnl_run(void);
 int test_cluster_conf_run(void);
 int test_link_run(void);
 int test_tftp_run(void);
+int test_turn_run(void);
+int test_repl_run(void);
+int test_role_run(void);
 
 #define TANDEM_SUITES \
 	X(core) X(conf) X(sip_msg) X(auth) X(trans) X(registrar) \
@@ -36,6 +39,6 @@ int test_tftp_run(void);
 	X(queue) X(vmconf) X(moh_conf) X(presence) \
 	X(call_apps) X(call_vm) X(call_queue) \
 	X(jnl) \
-	X(cluster_conf) X(link) \
+	X(cluster_conf) X(link) X(turn) X(repl) X(role) \
 	X(tftp)
 #endif

@@ -319,7 +319,7 @@ static void t_self_digest(void **state)
 	size_t n = 0;
 	while (cluster_conf_options[n])
 		n++;
-	assert_int_equal(n, 19);
+	assert_int_equal(n, 21);   /* + keepalived_conf, keepalived_pid */
 }
 
 int test_cluster_conf_run(void)

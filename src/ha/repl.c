@@ -1,0 +1,735 @@
+/**
+ * @file repl.c  Replication of the journal (repl.h; docs/design/cluster.md
+ * 3.3-3.5 and 4), Redis's replication.c read for a two-node PBX.
+ *
+ * Roles (ha_role(), owned by role.c): the serving node is the source, the
+ * other receives. Two serving nodes meeting: the lower (epoch, offset)
+ * steps down (invariant 5; equal: the name sorting second).
+ *
+ * Handshake, after HELLO both ways (link.c):
+ *   standby -> PSYNC(replid, offset)                its journal's head
+ *   active  -> CONTINUE(replid, offset)             repl_can_continue()
+ *           or FULLRESYNC(replid, O, bytes), SNAP..., SNAP_END x 3,
+ *              SYNC_DONE(O)                          (repl_full.c)
+ *   active  -> STREAM(start, whole turns)...         from offset or O
+ *   standby -> ACK(end, ts_us)                       after it committed
+ *
+ * Invariants:
+ *  - STREAM frames carry whole turns read back from the active's journal
+ *    (jnl_reader), in order, without gaps: frame n+1 starts where frame n
+ *    ended; the standby refuses anything else (ERANGE from
+ *    ha_turn_receive) and drops the link, so it never holds a torn turn.
+ *  - The active confirms a turn (ha_durable_release) only for offsets the
+ *    standby ACKed, and waits for ACKs (ha_set_sync(true)) only in SYNC:
+ *    the standby's ACK reached the journal's head once.
+ *  - Going alone: in SYNC, the oldest unACKed turn older than sync_timeout,
+ *    or the link lost: ha_set_sync(false), one log line. No witness yet,
+ *    so going alone is not recorded anywhere but the log (design 4 asks
+ *    for W_OUTDATED first; witness.c will add it).
+ *  - The journal keeps the standby's ACKed offset (jnl_set_floor) so a
+ *    short absence resumes with CONTINUE.
+ *
+ * Sending is bounded per loop turn (REPL_TURN_BYTES, REPL_TURN_US) and
+ * paused while the link has REPL_PENDING_MAX bytes queued; a timer
+ * resumes it on the next turn.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/loop.h"
+#include "ha/ha.h"
+#include "ha/jnl.h"
+#include "ha/repl_int.h"
+#include "ha/role.h"
+
+struct repl g_repl;
+#define g g_repl
+
+const char *repl_state_name(enum repl_state s)
+{
+	switch (s) {
+	case REPL_NONE: return "none";
+	case REPL_CONNECTING: return "connecting";
+	case REPL_HANDSHAKE: return "handshake";
+	case REPL_FULLSYNC: return "fullsync";
+	case REPL_CATCHUP: return "catchup";
+	case REPL_SYNC: return "sync";
+	case REPL_ALONE: return "alone";
+	case REPL_REFUSED: return "refused";
+	}
+	return "?";
+}
+
+enum repl_state repl_state(void)
+{
+	return g.state;
+}
+
+uint64_t repl_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void repl_set_state(enum repl_state s)
+{
+	if (g.state == s)
+		return;
+	log_info("cluster: replication %s -> %s", repl_state_name(g.state), repl_state_name(s));
+	g.state = s;
+}
+
+/*
+ * Work that goes on over loop turns: a timer armed with delay 0 from its
+ * own handler would fire again in the same run of the loop's timers, so
+ * "next turn" work is armed from the end-of-turn hook instead.
+ */
+struct deferred { struct tmr *t; tmr_h *h; };
+static struct deferred deferred[4];
+static size_t ndeferred;
+
+void repl_defer(struct tmr *t, tmr_h *h)
+{
+	for (size_t i = 0; i < ndeferred; i++)
+		if (deferred[i].t == t)
+			return;
+	if (ndeferred < sizeof(deferred) / sizeof(deferred[0]))
+		deferred[ndeferred++] = (struct deferred){ t, h };
+}
+
+static void end_of_turn(void *arg)
+{
+	size_t n = ndeferred;
+
+	(void)arg;
+	ndeferred = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!tmr_isset(deferred[i].t))
+			tmr_start(deferred[i].t, 0, deferred[i].h, NULL);
+}
+
+void repl_defer_cancel(struct tmr *t)
+{
+	for (size_t i = 0; i < ndeferred; i++)
+		if (deferred[i].t == t)
+			deferred[i] = deferred[--ndeferred];
+	tmr_cancel(t);
+}
+
+void repl_kick(uint64_t delay_ms)
+{
+	if (!delay_ms)
+		repl_defer(&g.kick, repl_pump);
+	else if (!tmr_isset(&g.kick))
+		tmr_start(&g.kick, delay_ms, repl_pump, NULL);
+}
+
+/* Standby: the role follows replication (role.c lets us, autosync off). */
+static void role_to(enum ha_role to, const char *why)
+{
+	enum ha_role r = ha_role();
+
+	if (r == to)
+		return;
+	if ((to == HA_ROLE_SYNCING && (r == HA_ROLE_STARTING || r == HA_ROLE_STANDBY ||
+					 r == HA_ROLE_FENCED)) ||
+	    (to == HA_ROLE_STANDBY && r == HA_ROLE_SYNCING))
+		ha_role_set(to, why);
+}
+
+/* ------------------------------------------------------------ session */
+
+/** Forget what the connection was doing (it dropped, or the roles changed). */
+void repl_session_reset(void)
+{
+	if (g.rd) {
+		jnl_reader_close(g.rd);
+		g.rd = NULL;
+	}
+	repl_full_abort();
+	repl_defer_cancel(&g.kick);
+	g.source = g.receiver = g.psync_wanted = false;
+	g.nfifo = 0;
+	g.acked = g.sent = 0;
+	jnl_wbuf_free(&g.frame);
+}
+
+/* The active: the standby went silent or away while we waited for it. */
+static void check_sync(void);
+
+/* Forget the unACKed turns the standby now holds (end <= acked). */
+static void fifo_pop(uint64_t acked)
+{
+	size_t k = 0;
+
+	while (k < g.nfifo && g.fifo[k].end <= acked)
+		k++;
+	if (k) {
+		memmove(&g.fifo[0], &g.fifo[k], (g.nfifo - k) * sizeof(g.fifo[0]));
+		g.nfifo -= k;
+	}
+}
+
+static void go_alone(const char *why)
+{
+	uint64_t head = ha_jnl() ? jnl_head(ha_jnl()) : 0;
+
+	ha_set_sync(false);
+	g.waiting = false;
+	g.alone_since_us = repl_now_us();
+	g.alone_at = head;
+	g.was_alone = true;
+	log_warn("cluster: standby %s %s: going on alone at offset %" PRIu64 "; %s is "
+		 "outdated until it catches up (no witness yet: not recorded)",
+		 g.cc.nodes[!g.self].name, why, head, g.cc.nodes[!g.self].name);
+}
+
+static void tick_h(void *arg)
+{
+	(void)arg;
+	tmr_start(&g.tick, 50, tick_h, NULL);
+	if (g.waiting && g.nfifo &&
+	    repl_now_us() - g.fifo[0].mono_us >= (uint64_t)g.cc.sync_timeout_ms * 1000u) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "silent for %u ms", g.cc.sync_timeout_ms);
+		repl_set_state(REPL_ALONE);
+		go_alone(why);
+	}
+}
+
+/* Turns written on the active: remember when, for lag_ms and silence. */
+static void feed_h(uint64_t start, uint64_t end, void *arg)
+{
+	(void)arg;
+	(void)start;
+	if (!g.source)
+		return;
+	if (g.nfifo == REPL_FIFO) {            /* merge the two oldest */
+		memmove(&g.fifo[0], &g.fifo[1], (REPL_FIFO - 1) * sizeof(g.fifo[0]));
+		g.nfifo--;
+	}
+	g.fifo[g.nfifo].end = end;
+	g.fifo[g.nfifo].mono_us = repl_now_us();
+	g.fifo[g.nfifo].wall_us = jnl_now_us();
+	g.nfifo++;
+	if (g.rd)
+		repl_kick(0);
+}
+
+/* ------------------------------------------------------------ the active */
+
+static void send_frame_or_drop(uint8_t type)
+{
+	int e = ha_link_send(g.link, type, g.frame.p, g.frame.len);
+
+	g.frame.len = 0;
+	if (e && e != ENOTCONN) {
+		log_error("cluster: cannot queue a replication frame to %s: %s",
+			  g.cc.nodes[!g.self].name, strerror(e));
+		ha_link_error(g.link, "replication frame could not be queued");
+	}
+}
+
+/** Open the reader at off and stream from there: CONTINUE (the standby
+ * holds everything before off) or SYNC_DONE (it will once it installed
+ * the snapshot, and says so with ACK(off)). */
+int repl_stream_from(uint64_t off, bool holds)
+{
+	int e = jnl_reader_open(&g.rd, ha_jnl(), off);
+
+	if (e) {
+		log_error("cluster: cannot read the journal from offset %" PRIu64 " for %s: %s",
+			  off, g.cc.nodes[!g.self].name, strerror(e));
+		ha_link_error(g.link, "journal not readable at the asked offset");
+		return e;
+	}
+	g.sent = off;
+	if (holds) {
+		g.acked = off;
+		fifo_pop(off);
+	}
+	repl_set_state(REPL_CATCHUP);
+	repl_kick(0);
+	return 0;
+}
+
+/* Send whole turns from the reader, bounded per turn: several turns a
+ * STREAM frame, up to REPL_FRAME_FILL, never one split across frames. */
+static void pump_stream(void)
+{
+	uint64_t t0 = repl_now_us();
+	size_t sent = 0;
+	int e = 0;
+
+	while (g.rd && sent < REPL_TURN_BYTES && repl_now_us() - t0 < REPL_TURN_US) {
+		const uint8_t *buf;
+		size_t len;
+
+		if (ha_link_pending(g.link) > REPL_PENDING_MAX) {
+			repl_kick(1);
+			return;
+		}
+		g.frame.len = 0;
+		repl_stream_encode_hdr(&g.frame, g.sent);
+		while (g.frame.len < REPL_FRAME_FILL && !(e = jnl_reader_next(g.rd, &buf, &len))) {
+			if (8 + len > HA_LINK_FRAME_MAX - 1) {
+				log_error("cluster: turn at offset %" PRIu64 " is %zu bytes, more than "
+					  "a frame holds: cannot replicate it", g.sent, len);
+				ha_link_error(g.link, "turn larger than a frame");
+				return;
+			}
+			if (g.frame.len + len > HA_LINK_FRAME_MAX - 1) {
+				sent += g.frame.len;
+				send_frame_or_drop(HA_F_STREAM);
+				if (!g.rd)
+					return;
+				repl_stream_encode_hdr(&g.frame, g.sent);
+			}
+			if (jnl_wbuf_reserve(&g.frame, len)) {
+				e = ENOMEM;
+				break;
+			}
+			memcpy(g.frame.p + g.frame.len, buf, len);
+			g.frame.len += len;
+			g.sent += len;
+		}
+		if (g.frame.len > 8) {
+			sent += g.frame.len;
+			send_frame_or_drop(HA_F_STREAM);
+		}
+		if (e == ENODATA) {
+			check_sync();
+			return;
+		}
+		if (!g.rd)
+			return;
+		if (e) {
+			log_error("cluster: cannot read the journal at offset %" PRIu64 " for %s: %s",
+				  g.sent, g.cc.nodes[!g.self].name,
+				  e == ESTALE ? "the backlog no longer holds it" : strerror(e));
+			ha_link_error(g.link, "journal read failed");
+			return;
+		}
+	}
+	if (g.rd)
+		repl_kick(0);
+}
+
+void repl_pump(void *arg)
+{
+	(void)arg;
+	if (!g.source || ha_link_state(g.link) != HA_LINK_UP)
+		return;
+	if (g.full)
+		repl_full_pump();
+	else
+		pump_stream();
+}
+
+static void psync_got(const struct repl_pos *want)
+{
+	char replid[JNL_REPLID_LEN + 1], replid2[JNL_REPLID_LEN + 1];
+	uint64_t off, off2, epoch;
+	struct jnl *j = ha_jnl();
+
+	ha_position(replid, &off, replid2, &off2, &epoch);
+	g.peer_offset = want->offset;
+	if (j && repl_can_continue(want, replid, replid2, off2, jnl_first(j), jnl_head(j))) {
+		log_notice("cluster: %s asks to continue at %s:%" PRIu64 ": partial resync "
+			   "(%" PRIu64 " bytes behind)", g.cc.nodes[!g.self].name, want->replid,
+			   want->offset, jnl_head(j) - want->offset);
+		g.resync_kind = "partial resync";
+		g.resync_from = want->offset;
+		g.frame.len = 0;
+		if (repl_pos_encode(&g.frame, replid, want->offset))
+			return;
+		send_frame_or_drop(HA_F_CONTINUE);
+		jnl_set_floor(j, want->offset);
+		repl_stream_from(want->offset, true);
+		return;
+	}
+	log_notice("cluster: %s at %s:%" PRIu64 " is not in this node's journal (%s:%" PRIu64
+		   "-%" PRIu64 "): full resync", g.cc.nodes[!g.self].name, want->replid,
+		   want->offset, replid, j ? jnl_first(j) : 0, j ? jnl_head(j) : 0);
+	g.resync_kind = "full resync";
+	repl_full_start();
+}
+
+/* The standby holds the journal's head: SYNC (and wait for it from now). */
+static void check_sync(void)
+{
+	struct jnl *j = ha_jnl();
+	uint64_t head = j ? jnl_head(j) : 0, now = repl_now_us();
+
+	if (g.acked != head || g.sent != head || g.state == REPL_SYNC || g.full || !g.rd)
+		return;
+	fifo_pop(head);
+	repl_set_state(REPL_SYNC);
+	g.prog.phase = NULL;
+	if (!strcmp(g.resync_kind, "partial resync")) {
+		g.last.kind = "partial";
+		g.last.bytes = head - g.resync_from;
+		g.last.secs = 0;
+	}
+	if (g.was_alone)
+		log_notice("cluster: standby %s caught up (%s, %" PRIu64 " bytes, %.1f s alone)",
+			   g.cc.nodes[!g.self].name, g.resync_kind, head - g.resync_from,
+			   (double)(now - g.alone_since_us) / 1e6);
+	else
+		log_notice("cluster: standby %s in sync at offset %" PRIu64 " (%s)",
+			   g.cc.nodes[!g.self].name, head, g.resync_kind);
+	g.was_alone = false;
+	if (g.cc.sync) {
+		ha_set_sync(true);
+		g.waiting = true;
+	}
+}
+
+static void ack_got(const struct repl_ack *a)
+{
+	struct jnl *j = ha_jnl();
+
+	if (a->offset > g.sent || a->offset < g.acked) {
+		log_error("cluster: %s ACKed offset %" PRIu64 " outside what was sent (%" PRIu64
+			  "-%" PRIu64 ")", g.cc.nodes[!g.self].name, a->offset, g.acked, g.sent);
+		ha_link_error(g.link, "ACK outside the stream");
+		return;
+	}
+	g.acked = a->offset;
+	g.peer_offset = a->offset;
+	g.ack_mono_us = repl_now_us();
+	fifo_pop(a->offset);
+	ha_durable_release(a->offset);
+	if (j)
+		jnl_set_floor(j, a->offset);
+	check_sync();
+}
+
+/* ------------------------------------------------------------ the standby */
+
+static void refuse_stream(const char *what)
+{
+	log_error("cluster: replication from %s refused: %s; link dropped, nothing applied "
+		  "from it", g.cc.nodes[!g.self].name, what);
+	ha_link_error(g.link, what);
+}
+
+static void send_psync(void)
+{
+	char replid[JNL_REPLID_LEN + 1], replid2[JNL_REPLID_LEN + 1];
+	uint64_t off, off2, epoch;
+
+	ha_position(replid, &off, replid2, &off2, &epoch);
+	g.frame.len = 0;
+	if (repl_pos_encode(&g.frame, replid, off))
+		return;
+	g.receiver = true;
+	log_notice("cluster: asking %s to continue at %s:%" PRIu64, g.cc.nodes[!g.self].name,
+		   replid, off);
+	send_frame_or_drop(HA_F_PSYNC);
+	repl_set_state(REPL_HANDSHAKE);
+	role_to(HA_ROLE_SYNCING, "replication starts");
+}
+
+/* ts_us of the last entry of whole turns p[0..len). */
+static int64_t last_ts(const uint8_t *p, size_t len)
+{
+	struct jnl_entry e;
+	size_t at = 0, used;
+	int64_t ts = 0;
+
+	while (at < len && !jnl_entry_decode(&e, p + at, len - at, &used)) {
+		ts = e.ts_us;
+		at += used;
+	}
+	return ts;
+}
+
+void repl_stream_got(const uint8_t *p, size_t len)
+{
+	struct repl_stream s;
+	char err[256] = "";
+	uint64_t end;
+	int e;
+
+	if (repl_stream_decode(&s, p, len, err, sizeof(err))) {
+		refuse_stream(err);
+		return;
+	}
+	e = ha_turn_receive(s.start, s.turns, s.len, &end, err, sizeof(err));
+	if (e) {
+		char what[400];
+
+		snprintf(what, sizeof(what), "%s at offset %" PRIu64 " (%s)",
+			 e == EIO ? "cannot store the stream" : e == ERANGE ?
+			 "stream out of place" : "bad stream", s.start,
+			 err[0] ? err : strerror(e));
+		refuse_stream(what);
+		return;
+	}
+	if (end > g.peer_offset)
+		g.peer_offset = end;
+	repl_send_ack(end, last_ts(s.turns, s.len));
+}
+
+void repl_send_ack(uint64_t offset, int64_t ts_us)
+{
+	struct repl_ack a = { offset, ts_us };
+
+	g.frame.len = 0;
+	if (!repl_ack_encode(&g.frame, &a))
+		send_frame_or_drop(HA_F_ACK);
+}
+
+/* ------------------------------------------------------------ link events */
+
+static int pos_cmp(uint64_t e1, uint64_t o1, uint64_t e2, uint64_t o2)
+{
+	if (e1 != e2)
+		return e1 < e2 ? -1 : 1;
+	return o1 < o2 ? -1 : o1 > o2;
+}
+
+/* Both serving: the lower (epoch, offset) steps down (design 3.3 step 2). */
+static bool two_actives(const struct ha_link_hello *peer)
+{
+	char replid[JNL_REPLID_LEN + 1], replid2[JNL_REPLID_LEN + 1];
+	uint64_t off, off2, epoch;
+	int c;
+
+	ha_position(replid, &off, replid2, &off2, &epoch);
+	if (ha_role_epoch() > epoch)
+		epoch = ha_role_epoch();     /* promoted since the journal's EPOCH */
+	c = pos_cmp(epoch, off, peer->epoch, peer->offset);
+	if (c > 0 || (c == 0 && strcmp(g.cc.nodes[g.self].name, peer->node) < 0))
+		return false;            /* the peer steps down */
+	log_warn("cluster: %s is active too, at epoch %" PRIu64 " offset %" PRIu64 " (ours: epoch %"
+		 PRIu64 " offset %" PRIu64 "): this node steps down; what it wrote since "
+		 "the split is not merged (merge is not built yet)", peer->node, peer->epoch,
+		 peer->offset, epoch, off);
+	if (!ha_role_set(HA_ROLE_DEMOTING, "two actives: the peer is ahead"))
+		ha_role_set(HA_ROLE_STANDBY, "two actives: the peer is ahead");
+	return true;
+}
+
+/* Start what this node does on the link, by its role now: the active
+ * waits for PSYNC; a standby sends it once the peer is active (two
+ * standbys wait: neither has anything to give). */
+static void session_start(void)
+{
+	repl_session_reset();
+	repl_set_state(REPL_HANDSHAKE);
+	if (ha_serving())
+		g.source = true;
+	else if (g.peer_role == HA_ROLE_ACTIVE)
+		send_psync();
+}
+
+static void up_h(struct ha_link *l, const struct ha_link_hello *peer, void *arg)
+{
+	(void)l;
+	(void)arg;
+	g.peer_hello = *peer;
+	g.have_peer = true;
+	g.peer_offset = peer->offset;
+	g.peer_role = peer->role;
+	if (ha_serving() && peer->role == HA_ROLE_ACTIVE && two_actives(peer))
+		return;           /* the role watcher starts the session */
+	session_start();
+}
+
+static void down_h(struct ha_link *l, const char *why, void *arg)
+{
+	bool waited = g.waiting;
+
+	(void)l;
+	(void)arg;
+	repl_session_reset();
+	if (waited) {
+		char w[200];
+
+		snprintf(w, sizeof(w), "unreachable (link lost: %s)", why);
+		go_alone(w);
+		repl_set_state(REPL_ALONE);
+		return;
+	}
+	if (g.state != REPL_ALONE)
+		repl_set_state(REPL_NONE);
+}
+
+static void frame_h(struct ha_link *l, uint8_t type, const uint8_t *p, size_t len, void *arg)
+{
+	struct repl_pos pos;
+	struct repl_ack a;
+
+	(void)l;
+	(void)arg;
+	switch (type) {
+	case HA_F_PSYNC:
+		if (!ha_serving()) {
+			/* not active (yet): answered when the role changes */
+			g.psync_wanted = !repl_pos_decode(&g.psync, p, len);
+			return;
+		}
+		if (repl_pos_decode(&pos, p, len)) {
+			refuse_stream("malformed PSYNC");
+			return;
+		}
+		g.source = true;
+		psync_got(&pos);
+		return;
+	case HA_F_ACK:
+		if (!g.source || repl_ack_decode(&a, p, len)) {
+			refuse_stream("malformed or unexpected ACK");
+			return;
+		}
+		ack_got(&a);
+		return;
+	case HA_F_CONTINUE:
+		if (!g.receiver || repl_pos_decode(&pos, p, len)) {
+			refuse_stream("malformed or unexpected CONTINUE");
+			return;
+		}
+		log_notice("cluster: %s continues at offset %" PRIu64 ": partial resync",
+			   g.cc.nodes[!g.self].name, pos.offset);
+		repl_set_state(REPL_CATCHUP);
+		return;
+	case HA_F_STREAM:
+		if (g.receiver && repl_full_installing()) {
+			repl_full_hold(p, len);     /* applied once installed */
+			return;
+		}
+		if (!g.receiver || g.state == REPL_FULLSYNC) {
+			refuse_stream("unexpected STREAM");
+			return;
+		}
+		repl_stream_got(p, len);
+		return;
+	case HA_F_FULLRESYNC:
+	case HA_F_SNAP:
+	case HA_F_SNAP_END:
+	case HA_F_SYNC_DONE:
+		if (!g.receiver) {
+			refuse_stream("unexpected full resync frame");
+			return;
+		}
+		repl_full_frame(type, p, len);
+		return;
+	default:
+		refuse_stream("unknown frame type");
+		return;
+	}
+}
+
+static void ping_h(struct ha_link *l, const struct ha_link_ping *pg, void *arg)
+{
+	(void)l;
+	(void)arg;
+	g.peer_repl_state = pg->repl_state;
+	g.peer_role = pg->role;
+	if (!g.receiver && !g.source && pg->role == HA_ROLE_ACTIVE && !ha_serving() &&
+	    g.link && ha_link_state(g.link) == HA_LINK_UP) {
+		send_psync();             /* the peer became active */
+		return;
+	}
+	if (!g.receiver)
+		return;
+	if (pg->repl_state == REPL_SYNC && g.state == REPL_CATCHUP) {
+		repl_set_state(REPL_SYNC);
+		g.prog.phase = NULL;
+		log_notice("cluster: in sync with %s at offset %" PRIu64, g.cc.nodes[!g.self].name,
+			   ha_jnl() ? jnl_head(ha_jnl()) : 0);
+		role_to(HA_ROLE_STANDBY, "in sync with the active");
+	} else if (pg->repl_state != REPL_SYNC && g.state == REPL_SYNC) {
+		repl_set_state(REPL_CATCHUP);
+	}
+}
+
+static void pos_h(struct ha_link_pos *pos, void *arg)
+{
+	uint64_t epoch;
+
+	(void)arg;
+	memset(pos, 0, sizeof(*pos));
+	ha_position(pos->replid, &pos->offset, pos->replid2, &pos->offset2, &epoch);
+	pos->epoch = ha_role_epoch() > epoch ? ha_role_epoch() : epoch;
+	pos->role = (uint8_t)ha_role();
+	pos->repl_state = (uint8_t)g.state;
+}
+
+const struct ha_link_handlers repl_link_handlers = {
+	.up = up_h, .down = down_h, .frame = frame_h, .ping = ping_h, .pos = pos_h,
+};
+
+/* A role change while the link is up changes who streams. */
+static void role_h(enum ha_role from, enum ha_role to, void *arg)
+{
+	bool was = from == HA_ROLE_ACTIVE || from == HA_ROLE_SINGLE;
+	bool now = to == HA_ROLE_ACTIVE || to == HA_ROLE_SINGLE;
+
+	(void)arg;
+	if (was == now || !g.link || ha_link_state(g.link) != HA_LINK_UP)
+		return;
+	if (now && g.psync_wanted) {
+		struct repl_pos want = g.psync;
+
+		repl_session_reset();
+		g.source = true;
+		psync_got(&want);
+		return;
+	}
+	session_start();
+}
+
+bool repl_synced(void)
+{
+	return g.source && g.state == REPL_SYNC && ha_jnl() && g.acked == jnl_head(ha_jnl());
+}
+
+/* ------------------------------------------------------------ start, stop */
+
+int repl_init(const struct cluster_conf *cc, unsigned self, const char *datadir)
+{
+	static bool hooked;         /* the loop has no way to remove a hook */
+
+	memset(&g, 0, sizeof(g));
+	g.cc = *cc;
+	g.self = self;
+	snprintf(g.datadir, sizeof(g.datadir), "%s", datadir);
+	g.resync_kind = "partial resync";
+	tmr_init(&g.kick);
+	tmr_init(&g.tick);
+	ha_set_feed(feed_h, NULL);
+	if (ha_role_watch(role_h, NULL))
+		return ENOMEM;
+	tmr_start(&g.tick, 50, tick_h, NULL);
+	if (!hooked && loop_turn_hook(end_of_turn, NULL))
+		return ENOMEM;
+	hooked = true;
+	g.running = true;
+	return 0;
+}
+
+void repl_set_link(struct ha_link *l)
+{
+	g.link = l;
+}
+
+void repl_close(void)
+{
+	if (!g.running)
+		return;
+	repl_session_reset();
+	tmr_cancel(&g.tick);
+	ha_set_feed(NULL, NULL);
+	cluster_conf_clear(&g.cc);
+	g.running = false;
+}

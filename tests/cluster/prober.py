@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""SIP OPTIONS prober for the cluster tests (runs in the client namespace).
+
+Every INTERVAL seconds it sends one OPTIONS to each target (the VIP and the
+two node addresses) from one UDP socket and logs every answer as
+  RECV_NS SENT_NS TARGET RESPONDER STATUS
+(CLOCK_REALTIME ns; RESPONDER is the source address of the answer: tandemd
+answers from its own address, so it names the node that served). It stops
+when STOPFILE exists or after MAX seconds.
+usage: prober.py LOG STOPFILE MAX INTERVAL PORT TARGET...
+"""
+import os
+import select
+import socket
+import sys
+import time
+
+log_path, stop, maxs, interval, port = sys.argv[1:6]
+targets = sys.argv[6:]
+maxs, interval, port = float(maxs), float(interval), int(port)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 0))
+lport = s.getsockname()[1]
+sent = {}
+out = open(log_path, "w", buffering=1)
+end = time.time() + maxs
+n = 0
+nxt = time.time()
+while time.time() < end and not os.path.exists(stop):
+    now = time.time()
+    if now >= nxt:
+        n += 1
+        for t in targets:
+            cid = "p%d-%s" % (n, t)
+            sent[cid] = (time.time_ns(), t)
+            msg = ("OPTIONS sip:probe@%s:%d SIP/2.0\r\n"
+                   "Via: SIP/2.0/UDP 10.0.0.10:%d;branch=z9hG4bK-%s;rport\r\n"
+                   "Max-Forwards: 70\r\nFrom: <sip:prober@10.0.0.10>;tag=%d\r\n"
+                   "To: <sip:probe@%s>\r\nCall-ID: %s\r\nCSeq: %d OPTIONS\r\n"
+                   "Content-Length: 0\r\n\r\n") % (t, port, lport, cid, n, t, cid, n)
+            try:
+                s.sendto(msg.encode(), (t, port))
+            except OSError:
+                pass
+        nxt += interval
+        if nxt < now:
+            nxt = now + interval
+        if len(sent) > 20000:
+            sent = {k: v for k, v in sent.items() if int(k[1:].split("-")[0]) > n - 200}
+    r, _, _ = select.select([s], [], [], max(0.0, min(nxt - time.time(), 0.02)))
+    if not r:
+        continue
+    data, src = s.recvfrom(65535)
+    recv = time.time_ns()
+    text = data.decode("latin-1")
+    status = text.split(" ", 2)[1] if text.startswith("SIP/2.0 ") else "?"
+    cid = ""
+    for line in text.split("\r\n"):
+        if line.lower().startswith("call-id:"):
+            cid = line.split(":", 1)[1].strip()
+    if cid in sent:
+        t0, tgt = sent[cid]
+        out.write("%d %d %s %s %s %s\n" % (recv, t0, tgt, src[0], status, cid))
+out.close()

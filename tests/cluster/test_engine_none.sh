@@ -1,0 +1,56 @@
+#!/bin/bash
+# engine = none (docs/design/cluster.md 8.3, test 14): no keepalived; only
+# tandemctl moves roles and tandemd adds/removes the floating address itself
+# (rtnetlink + gratuitous ARP). Namespaces as in lib_netns.sh, prober in tc.
+#  - both nodes start cold (STARTING or SYNCING: neither serves), nobody
+#    holds the VIP, nobody answers;
+#  - takeover without --force is refused; takeover --force on a: a holds
+#    the VIP, is ACTIVE, the VIP answers from a;
+#  - cluster standby on a: the VIP leaves a, a is STANDBY; takeover --force
+#    on b: the VIP answers from b (the client's ARP entry followed the
+#    gratuitous ARP), never both nodes in one probe cycle.
+. "$(dirname "$0")/lib_netns.sh"
+export NN_ENGINE=none
+
+nn_require
+nn_net
+nn_conf a
+nn_conf b
+nn_start a
+nn_start b
+nn_cold() { case $(nn_state "$1") in STARTING|SYNCING|STANDBY) return 0 ;; esac; return 1; }
+nn_wait 10 "a up, not serving" nn_cold a
+nn_wait 10 "b up, not serving" nn_cold b
+sleep 1
+nn_cold a && nn_cold b || nn_fail "a node serves without takeover"
+nn_has_vip a || nn_has_vip b && nn_fail "a node holds the VIP at start"
+nn_prober_start 300
+sleep 1
+[ "$(wc -l < "$T/probe.log")" = 0 ] || nn_fail "a standby answered: $(head -2 "$T/probe.log")"
+nn_note "ok: both cold ($(nn_state a), $(nn_state b)), no VIP, nobody answers"
+
+nn_ctl a cluster takeover 2> "$T/ctl.err" && nn_fail "takeover without --force accepted"
+grep -q -- '--force' "$T/ctl.err" || nn_fail "takeover refusal: $(cat "$T/ctl.err")"
+c=$(now_ns)
+nn_ctl a cluster takeover --force > "$T/ctl.out" 2>&1 || nn_fail "takeover --force: $(cat "$T/ctl.out")"
+nn_has_vip a || nn_fail "a has no VIP after takeover --force"
+nn_is a ACTIVE || nn_fail "a is $(nn_state a) after takeover --force"
+nn_wait 5 "the VIP answers from a" nn_vip_back "$c" "${NN_IP[a]}"
+nn_note "ok: takeover --force on a: ACTIVE, VIP added, answering after $(nn_outage "$c" "${NN_IP[a]}") ms"
+
+nn_ctl a cluster standby > "$T/ctl.out" 2>&1 || nn_fail "standby on a: $(cat "$T/ctl.out")"
+nn_has_vip a && nn_fail "a still holds the VIP after cluster standby"
+nn_wait 5 "a STANDBY" nn_is a STANDBY
+c=$(now_ns)
+nn_ctl b cluster takeover --force > "$T/ctl.out" 2>&1 || nn_fail "takeover on b: $(cat "$T/ctl.out")"
+nn_wait 5 "b ACTIVE" nn_is b ACTIVE
+nn_wait 5 "the VIP answers from b (gratuitous ARP)" nn_vip_back "$c" "${NN_IP[b]}"
+nn_note "ok: standby on a, takeover --force on b: answering after $(nn_outage "$c" "${NN_IP[b]}") ms"
+sleep 0.5
+nn_prober_stop
+read -r nb first < <(nn_both)
+[ "$nb" = 0 ] || nn_fail "both nodes answered in $nb probe cycles (first: $first)"
+n=$(awk -v s="${NN_IP[a]}" -v t="$c" '$4 == s && $1 > t' "$T/probe.log" | wc -l)
+[ "$n" = 0 ] || nn_fail "a answered $n probes after standing by"
+grep -q "role ACTIVE -> DEMOTING" "$T/a.log" || nn_fail "no DEMOTING line in a.log"
+exit 0
