@@ -75,6 +75,7 @@ static struct {
 		bool set;
 		char when[40], from[CLUSTER_NAME_MAX], to[CLUSTER_NAME_MAX], why[160];
 	} last;
+	unsigned long promoted, stepped_down;   /* since start (/metrics) */
 } g = { .role = HA_ROLE_SINGLE, .autosync = true };
 
 static const char *const names[] = {
@@ -357,9 +358,11 @@ static void last_failover(enum ha_role from, enum ha_role to, const char *why)
 	if (to == HA_ROLE_ACTIVE && from == HA_ROLE_PROMOTING) {
 		a = g.peer;
 		b = g.node;
+		g.promoted++;
 	} else if (from == HA_ROLE_ACTIVE) {
 		a = g.node;
 		b = g.peer;
+		g.stepped_down++;
 	} else {
 		return;
 	}
@@ -475,6 +478,12 @@ void ha_role_stop(void)
 	g.nwatch = 0;
 	g.resume = NULL;
 	g.dir[0] = '\0';
+}
+
+void ha_role_counts(unsigned long *promoted, unsigned long *stepped_down)
+{
+	*promoted = g.promoted;
+	*stepped_down = g.stepped_down;
 }
 
 json_t *ha_role_status_json(void)

@@ -64,5 +64,8 @@ void ha_role_tick(uint64_t now_ms);
 
 /** "last_failover" of cluster status (null before the first), role fields. */
 json_t *ha_role_status_json(void);
+/** Role changes of this node since start: promotions to ACTIVE, and
+ * steps down from it (`/metrics`). */
+void ha_role_counts(unsigned long *promoted, unsigned long *stepped_down);
 
 #endif

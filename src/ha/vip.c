@@ -231,7 +231,11 @@ static void garp(void)
 
 int vip_add(void)
 {
-	int e = addr_change(RTM_NEWADDR);
+	int e;
+
+	if (!g.str[0])          /* no vip = in [cluster]: nothing to move */
+		return 0;
+	e = addr_change(RTM_NEWADDR);
 
 	if (e == EEXIST)
 		e = 0;
@@ -246,7 +250,11 @@ int vip_add(void)
 
 int vip_del(void)
 {
-	int e = addr_change(RTM_DELADDR);
+	int e;
+
+	if (!g.str[0])
+		return 0;
+	e = addr_change(RTM_DELADDR);
 
 	if (e == EADDRNOTAVAIL || e == ENOENT)
 		e = 0;

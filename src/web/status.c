@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "ha/ha.h"
+#include "ha/role.h"
 #include "ctl/commands.h"
 #include "ctl/ctl.h"
 #include "media/rtp.h"
@@ -88,6 +90,46 @@ static void metric(struct buf *b, const char *name, const char *type, const char
 	put(b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name, v);
 }
 
+/* Role, failovers and replication lag; nothing on a single node. The lag
+ * comes from `cluster status` (repl.lag_bytes / lag_ms of each node). */
+static void cluster_metrics(struct buf *b)
+{
+	unsigned long promoted, stepped;
+	json_t *cs, *nodes, *n;
+	size_t i;
+
+	if (ha_role() == HA_ROLE_SINGLE)
+		return;
+	ha_role_counts(&promoted, &stepped);
+	metric(b, "tandem_cluster_serving", "gauge",
+	       "1 while this node is the active one (answers SIP), else 0.",
+	       ha_serving() ? 1 : 0);
+	put(b, "# HELP tandem_failovers_total Role changes of this node since start: "
+		"promoted to active, stepped down from active.\n"
+		"# TYPE tandem_failovers_total counter\n"
+		"tandem_failovers_total{change=\"promoted\"} %lu\n"
+		"tandem_failovers_total{change=\"stepped_down\"} %lu\n", promoted, stepped);
+	cs = cmd("cluster", "status");
+	nodes = json_object_get(cs, "nodes");
+	if (json_array_size(nodes)) {
+		put(b, "# HELP tandem_replication_lag_bytes Journal bytes the node has not "
+			"acknowledged yet.\n# TYPE tandem_replication_lag_bytes gauge\n");
+		json_array_foreach(nodes, i, n)
+			put(b, "tandem_replication_lag_bytes{node=\"%s\"} %lld\n",
+			    json_string_value(json_object_get(n, "name")),
+			    (long long)json_integer_value(json_object_get(
+				json_object_get(n, "repl"), "lag_bytes")));
+		put(b, "# HELP tandem_replication_lag_seconds Age of the oldest turn the "
+			"node has not acknowledged.\n# TYPE tandem_replication_lag_seconds gauge\n");
+		json_array_foreach(nodes, i, n)
+			put(b, "tandem_replication_lag_seconds{node=\"%s\"} %.3f\n",
+			    json_string_value(json_object_get(n, "name")),
+			    (double)json_integer_value(json_object_get(
+				json_object_get(n, "repl"), "lag_ms")) / 1000.0);
+	}
+	json_decref(cs);
+}
+
 char *web_metrics_text(void)
 {
 	const struct sip_transp_stats *ts = sip_transp_stats();
@@ -147,8 +189,7 @@ char *web_metrics_text(void)
 		(unsigned long long)tf->refused);
 	metric(&b, "tandem_tftp_transfers_active", "gauge", "TFTP transfers in progress.",
 	       tf->active);
-	/* replication lag and failovers: not exported until the cluster
-	 * replicates and fails over (docs/design/cluster.md phases 3-5) */
+	cluster_metrics(&b);
 	if (b.oom) {
 		free(b.s);
 		return NULL;
