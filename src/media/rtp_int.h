@@ -41,6 +41,7 @@ struct dtmf_out {
 
 struct player;
 struct rec;
+struct mixmon;
 typedef struct dtmf_rx_state_s dtmf_rx_state_t;
 
 struct leg {
@@ -94,6 +95,7 @@ struct rtp_relay {
 	void *targ;
 	rtp_dtmf_h *dh;
 	void *darg;
+	struct mixmon *mon[RTP_MON_SLOTS];   /* referenced; both legs feed them */
 	struct rtp_relay *prev, *next;
 };
 
@@ -107,7 +109,7 @@ socklen_t rtp_sa_len(const struct sockaddr_storage *sa);
 /** Something to do with packets from l (DTMF, in-band, recording). */
 static inline bool rtp_local_wants_rx(const struct leg *l)
 {
-	return l->r->dh || l->inband || l->rec;
+	return l->r->dh || l->inband || l->rec || l->r->mon[0] || l->r->mon[1];
 }
 /** One valid RTP packet from l: decode DTMF, detect tones, record. */
 void rtp_local_rx(struct leg *l, uint8_t pt, uint32_t ts, bool restart,

@@ -55,6 +55,7 @@
 #include "core/loop.h"
 #include "core/mem.h"
 #include "media/g711.h"
+#include "media/mixmon.h"
 #include "media/play.h"
 #include "media/rec.h"
 #include "media/rtp_int.h"
@@ -477,7 +478,8 @@ void rtp_local_rx(struct leg *l, uint8_t pt, uint32_t ts, bool restart,
 	}
 	if (l->r->dh)
 		dtmf_rx4733_audio(&l->dtmf, ts, SOUND_RATE, on_4733, l);
-	if ((c != CODEC_PCMA && c != CODEC_PCMU) || !plen || (!l->inband && !l->rec))
+	if ((c != CODEC_PCMA && c != CODEC_PCMU) || !plen ||
+	    (!l->inband && !l->rec && !l->r->mon[0] && !l->r->mon[1]))
 		return;
 	if (plen > sizeof(pcm) / sizeof(pcm[0]))
 		plen = sizeof(pcm) / sizeof(pcm[0]);
@@ -491,6 +493,9 @@ void rtp_local_rx(struct leg *l, uint8_t pt, uint32_t ts, bool restart,
 	}
 	if (l->rec)
 		record(l, ts, restart, pcm, plen);
+	for (int i = 0; i < RTP_MON_SLOTS; i++)
+		if (l->r->mon[i])
+			mixmon_put(l->r->mon[i], l->id, ts, restart, pcm, plen, rtp_now());
 }
 
 void rtp_local_deliver(void)
@@ -552,6 +557,15 @@ int rtp_relay_record(struct rtp_relay *r, enum rtp_leg_id leg, struct rec *rec)
 	return 0;
 }
 
+int rtp_relay_monitor(struct rtp_relay *r, unsigned slot, struct mixmon *m)
+{
+	if (!r || slot >= RTP_MON_SLOTS)
+		return EINVAL;
+	mem_deref(r->mon[slot]);
+	r->mon[slot] = mem_ref(m);
+	return 0;
+}
+
 /* ================================================================
  * Teardown
  * ================================================================ */
@@ -569,6 +583,8 @@ void rtp_local_shut(struct rtp_relay *r)
 			dtmf_rx_free(l->inband);
 		l->inband = NULL;
 	}
+	for (int i = 0; i < RTP_MON_SLOTS; i++)
+		r->mon[i] = mem_deref(r->mon[i]);
 	for (size_t i = 0; i < npend; i++)
 		if (pend[i].r == r)
 			pend[i].r = NULL;

@@ -27,6 +27,7 @@
 #include "core/mem.h"
 #include "pbx/call.h"
 #include "pbx/call_int.h"
+#include "pbx/call_monitor.h"
 #include "pbx/presence.h"
 #include "pbx/registrar.h"
 #include "sip/auth.h"
@@ -126,6 +127,7 @@ static void call_free(struct call *c)
 	sip_dialog_free(c->adlg);
 	mem_deref(c->st);
 	free(c->offer);
+	call_monitor_free(c);   /* before the relay goes: the files are finished */
 	call_play_free(c);
 	call_media_free(c);
 	if (c->cdr) {
@@ -371,6 +373,7 @@ static void leg_resp(int err, const struct sip_msg *msg, void *arg)
 			}
 		}
 		log_info("call %u: %s answered", c->id, l->channel);
+		call_monitor_bridged(c);
 		call_play_dial_end(c);
 		call_answer_caller(c, msg);
 		return;

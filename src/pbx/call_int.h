@@ -81,6 +81,7 @@ struct call {
 	/* media (call_media.c) */
 	struct rtp_relay *relay;
 	struct call_play *play;      /* prompts, keys, music on hold (call_play.c) */
+	struct cmon *mon[2];         /* MixMonitor, Monitor (call_monitor.c) */
 	bool late_offer;             /* the caller's INVITE had no SDP (RFC 3264 5) */
 	bool ack_answer;             /* our 200 carried an offer: the ACK answers it */
 	struct sdp_neg a_off;        /* late offer: our offer to the caller */

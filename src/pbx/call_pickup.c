@@ -36,6 +36,7 @@
 #include "core/mem.h"
 #include "dialplan/exec.h"
 #include "pbx/call_int.h"
+#include "pbx/call_monitor.h"
 #include "pbx/call_pickup.h"
 #include "pbx/pbx.h"
 #include "pbx/presence.h"
@@ -206,6 +207,7 @@ static int take(struct call *p, struct call *c)
 	p->st = mem_deref(p->st);
 	c->legs[c->nlegs++] = l;
 	c->bridged = l;
+	call_monitor_bridged(c);
 	tmr_cancel(&c->dial_tmr);
 	cancel_ringing(c, l);
 	log_info("call %u: picked up by %s (call %u)", c->id, p->channel, p->id);

@@ -1,0 +1,185 @@
+#!/bin/bash
+# Call recording (issue "The business line", item 6): MixMonitor and
+# Monitor on real calls. 100-tfg (a SIPp caller) calls through Tandem to
+# 101-tfg (a SIPp callee); each side plays its own known speech (espeak-ng,
+# two voices, A-law RTP from a pcap): the caller from 0.5 s (or 3 s) after
+# its ACK, the callee after 3 s of silence; the callee hangs up 7 s after
+# answering. Every recording must have the expected length, not be
+# silence, and hold each party where it should (the best normalised
+# cross-correlation with each source, tests/e2e/audio/rec_check.py):
+#
+#   600 MixMonitor(rec600.wav,,touch ^{MIXMONITOR_FILENAME}.done) + Dial:
+#       both parties in one file, MIXMONITOR_FILENAME its full path, the
+#       command run when it is finished.
+#   601 Answer, MixMonitor(sub/rec601.wav,br(rec601-r.wav)t(rec601-t.wav)),
+#       Wait(2), Dial: b records only once bridged (the file is ~2 s
+#       shorter than the call); r holds the caller alone, t the callee.
+#   602 Monitor() with no name: Asterisk's TIME-CHANNEL-in.wav (caller)
+#       and -out.wav (callee).
+#   603 Monitor(wav,mon603,m): one mixed mon603.wav.
+#   604 MixMonitor(rec600.wav,a): appended: rec600.wav grows by a call.
+#   605 Last, as root: DATADIR/monitor/full on a 48 KiB tmpfs: the
+#       recording fails with a log line, no file (final or .part) is left,
+#       the call and the daemon are unaffected.
+. "$(dirname "$0")/lib.sh"
+e2e_init
+need sipp espeak-ng sox
+
+. "$(dirname "$0")/lib_call.sh"
+AUDIO=$E2E_DIR/audio
+PYNP=/usr/bin/python3
+$PYNP -c 'import numpy' 2>/dev/null || fail "python3-numpy is not installed (scripts/install-deps.sh test)"
+
+# ---------------------------------------------------------------- audio
+espeak-ng -w "$T/a.22k.wav" "one two three four five six" 2>/dev/null || fail "espeak-ng"
+espeak-ng -v en+f3 -w "$T/b.22k.wav" "the quick brown fox jumps over the lazy dog" \
+	2>/dev/null || fail "espeak-ng"
+sox "$T/a.22k.wav" -r 8000 -c 1 -b 16 -e signed-integer "$T/caller.wav" || fail "sox"
+sox "$T/b.22k.wav" -r 8000 -c 1 -b 16 -e signed-integer "$T/callee.wav" || fail "sox"
+# the callee says nothing for 3 s, then talks; both streams run to the end
+sox "$T/callee.wav" "$T/callee_padded.wav" pad 3 4 || fail "sox pad"
+sox "$T/caller.wav" "$T/caller_padded.wav" pad 0 6 || fail "sox pad"
+$PYNP "$AUDIO/mkvoice.py" "$T/digits.pcap" "$T/caller_padded.wav" 0x43414c4c || fail "mkvoice"
+$PYNP "$AUDIO/mkvoice.py" "$T/callee.pcap" "$T/callee_padded.wav" 0x4345454c || fail "mkvoice"
+note "caller speaks $(sox --i -D "$T/caller.wav") s, callee $(sox --i -D "$T/callee.wav") s"
+
+# ---------------------------------------------------------------- config
+conf_sip_general realm=tandem
+conf_tfg_peers qualify=no
+cat > "$CONF/extensions.conf" <<'EOF2'
+[general]
+static=yes
+writeprotect=yes
+
+[default]
+exten => 600,1,MixMonitor(rec600.wav,,touch ^{MIXMONITOR_FILENAME}.done)
+ same => n,Verbose(mixfile=${MIXMONITOR_FILENAME})
+ same => n,Dial(SIP/101-tfg,20)
+ same => n,Hangup()
+exten => 601,1,Answer()
+ same => n,MixMonitor(sub/rec601.wav,br(rec601-r.wav)t(rec601-t.wav))
+ same => n,Wait(2)
+ same => n,Dial(SIP/101-tfg,20)
+ same => n,Hangup()
+exten => 602,1,Monitor()
+ same => n,Dial(SIP/101-tfg,20)
+ same => n,Hangup()
+exten => 603,1,Monitor(wav,mon603,m)
+ same => n,Dial(SIP/101-tfg,20)
+ same => n,Hangup()
+exten => 604,1,MixMonitor(rec600.wav,a)
+ same => n,Dial(SIP/101-tfg,20)
+ same => n,Hangup()
+exten => 605,1,MixMonitor(full/rec605.wav)
+ same => n,Dial(SIP/101-tfg,20)
+ same => n,Hangup()
+EOF2
+tandem_start
+grep -q "MixMonitor.*not available\|Monitor.*not available" "$E2E_LOG" &&
+	fail "the dialplan's load says MixMonitor or Monitor is missing"
+UAS_PORT=$(free_port) UAC_PORT=$(free_port)
+users_csv "$T/caller.csv" 100-tfg
+sipp_register_ok reg101 101-tfg tf2020 "$UAS_PORT"
+MON=$DATA/monitor
+
+# call NAME EXTEN CALLER_PAUSE_MS: one call; the callee talks then hangs up
+call() {
+	local name=$1 exten=$2 pause=$3 rc=0
+	UAS_TIMEOUT=40 uas_start "uas.$name" rec_uas.xml 1 -mp "$(free_port)" -d 7000
+	sipp_run "$name" 40 -sf "$SIPP_DIR/ivr_uac.xml" -inf "$T/caller.csv" -i "$SIP_ADDR" \
+		-p "$UAC_PORT" -mp "$(free_port)" -key rtpport "$(free_port)" -d "$pause" \
+		-s "$exten" -m 1 "$(hostport "$SIP_ADDR" "$SIP_PORT")" || rc=$?
+	[ $rc = 0 ] || { sipp_fail_details "$name"; fail "$name: the call to $exten failed (SIPp exited $rc)"; }
+	sipp_wait "uas.$name" "$UAS_PID" "$name: the callee"
+	wait_until 5 "$name: the call is over" no_calls
+}
+# check FILE: "secs rms corr_caller lag_caller corr_callee lag_callee"
+check() {
+	[ -f "$1" ] || { ls -lR "$MON" >&2; fail "no recording $1"; }
+	$PYNP "$AUDIO/rec_check.py" "$1" "$T/caller.wav" "$T/callee.wav" > "$T/check.out" ||
+		fail "rec_check.py $1"
+	tr '\n' ' ' < "$T/check.out" | sed -E 's/[a-z]+=//g'
+}
+# expect "VALUES" PYTHON_CONDITION WHAT (s r ca la cb lb in the condition)
+expect() {
+	$PYNP -c 'import sys
+s, r, ca, la, cb, lb = map(float, sys.argv[1].split())
+sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" || fail "$3: $(cat "$T/check.out" | tr '\n' ' ')"
+}
+no_part() { [ -z "$(find "$MON" -name '*.part')" ] || fail ".part files left: $(find "$MON" -name '*.part')"; }
+
+# ---- 600: MixMonitor, both parties mixed, the command
+call c600 600 500
+no_part
+V=$(check "$MON/rec600.wav")
+note "rec600.wav: secs rms corr/lag caller, callee = $V"
+expect "$V" '6.5 <= s <= 8.5 and r > 300' "rec600.wav: the call's length (~7 s) and not silence"
+expect "$V" 'ca > 0.6 and cb > 0.6' "rec600.wav holds both parties"
+expect "$V" 'lb - la > 1.5' "rec600.wav: the callee (after 3 s) comes after the caller (0.5 s)"
+grep -q "mixfile=$MON/rec600.wav" "$E2E_LOG" || fail "MIXMONITOR_FILENAME is not $MON/rec600.wav"
+wait_until 5 "MixMonitor's command ran (rec600.wav.done)" test -f "$MON/rec600.wav.done"
+ok "MixMonitor: rec600.wav $V (secs rms corr/lag caller callee); MIXMONITOR_FILENAME; command run"
+DUR600=$(sox --i -D "$MON/rec600.wav")
+
+# ---- 601: b, r(), t()
+call c601 601 3000
+no_part
+V=$(check "$MON/sub/rec601.wav")
+note "sub/rec601.wav: $V"
+expect "$V" '6.3 <= s <= 8.0 and ca > 0.6 and cb > 0.6' \
+	"sub/rec601.wav: only the bridged ~7 s (not the 2 s Wait before), both parties"
+V=$(check "$MON/rec601-r.wav")
+note "rec601-r.wav: $V"
+expect "$V" 'ca > 0.6 and cb < 0.3' "rec601-r.wav: the caller alone"
+V=$(check "$MON/rec601-t.wav")
+note "rec601-t.wav: $V"
+expect "$V" 'cb > 0.6 and ca < 0.3' "rec601-t.wav: the callee alone"
+ok "MixMonitor b r() t(): bridged time only, r the caller, t the callee"
+
+# ---- 602: Monitor() with Asterisk's default names
+call c602 602 500
+no_part
+IN=$(find "$MON" -maxdepth 1 -name '[0-9]*-SIP-100-tfg-*-in.wav' | head -n 1)
+OUT=${IN%-in.wav}-out.wav
+[ -n "$IN" ] && [ -f "$OUT" ] || { ls -l "$MON" >&2; fail "Monitor(): no TIME-SIP-100-tfg-N-in.wav/-out.wav"; }
+V=$(check "$IN")
+expect "$V" 'ca > 0.6 and cb < 0.3' "$(basename "$IN"): the caller alone"
+V=$(check "$OUT")
+expect "$V" 'cb > 0.6 and ca < 0.3 and 6.5 <= s <= 8.5' "$(basename "$OUT"): the callee alone"
+ok "Monitor(): $(basename "$IN") (caller) and -out.wav (callee)"
+
+# ---- 603: Monitor(wav,mon603,m)
+call c603 603 500
+no_part
+V=$(check "$MON/mon603.wav")
+expect "$V" 'ca > 0.6 and cb > 0.6 and 6.5 <= s <= 8.5' "mon603.wav: both parties"
+[ ! -e "$MON/mon603-in.wav" ] || fail "Monitor m left mon603-in.wav"
+ok "Monitor(wav,mon603,m): one mixed file $V"
+
+# ---- 604: append
+call c604 604 500
+no_part
+DUR=$(sox --i -D "$MON/rec600.wav")
+$PYNP -c 'import sys; a, b = map(float, sys.argv[1:]); sys.exit(0 if a + 6.5 <= b <= a + 8.5 else 1)' \
+	"$DUR600" "$DUR" || fail "MixMonitor a: rec600.wav $DUR600 s -> $DUR s"
+ok "MixMonitor a: rec600.wav $DUR600 s -> $DUR s"
+
+# ---- 605: a full disk (root: a small tmpfs)
+mkdir -p "$MON/full"
+if mount -t tmpfs -o size=48k tmpfs "$MON/full" 2>"$T/mount.err"; then
+	trap 'rc=$?; mountpoint -q "$MON/full" && umount "$MON/full"; (exit $rc); e2e_cleanup' EXIT
+	call c605 605 500
+	[ -z "$(ls -A "$MON/full")" ] || fail "a failed recording left files: $(ls -A "$MON/full")"
+	grep -q "rec605.wav.*failed.*no file kept" "$E2E_LOG" ||
+		fail "no log line for the failed recording"
+	grep -E "rec: .*rec605.wav: write failed" "$E2E_LOG" | head -n 1 | sed 's/^/    /'
+	umount "$MON/full"
+	assert_alive "after the full disk"
+	ok "full disk: logged, nothing left, the call went on to its end"
+else
+	note "SKIP the full-disk case: cannot mount a tmpfs ($(cat "$T/mount.err"))"
+fi
+
+tandem_stop_checked
+grep -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$E2E_LOG" && fail "sanitizer output"
+exit 0
