@@ -472,7 +472,7 @@ void rtp_local_rx(struct leg *l, uint8_t pt, uint32_t ts, bool restart,
 	if (c == CODEC_NONE)
 		return;                 /* not negotiated: the relay drops it */
 	if (c == CODEC_TELEVENT) {
-		if (l->r->dh)
+		if (l->r->dh && !l->inband)     /* in-band: the tones count, once */
 			dtmf_rx4733_packet(&l->dtmf, pl, plen, ts, SOUND_RATE, on_4733, l);
 		return;
 	}
