@@ -80,6 +80,7 @@ static void leg_free(struct leg *l)
 	if (!l)
 		return;
 	leg_ct_drop(l);
+	call_retx_stop(&l->retx);
 	sip_dialog_free(l->dlg);
 	free(l->from_hdr);
 	free(l->ruri);
@@ -115,7 +116,7 @@ static void call_free(struct call *c)
 			break;
 		}
 	tmr_cancel(&c->dial_tmr);
-	tmr_cancel(&c->retx_tmr);
+	call_retx_stop(&c->retx);
 	tmr_cancel(&c->wait_tmr);
 	for (i = 0; i < c->nlegs; i++)
 		leg_free(c->legs[i]);
@@ -176,21 +177,51 @@ void call_end(struct call *c, uint16_t caller_status)
 
 /* ------------------------------------------------------- caller (UAS) */
 
-static void retx_200(void *arg)
+static void retx_fire(void *arg)
 {
-	struct call *c = arg;
+	struct retx2xx *r = arg;
 
-	if (c->acked)
+	if (r->acked || !r->st)
 		return;
-	c->retx_total += c->retx_interval;
-	if (c->retx_total >= 64 * SIP_T1) {
-		log_notice("call %u: no ACK for our 200 OK, hanging up", c->id);
-		call_end(c, 0);
+	r->total += r->interval;
+	if (r->total >= 64 * SIP_T1) {
+		log_notice("call %u: no ACK for our 200 OK, hanging up", r->call->id);
+		call_end(r->call, 0);
 		return;
 	}
-	sip_strans_resend(c->st);
-	c->retx_interval = c->retx_interval * 2 < SIP_T2 ? c->retx_interval * 2 : SIP_T2;
-	tmr_start(&c->retx_tmr, c->retx_interval, retx_200, c);
+	sip_strans_resend(r->st);
+	r->interval = r->interval * 2 < SIP_T2 ? r->interval * 2 : SIP_T2;
+	tmr_start(&r->tmr, r->interval, retx_fire, r);
+}
+
+void call_retx_start(struct retx2xx *r, struct call *c, struct sip_strans *st,
+		     const struct sip_src *to)
+{
+	call_retx_stop(r);
+	r->call = c;
+	r->acked = false;
+	if (to->tp != SIP_TRANSP_UDP)
+		return;
+	r->st = mem_ref(st);
+	r->interval = SIP_T1;
+	r->total = 0;
+	tmr_start(&r->tmr, r->interval, retx_fire, r);
+}
+
+bool call_retx_ack(struct retx2xx *r)
+{
+	bool first = !r->acked;
+
+	r->acked = true;
+	tmr_cancel(&r->tmr);
+	r->st = mem_deref(r->st);
+	return first;
+}
+
+void call_retx_stop(struct retx2xx *r)
+{
+	tmr_cancel(&r->tmr);
+	r->st = mem_deref(r->st);
 }
 
 static void contact_of(const struct sip_src *to, char *buf, size_t size)
@@ -239,11 +270,7 @@ void call_answer_caller(struct call *c, const struct sip_msg *resp)
 		cdr_disposition(c->cdr, CDR_DISP_ANSWERED);
 	}
 	call_media_up(c);
-	if (c->asrc.tp == SIP_TRANSP_UDP) {
-		c->retx_interval = SIP_T1;
-		c->retx_total = 0;
-		tmr_start(&c->retx_tmr, c->retx_interval, retx_200, c);
-	}
+	call_retx_start(&c->retx, c, c->st, &c->asrc);
 }
 
 /* ------------------------------------------------------- callee (UAC) */
@@ -863,7 +890,7 @@ void call_incoming(struct sip_strans *st, const struct sip_msg *msg,
 	c->asrc = *src;
 	c->start = time(NULL);
 	tmr_init(&c->dial_tmr);
-	tmr_init(&c->retx_tmr);
+	tmr_init(&c->retx.tmr);
 	tmr_init(&c->wait_tmr);
 	snprintf(c->caller, sizeof(c->caller), "%s", p->name);
 	callerid_parse(p, &msg->from, c->cidname, sizeof(c->cidname), c->cidnum,
@@ -1069,9 +1096,14 @@ void call_ack(const struct sip_msg *msg, const struct sip_src *src)
 	(void)src;
 	if (!d || !(c = call_of_dialog(d, &other)))
 		return;
-	if (d == c->adlg && !c->acked) {
-		c->acked = true;
-		tmr_cancel(&c->retx_tmr);
+	if (d != c->adlg) {
+		/* a picker's ACK to our 200 (call_pickup.c) */
+		for (unsigned i = 0; i < c->nlegs; i++)
+			if (c->legs[i]->dlg == d && c->legs[i]->retx.st)
+				call_retx_ack(&c->legs[i]->retx);
+		return;
+	}
+	if (call_retx_ack(&c->retx)) {
 		if (call_media_ack(c, msg) != 0) {
 			/* our 200 held an offer and the ACK, which must hold the
 			 * answer (RFC 3261 13.2.1), has none we can use: the

@@ -23,7 +23,8 @@
  * (or, answered already, only the CDR's dstchannel changes). The
  * picker's own call then ends without a SIP message: its dialog now
  * belongs to the picked call. Its CDR is ANSWERED with the picked call's
- * channel as dstchannel.
+ * channel as dstchannel. Our 200 to the picker is sent again until its
+ * ACK, as the caller's (call_retx_start, RFC 3261 13.3.1.4).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -204,6 +205,7 @@ static int take(struct call *p, struct call *c)
 	snprintf(extra, sizeof(extra), "Contact: <%s>\r\n", l->dlg->contact);
 	sip_strans_reply(p->st, 200, NULL, extra, "application/sdp", sdp, sdplen);
 	sip_dialog_confirm(l->dlg);
+	call_retx_start(&l->retx, c, p->st, &l->dst);   /* until the picker's ACK */
 	p->st = mem_deref(p->st);
 	c->legs[c->nlegs++] = l;
 	c->bridged = l;

@@ -40,11 +40,13 @@ wait_until 3 "101-tfg listed by tandemctl registrations" is_registered 101-tfg
 SERVER=$(hostport "$SIP_ADDR" "$SIP_PORT")
 sed 's/response="486"/response="480"/' "$SIPP_DIR/call_uac_auth_reject.xml" > "$T/refused.xml"
 
-# pick_round N EXTEN [caller]: 100-tfg rings 101-tfg; 102-tfg dials EXTEN
-# and takes it; 102-tfg hangs up, or the caller with "caller"
+# pick_round N EXTEN [caller [PICKER_SCENARIO]]: 100-tfg rings 101-tfg;
+# 102-tfg dials EXTEN and takes it; 102-tfg hangs up, or the caller with
+# "caller"
 pick_round() {
 	local n=$1 ext=$2 byer=${3:-picker} csc=call_uac_auth_recvbye.xml psc=call_uac_auth.xml
 	[ "$byer" = caller ] && { csc=call_uac_auth.xml; psc=call_uac_auth_recvbye.xml; }
+	psc=${4:-$psc}
 	uas_start "uas$n" call_uas_cancel.xml 1
 	sipp_bg "caller$n" 40 -sf "$SIPP_DIR/$csc" -inf "$T/caller.csv" \
 		-i "$SIP_ADDR" -p "$UAC_PORT" -s 101-tfg -m 1 -d 3000 "$SERVER"
@@ -89,6 +91,14 @@ pick_round 1 '*8'
 pick_round 2 8101
 pick_round 3 8102
 pick_round 4 '*8' caller
+# the picker ACKs only 1.8 s after the first 200: Tandem sends it again
+# (0.5 s, 1.5 s) and stops at the ACK (the next would be at 3.5 s, while
+# the picker still holds the call)
+pick_round 5 '*8' picker pick_uac_lateack.xml
+N200=$(grep -c "^CSeq: 2 INVITE" <(grep -A12 "^SIP/2.0 200 OK" "$T/sipp.picker5.msg"))
+[ "$N200" -ge 2 ] && [ "$N200" -le 3 ] ||
+	fail "the late-ACK picker got the 200 to its INVITE $N200 times (2 or 3 expected)"
+ok "a picker that ACKs late: the 200 sent $N200 times until its ACK, then no more"
 grep -q "picked up by SIP/102-tfg" "$E2E_LOG" || fail "tandemd's log does not say the call was picked up"
 
 assert_alive "end of test"
