@@ -127,12 +127,18 @@ void mixmon_put(struct mixmon *m, int side, uint32_t ts, bool restart,
 	side &= 1;
 	s = &m->s[side];
 	np = now_pos(m, now);
-	pos = s->init && !restart ? s->last + (int32_t)(ts - s->last_ts) : np;
-	if (pos > np + RESYNC || pos < np - RESYNC - DELAY)
-		pos = np;       /* a clock that runs away from ours */
-	s->init = true;
-	s->last = pos;
-	s->last_ts = ts;
+	if (s->init && !restart && (int32_t)(ts - s->last_ts) < 0) {
+		/* older than the last packet (late, duplicate): placed by
+		 * its timestamp if still in time; the stream's anchor stays */
+		pos = s->last + (int32_t)(ts - s->last_ts);
+	} else {
+		pos = s->init && !restart ? s->last + (int32_t)(ts - s->last_ts) : np;
+		if (pos > np + RESYNC || pos < np - RESYNC - DELAY)
+			pos = np;       /* a clock that runs away from ours */
+		s->init = true;
+		s->last = pos;
+		s->last_ts = ts;
+	}
 	if (pos < m->done) {    /* the part already written is too late */
 		size_t skip = (size_t)(m->done - pos);
 
