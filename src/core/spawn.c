@@ -2,7 +2,8 @@
  * @file spawn.c  Commands in the background (spawn.h).
  *
  * posix_spawn (vfork-like, no copy of the daemon's memory) of /bin/sh -c
- * CMD with stdin from a file and stdout/stderr to /dev/null. Children
+ * CMD with stdin from a file, stdout/stderr to /dev/null and every other
+ * descriptor closed. Children
  * are reaped by one loop timer polling waitpid(pid, WNOHANG) every
  * REAP_MS while any run: no SIGCHLD handler, and only our own children
  * are waited for. A command running longer than MAX_SECS is killed.
@@ -80,6 +81,11 @@ int spawn_sh(const char *cmd, const char *stdin_path, const char *what)
 		err = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	if (!err)
 		err = posix_spawn_file_actions_adddup2(&fa, 1, 2);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+	/* nothing of ours (log files, sockets) stays open in a mailer */
+	if (!err)
+		err = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+#endif
 	if (!err)
 		err = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);

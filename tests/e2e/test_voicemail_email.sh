@@ -12,7 +12,8 @@
 #   nomail@default (no e-mail): nothing sent.
 #   Then tandemd restarts with a mailcmd that fails (exit 3) and one that
 #   does not exist: each failure logged, the message still saved, the
-#   daemon fine. The mailer sleeping 5 s does not hold calls up.
+#   daemon fine. The mailer sleeping 5 s does not hold calls up, and
+#   holds none of tandemd's sockets or log files.
 . "$(dirname "$0")/lib.sh"
 e2e_init
 need sipp espeak-ng sox
@@ -32,7 +33,7 @@ cat > "\$f.part" && mv "\$f.part" "\$f.eml"
 rm -f "\$f"
 EOF2
 printf '#!/bin/sh\ncat >/dev/null\nexit 3\n' > "$T/failmail.sh"
-printf '#!/bin/sh\nsleep 5\ncat > "%s/slow.eml"\n' "$T" > "$T/slowmail.sh"
+printf '#!/bin/sh\nls -l /proc/$$/fd > "%s/slow.fds"\nsleep 5\ncat > "%s/slow.eml"\n' "$T" "$T" > "$T/slowmail.sh"
 chmod +x "$T/savemail.sh" "$T/failmail.sh" "$T/slowmail.sh"
 
 vmconf() {
@@ -155,6 +156,7 @@ for cmd in "$T/failmail.sh" /nonexistent/sendmail "$T/slowmail.sh"; do
 		ctl_quiet status || fail "tandemctl status while the mailer sleeps"
 		[ ! -f "$T/slow.eml" ] || fail "the slow mailer finished before tandemctl got its answer"
 		wait_until 15 "the slow mailer's e-mail" test -f "$T/slow.eml"
+		! grep -E "socket:|\.log" "$T/slow.fds" || fail "the mailer inherited tandemd's sockets or log"
 		note "a call with a 5 s mailer took $took ms" ;;
 	esac
 	[ -f "$DATA/voicemail/default/tfg/INBOX/msg0000.wav" ] || fail "no message with mailcmd $cmd"
