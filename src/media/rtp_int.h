@@ -85,6 +85,7 @@ struct leg {
 	bool rec_init;
 	uint32_t rec_next;            /* timeline position of the next sample */
 	uint32_t rec_off;             /* RTP timestamp -> timeline */
+	bool mon_local;               /* leg A: recordings last heard our feed */
 };
 
 struct rtp_relay {

@@ -270,6 +270,22 @@ static bool dout_step(struct leg *l)
 	return true;
 }
 
+/* What the caller hears from us (prompts, music) is the "write" side of
+ * its recordings (mixmon side 1), in place of the callee's audio; each
+ * switch between the two starts a new stream on the timeline. */
+static void monitor_heard(struct leg *a, uint32_t ts, const int16_t *pcm, size_t n)
+{
+	struct rtp_relay *r = a->r;
+	bool restart = !a->mon_local;
+
+	if (!r->mon[0] && !r->mon[1])
+		return;
+	a->mon_local = true;
+	for (int i = 0; i < RTP_MON_SLOTS; i++)
+		if (r->mon[i])
+			mixmon_put(r->mon[i], 1, ts, restart, pcm, n, rtp_now());
+}
+
 static void feed_step(struct leg *l)
 {
 	int16_t pcm[PLAY_FRAME];
@@ -280,6 +296,8 @@ static void feed_step(struct leg *l)
 	play_read(l->feed, pcm);
 	if (!audio_pt(l, &c, &pt))
 		return;
+	if (l->id == RTP_LEG_A && receives(l))
+		monitor_heard(l, l->out_ts, pcm, PLAY_FRAME);
 	if (c == CODEC_PCMA)
 		g711_alaw_encode_buf(pl, pcm, PLAY_FRAME);
 	else
@@ -493,6 +511,12 @@ void rtp_local_rx(struct leg *l, uint8_t pt, uint32_t ts, bool restart,
 	}
 	if (l->rec)
 		record(l, ts, restart, pcm, plen);
+	if (l->id == RTP_LEG_B && l->r->leg[RTP_LEG_A].feed)
+		return;         /* the caller hears our prompts, not the callee */
+	if (l->id == RTP_LEG_B && l->r->leg[RTP_LEG_A].mon_local) {
+		l->r->leg[RTP_LEG_A].mon_local = false;
+		restart = true;
+	}
 	for (int i = 0; i < RTP_MON_SLOTS; i++)
 		if (l->r->mon[i])
 			mixmon_put(l->r->mon[i], l->id, ts, restart, pcm, plen, rtp_now());

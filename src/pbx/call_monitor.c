@@ -21,8 +21,8 @@
  * Every file is written as NAME.part and renamed when the recording
  * ends (the call ends, or Stop*): a file under its final name is
  * complete; a recording that failed (a full disk) leaves nothing.
- * Differences: prompts and music Tandem plays to the caller are not
- * recorded (the parties' own audio is); a second MixMonitor replaces the
+ * What the caller hears is the callee, or the prompts and music Tandem
+ * plays to it (rtp_local.c). Differences: a second MixMonitor replaces the
  * first instead of running beside it; in the command, ^{MIXMONITOR_FILENAME}
  * is the only ^{} expanded (other variables: ${} when MixMonitor runs).
  */

@@ -18,6 +18,9 @@
 #       and -out.wav (callee).
 #   603 Monitor(wav,mon603,m): one mixed mon603.wav.
 #   604 MixMonitor(rec600.wav,a): appended: rec600.wav grows by a call.
+#   606 Answer, MixMonitor(rec606.wav), Playback of a prompt made here,
+#       Wait(3), Hangup: what the caller hears from Tandem (the prompt) is
+#       in the recording with what it says.
 #   605 Last, as root: DATADIR/monitor/full on a 48 KiB tmpfs: the
 #       recording fails with a log line, no file (final or .part) is left,
 #       the call and the daemon are unaffected.
@@ -70,10 +73,20 @@ exten => 603,1,Monitor(wav,mon603,m)
 exten => 604,1,MixMonitor(rec600.wav,a)
  same => n,Dial(SIP/101-tfg,20)
  same => n,Hangup()
+exten => 606,1,Answer()
+ same => n,MixMonitor(rec606.wav)
+ same => n,Playback(custom/prompt606)
+ same => n,Wait(3)
+ same => n,Hangup()
 exten => 605,1,MixMonitor(full/rec605.wav)
  same => n,Dial(SIP/101-tfg,20)
  same => n,Hangup()
 EOF2
+mkdir -p "$DATA/sounds/en/custom"
+espeak-ng -v en+m3 -w "$T/p.22k.wav" "Your call may be recorded for quality purposes." 2>/dev/null ||
+	fail "espeak-ng"
+sox "$T/p.22k.wav" -r 8000 -c 1 -b 16 -e signed-integer "$DATA/sounds/en/custom/prompt606.wav" ||
+	fail "sox"
 tandem_start
 grep -q "MixMonitor.*not available\|Monitor.*not available" "$E2E_LOG" &&
 	fail "the dialplan's load says MixMonitor or Monitor is missing"
@@ -163,6 +176,24 @@ DUR=$(sox --i -D "$MON/rec600.wav")
 $PYNP -c 'import sys; a, b = map(float, sys.argv[1:]); sys.exit(0 if a + 6.5 <= b <= a + 8.5 else 1)' \
 	"$DUR600" "$DUR" || fail "MixMonitor a: rec600.wav $DUR600 s -> $DUR s"
 ok "MixMonitor a: rec600.wav $DUR600 s -> $DUR s"
+
+# ---- 606: a prompt Tandem plays is in the recording (the caller's
+# speech starts 3 s after the answer, during the prompt's end or after)
+rc=0
+sipp_run c606 40 -sf "$SIPP_DIR/ivr_uac.xml" -inf "$T/caller.csv" -i "$SIP_ADDR" \
+	-p "$UAC_PORT" -mp "$(free_port)" -key rtpport "$(free_port)" -d 3000 \
+	-s 606 -m 1 "$(hostport "$SIP_ADDR" "$SIP_PORT")" || rc=$?
+[ $rc = 0 ] || { sipp_fail_details c606; fail "c606: the call to 606 failed (SIPp exited $rc)"; }
+wait_until 5 "c606: the call is over" no_calls
+no_part
+[ -f "$MON/rec606.wav" ] || fail "no rec606.wav"
+P=$($PYNP "$AUDIO/rec_check.py" "$MON/rec606.wav" "$DATA/sounds/en/custom/prompt606.wav" "$T/caller.wav")
+note "rec606.wav: $(echo "$P" | tr '\n' ' ')"
+$PYNP -c 'import sys
+l = sys.argv[1].split("\n")
+p, c = (float(x.split()[0].split("=")[1]) for x in l[1:3])
+sys.exit(0 if p > 0.6 and c > 0.6 else 1)' "$P" || fail "rec606.wav lacks the prompt or the caller: $P"
+ok "MixMonitor hears what Tandem plays: rec606.wav $(echo "$P" | tr '\n' ' ')"
 
 # ---- 605: a full disk (root: a small tmpfs)
 mkdir -p "$MON/full"
