@@ -99,6 +99,27 @@ N200=$(grep -c "^CSeq: 2 INVITE" <(grep -A12 "^SIP/2.0 200 OK" "$T/sipp.picker5.
 [ "$N200" -ge 2 ] && [ "$N200" -le 3 ] ||
 	fail "the late-ACK picker got the 200 to its INVITE $N200 times (2 or 3 expected)"
 ok "a picker that ACKs late: the 200 sent $N200 times until its ACK, then no more"
+
+# a picker that never ACKs: the 200 goes out until 64*T1, then the call
+# ends (BYE to both), as for a caller that never ACKs
+sed 's/timeout="30000"/timeout="45000"/' "$SIPP_DIR/call_uac_auth_recvbye.xml" > "$T/caller_long.xml"
+UAS_TIMEOUT=60 uas_start uas6 call_uas_cancel.xml 1
+sipp_bg caller6 60 -sf "$T/caller_long.xml" -inf "$T/caller.csv" \
+	-i "$SIP_ADDR" -p "$UAC_PORT" -s 101-tfg -m 1 "$SERVER"
+CALLER_PID=$BG_PID
+wait_until 5 "call 6 listed Ringing" ringing
+sipp_bg picker6 60 -sf "$SIPP_DIR/pick_uac_noack.xml" -inf "$T/picker.csv" \
+	-i "$SIP_ADDR" -p "$PICK_PORT" -s '*8' -m 1 "$SERVER"
+PICKER_PID=$BG_PID
+wait_until 5 "call 6 bridged to 102-tfg" picked
+sipp_wait uas6 "$UAS_PID" "101-tfg ringing: CANCEL expected once picked up"
+wait_until 40 "no ACK from the picker: the call hung up" grep -q "no ACK for our 200 OK, hanging up" "$E2E_LOG"
+sipp_wait picker6 "$PICKER_PID" "the picker that never ACKs: a BYE at the end"
+sipp_wait caller6 "$CALLER_PID" "the caller of a picked call that was never ACKed: a BYE"
+wait_until 5 "no call left" no_calls
+N200=$(grep -c "^CSeq: 2 INVITE" <(grep -A12 "^SIP/2.0 200 OK" "$T/sipp.picker6.msg"))
+[ "$N200" -ge 8 ] || fail "the picker that never ACKs got the 200 $N200 times (T1..T2 over 32 s: 11)"
+ok "a picker that never ACKs: the 200 sent $N200 times, then both sides got a BYE"
 grep -q "picked up by SIP/102-tfg" "$E2E_LOG" || fail "tandemd's log does not say the call was picked up"
 
 assert_alive "end of test"
