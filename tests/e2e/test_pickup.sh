@@ -6,8 +6,10 @@
 # shows the call Up bridged to 102-tfg, the CDR is ANSWERED with 102-tfg's
 # channel as dstchannel, and 102-tfg's BYE reaches the caller. Then the
 # directed Pickup(101-tfg) (extension 8101) and PickupChan(SIP/101-tfg)
-# (extension 8102) from the dialplan do the same; last, a picked call
-# that the caller hangs up: the picker gets the BYE.
+# (extension 8102) from the dialplan do the same; a picked call that the
+# caller hangs up: the picker gets the BYE. Last, a picker that ACKs
+# late gets our 200 again until its ACK, and one that never ACKs gets it
+# until 64*T1, then both sides get a BYE (RFC 3261 13.3.1.4).
 . "$(dirname "$0")/lib.sh"
 e2e_init
 need sipp
