@@ -980,8 +980,10 @@ bool call_in_dialog(struct sip_strans *st, const struct sip_msg *msg,
 		d->state = DIALOG_TERMINATED;
 		if (d == c->adlg)
 			c->answered = 0;       /* no BYE back to the caller */
-		else if (c->bridged)
+		else if (c->bridged) {
 			c->bridged->state = LEG_ENDED;
+			call_monitor_unbridged(c);
+		}
 		log_info("call %u: BYE from the %s", c->id, d == c->adlg ? "caller" : "callee");
 		if (d != c->adlg && c->dp_waiting_dial) {
 			/* Dial returns ANSWER; without option g the dialplan ends

@@ -374,6 +374,13 @@ void call_monitor_bridged(struct call *c)
 			mixmon_active(c->mon[i]->mm, true, loop_now());
 }
 
+void call_monitor_unbridged(struct call *c)
+{
+	for (int i = 0; i < 2; i++)
+		if (c->mon[i] && c->mon[i]->bridged_only)
+			mixmon_active(c->mon[i]->mm, false, loop_now());
+}
+
 void call_monitor_free(struct call *c)
 {
 	if (!c)

@@ -13,6 +13,9 @@ struct call;
 void call_monitor_init(const char *datadir);
 /** The call was bridged: recordings waiting for it (b) start. */
 void call_monitor_bridged(struct call *c);
+/** The bridge ended, the call goes on (Dial's g): recordings made only
+ * while bridged (b) stop writing. */
+void call_monitor_unbridged(struct call *c);
 /** The call ends: finish (rename) its recordings, run MixMonitor's
  * command. NULL-safe. Before the relay is freed. */
 void call_monitor_free(struct call *c);

@@ -12,8 +12,9 @@
 #       both parties in one file, MIXMONITOR_FILENAME its full path, the
 #       command run when it is finished.
 #   601 Answer, MixMonitor(sub/rec601.wav,br(rec601-r.wav)t(rec601-t.wav)),
-#       Wait(2), Dial: b records only once bridged (the file is ~2 s
-#       shorter than the call); r holds the caller alone, t the callee.
+#       Wait(2), Dial(...,g), Wait(2): b records only while bridged (the
+#       file is ~4 s shorter than the call); r holds the caller alone, t
+#       the callee.
 #   602 Monitor() with no name: Asterisk's TIME-CHANNEL-in.wav (caller)
 #       and -out.wav (callee).
 #   603 Monitor(wav,mon603,m): one mixed mon603.wav.
@@ -62,7 +63,8 @@ exten => 600,1,MixMonitor(rec600.wav,,touch ^{MIXMONITOR_FILENAME}.done)
 exten => 601,1,Answer()
  same => n,MixMonitor(sub/rec601.wav,br(rec601-r.wav)t(rec601-t.wav))
  same => n,Wait(2)
- same => n,Dial(SIP/101-tfg,20)
+ same => n,Dial(SIP/101-tfg,20,g)
+ same => n,Wait(2)
  same => n,Hangup()
 exten => 602,1,Monitor()
  same => n,Dial(SIP/101-tfg,20)
@@ -140,7 +142,7 @@ no_part
 V=$(check "$MON/sub/rec601.wav")
 note "sub/rec601.wav: $V"
 expect "$V" '6.3 <= s <= 8.0 and ca > 0.6 and cb > 0.6' \
-	"sub/rec601.wav: only the bridged ~7 s (not the 2 s Wait before), both parties"
+	"sub/rec601.wav: only the bridged ~7 s (not the 2 s Waits before and after), both parties"
 V=$(check "$MON/rec601-r.wav")
 note "rec601-r.wav: $V"
 expect "$V" 'ca > 0.6 and cb < 0.3' "rec601-r.wav: the caller alone"
