@@ -22,6 +22,9 @@
 #   606 Answer, MixMonitor(rec606.wav), Playback of a prompt made here,
 #       Wait(3), Hangup: what the caller hears from Tandem (the prompt) is
 #       in the recording with what it says.
+#   607 MixMonitor(rec607.wav) + Dial; the caller hangs up 5 s after the
+#       answer: the file is finished (renamed) with the call, ~5 s long,
+#       the caller's speech in it.
 #   605 Last, as root: DATADIR/monitor/full on a 48 KiB tmpfs: the
 #       recording fails with a log line, no file (final or .part) is left,
 #       the call and the daemon are unaffected.
@@ -79,6 +82,9 @@ exten => 606,1,Answer()
  same => n,MixMonitor(rec606.wav)
  same => n,Playback(custom/prompt606)
  same => n,Wait(3)
+ same => n,Hangup()
+exten => 607,1,MixMonitor(rec607.wav)
+ same => n,Dial(SIP/101-tfg,20)
  same => n,Hangup()
 exten => 605,1,MixMonitor(full/rec605.wav)
  same => n,Dial(SIP/101-tfg,20)
@@ -196,6 +202,20 @@ l = sys.argv[1].split("\n")
 p, c = (float(x.split()[0].split("=")[1]) for x in l[1:3])
 sys.exit(0 if p > 0.6 and c > 0.6 else 1)' "$P" || fail "rec606.wav lacks the prompt or the caller: $P"
 ok "MixMonitor hears what Tandem plays: rec606.wav $(echo "$P" | tr '\n' ' ')"
+
+# ---- 607: the caller hangs up while recording
+UAS_TIMEOUT=40 uas_start uas.c607 call_uas.xml 1 -mp "$(free_port)"
+rc=0
+sipp_run c607 40 -sf "$SIPP_DIR/vm_uac_hangup.xml" -inf "$T/caller.csv" -i "$SIP_ADDR" \
+	-p "$UAC_PORT" -mp "$(free_port)" -key rtpport "$(free_port)" -d 500 \
+	-s 607 -m 1 "$(hostport "$SIP_ADDR" "$SIP_PORT")" || rc=$?
+[ $rc = 0 ] || { sipp_fail_details c607; fail "c607: the call to 607 failed (SIPp exited $rc)"; }
+sipp_wait uas.c607 "$UAS_PID" "c607: the callee gets the BYE"
+wait_until 5 "c607: the call is over" no_calls
+no_part
+V=$(check "$MON/rec607.wav")
+expect "$V" '4.8 <= s <= 6.8 and ca > 0.6' "rec607.wav: the ~5.5 s until the caller hung up, its speech in it"
+ok "the caller hangs up while recording: rec607.wav finished, $V"
 
 # ---- 605: a full disk (root: a small tmpfs)
 mkdir -p "$MON/full"
