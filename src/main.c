@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/spawn.h"
 #include "core/fs.h"
 #include "core/loop.h"
 #include "ctl/commands.h"
@@ -37,6 +38,7 @@
 #include "pbx/presence.h"
 #include "pbx/call_play.h"
 #include "pbx/call_queue.h"
+#include "pbx/call_monitor.h"
 #include "pbx/call_pickup.h"
 #include "pbx/call_vm.h"
 #include "pbx/config.h"
@@ -386,6 +388,7 @@ int main(int argc, char **argv)
 	call_queue_init();  /* Queue, AddQueueMember...: likewise */
 	call_pickup_init(g.confdir);   /* pickupexten, Pickup, PickupChan: likewise */
 	call_vm_init(g.datadir);   /* VoiceMail, VoiceMailMain */
+	call_monitor_init(g.datadir);   /* MixMonitor, Monitor: DATADIR/monitor */
 	e = pbx_config_load(&cfg, g.confdir, g.datadir, err, sizeof(err));
 	if (e) {
 		fprintf(stderr, "%s\n", err);
@@ -555,6 +558,7 @@ int main(int argc, char **argv)
 	presence_close();
 	call_close();
 	failover_stop();
+	spawn_close();
 	cluster_stop();
 	rtp_close();
 	sound_close();

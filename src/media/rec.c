@@ -82,12 +82,34 @@ static void rec_destroy(void *data)
 	free(r->tmp);
 }
 
-int rec_open(struct rec **rp, const char *path)
+/* Copy the finished file path into fd (append); 0 when it does not exist. */
+static int copy_old(const char *path, int fd)
+{
+	char buf[8192];
+	ssize_t n;
+	int in = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+
+	if (in < 0)
+		return errno == ENOENT ? 0 : errno;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, (size_t)n) != n) {
+			err = errno ? errno : EIO;
+			break;
+		}
+	if (n < 0)
+		err = errno;
+	close(in);
+	if (!err && lseek(fd, 0, SEEK_SET) < 0)
+		err = errno;
+	return err;
+}
+
+static int open_common(struct rec **rp, const char *path, bool append)
 {
 	SF_INFO info = { .samplerate = SOUND_RATE, .channels = 1 };
 	struct rec *r;
 	size_t l;
-	int err;
+	int err, mode = SFM_WRITE;
 
 	if (!rp || !path)
 		return EINVAL;
@@ -116,10 +138,28 @@ int rec_open(struct rec **rp, const char *path)
 		r->tmp = NULL;          /* not ours: do not unlink it */
 		goto out;
 	}
-	r->sf = sf_open_fd(r->fd, SFM_WRITE, &info, 0);
+	if (append) {
+		if ((err = copy_old(path, r->fd))) {
+			log_warn("rec: cannot append to %s: %s", path, strerror(err));
+			goto out;
+		}
+		if (lseek(r->fd, 0, SEEK_END) > 0) {
+			mode = SFM_RDWR;
+			if ((info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_RAW)
+				info.format = 0;        /* read from the header */
+			lseek(r->fd, 0, SEEK_SET);
+		}
+	}
+	r->sf = sf_open_fd(r->fd, mode, &info, 0);
 	if (!r->sf) {
 		log_warn("rec: %s: %s", r->tmp, sf_strerror(NULL));
 		err = EIO;
+		goto out;
+	}
+	if (mode == SFM_RDWR && (info.samplerate != SOUND_RATE || info.channels != 1 ||
+				 sf_seek(r->sf, 0, SEEK_END) < 0)) {
+		log_warn("rec: cannot append to %s: not 8 kHz mono", path);
+		err = EINVAL;
 		goto out;
 	}
 	*rp = r;
@@ -127,6 +167,16 @@ int rec_open(struct rec **rp, const char *path)
 out:
 	mem_deref(r);
 	return err;
+}
+
+int rec_open(struct rec **rp, const char *path)
+{
+	return open_common(rp, path, false);
+}
+
+int rec_open_append(struct rec **rp, const char *path)
+{
+	return open_common(rp, path, true);
 }
 
 static int fail(struct rec *r, int err, const char *what)

@@ -24,6 +24,13 @@ struct rec;
  */
 int  rec_open(struct rec **rp, const char *path);
 /**
+ * As rec_open(), going on from the end of an existing PATH (MixMonitor's
+ * a): its content is copied to PATH.part first, so PATH stays whole
+ * until the new one replaces it. An 8 kHz mono file; a missing one is
+ * started anew.
+ */
+int  rec_open_append(struct rec **rp, const char *path);
+/**
  * Append n samples (buffered, about a second at a time). After a write
  * error (a full disk) the recording is failed: the error is logged once,
  * returned by this and every later call, and rec_finish() removes it.

@@ -22,6 +22,7 @@
 
 struct conf;
 struct player;
+struct mixmon;
 struct rec;
 struct rtp_relay;
 
@@ -180,6 +181,13 @@ int  rtp_relay_dtmf_send(struct rtp_relay *r, enum rtp_leg_id leg, const char *d
  * the recording. Other codecs are not recorded.
  */
 int  rtp_relay_record(struct rtp_relay *r, enum rtp_leg_id leg, struct rec *rec);
+#define RTP_MON_SLOTS 2     /* recordings of both legs at once (MixMonitor, Monitor) */
+/**
+ * Feed what both legs send, decoded from G.711, to m (mixmon.h;
+ * referenced) in slot (0 .. RTP_MON_SLOTS-1); NULL stops, and the
+ * caller then finishes m. EINVAL.
+ */
+int  rtp_relay_monitor(struct rtp_relay *r, unsigned slot, struct mixmon *m);
 /** Legs currently served by the ticker (fed or sending DTMF). */
 size_t rtp_local_legs(void);
 

@@ -43,6 +43,7 @@ struct dtmf_out {
 
 struct player;
 struct rec;
+struct mixmon;
 typedef struct dtmf_rx_state_s dtmf_rx_state_t;
 
 struct leg {
@@ -86,6 +87,7 @@ struct leg {
 	bool rec_init;
 	uint32_t rec_next;            /* timeline position of the next sample */
 	uint32_t rec_off;             /* RTP timestamp -> timeline */
+	bool mon_local;               /* leg A: recordings last heard our feed */
 };
 
 struct rtp_relay {
@@ -96,6 +98,7 @@ struct rtp_relay {
 	void *targ;
 	rtp_dtmf_h *dh;
 	void *darg;
+	struct mixmon *mon[RTP_MON_SLOTS];   /* referenced; both legs feed them */
 	struct rtp_relay *prev, *next;
 };
 
@@ -109,7 +112,7 @@ socklen_t rtp_sa_len(const struct sockaddr_storage *sa);
 /** Something to do with packets from l (DTMF, in-band, recording). */
 static inline bool rtp_local_wants_rx(const struct leg *l)
 {
-	return l->r->dh || l->inband || l->rec;
+	return l->r->dh || l->inband || l->rec || l->r->mon[0] || l->r->mon[1];
 }
 /** One valid RTP packet from l: decode DTMF, detect tones, record. */
 void rtp_local_rx(struct leg *l, uint8_t pt, uint32_t ts, bool restart,

@@ -55,6 +55,7 @@
 #include "core/loop.h"
 #include "core/mem.h"
 #include "media/g711.h"
+#include "media/mixmon.h"
 #include "media/play.h"
 #include "media/rec.h"
 #include "media/rtp_int.h"
@@ -270,6 +271,22 @@ static bool dout_step(struct leg *l)
 	return true;
 }
 
+/* What the caller hears from us (prompts, music) is the "write" side of
+ * its recordings (mixmon side 1), in place of the callee's audio; each
+ * switch between the two starts a new stream on the timeline. */
+static void monitor_heard(struct leg *a, uint32_t ts, const int16_t *pcm, size_t n)
+{
+	struct rtp_relay *r = a->r;
+	bool restart = !a->mon_local;
+
+	if (!r->mon[0] && !r->mon[1])
+		return;
+	a->mon_local = true;
+	for (int i = 0; i < RTP_MON_SLOTS; i++)
+		if (r->mon[i])
+			mixmon_put(r->mon[i], 1, ts, restart, pcm, n, rtp_now());
+}
+
 static void feed_step(struct leg *l)
 {
 	int16_t pcm[PLAY_FRAME];
@@ -280,6 +297,8 @@ static void feed_step(struct leg *l)
 	play_read(l->feed, pcm);
 	if (!audio_pt(l, &c, &pt))
 		return;
+	if (l->id == RTP_LEG_A && receives(l))
+		monitor_heard(l, l->out_ts, pcm, PLAY_FRAME);
 	if (c == CODEC_PCMA)
 		g711_alaw_encode_buf(pl, pcm, PLAY_FRAME);
 	else
@@ -472,13 +491,14 @@ void rtp_local_rx(struct leg *l, uint8_t pt, uint32_t ts, bool restart,
 	if (c == CODEC_NONE)
 		return;                 /* not negotiated: the relay drops it */
 	if (c == CODEC_TELEVENT) {
-		if (l->r->dh)
+		if (l->r->dh && !l->inband)     /* in-band: the tones count, once */
 			dtmf_rx4733_packet(&l->dtmf, pl, plen, ts, SOUND_RATE, on_4733, l);
 		return;
 	}
 	if (l->r->dh)
 		dtmf_rx4733_audio(&l->dtmf, ts, SOUND_RATE, on_4733, l);
-	if ((c != CODEC_PCMA && c != CODEC_PCMU) || !plen || (!l->inband && !l->rec))
+	if ((c != CODEC_PCMA && c != CODEC_PCMU) || !plen ||
+	    (!l->inband && !l->rec && !l->r->mon[0] && !l->r->mon[1]))
 		return;
 	if (plen > sizeof(pcm) / sizeof(pcm[0]))
 		plen = sizeof(pcm) / sizeof(pcm[0]);
@@ -492,6 +512,15 @@ void rtp_local_rx(struct leg *l, uint8_t pt, uint32_t ts, bool restart,
 	}
 	if (l->rec)
 		record(l, ts, restart, pcm, plen);
+	if (l->id == RTP_LEG_B && l->r->leg[RTP_LEG_A].feed)
+		return;         /* the caller hears our prompts, not the callee */
+	if (l->id == RTP_LEG_B && l->r->leg[RTP_LEG_A].mon_local) {
+		l->r->leg[RTP_LEG_A].mon_local = false;
+		restart = true;
+	}
+	for (int i = 0; i < RTP_MON_SLOTS; i++)
+		if (l->r->mon[i])
+			mixmon_put(l->r->mon[i], l->id, ts, restart, pcm, plen, rtp_now());
 }
 
 void rtp_local_deliver(void)
@@ -553,6 +582,15 @@ int rtp_relay_record(struct rtp_relay *r, enum rtp_leg_id leg, struct rec *rec)
 	return 0;
 }
 
+int rtp_relay_monitor(struct rtp_relay *r, unsigned slot, struct mixmon *m)
+{
+	if (!r || slot >= RTP_MON_SLOTS)
+		return EINVAL;
+	mem_deref(r->mon[slot]);
+	r->mon[slot] = mem_ref(m);
+	return 0;
+}
+
 /* ================================================================
  * Teardown
  * ================================================================ */
@@ -570,6 +608,8 @@ void rtp_local_shut(struct rtp_relay *r)
 			dtmf_rx_free(l->inband);
 		l->inband = NULL;
 	}
+	for (int i = 0; i < RTP_MON_SLOTS; i++)
+		r->mon[i] = mem_deref(r->mon[i]);
 	for (size_t i = 0; i < npend; i++)
 		if (pend[i].r == r)
 			pend[i].r = NULL;

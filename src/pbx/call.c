@@ -28,6 +28,7 @@
 #include "ha/ha.h"
 #include "pbx/call.h"
 #include "pbx/call_int.h"
+#include "pbx/call_monitor.h"
 #include "pbx/presence.h"
 #include "pbx/registrar.h"
 #include "sip/auth.h"
@@ -86,6 +87,7 @@ static void leg_free(struct leg *l)
 	if (!l)
 		return;
 	leg_ct_drop(l);
+	call_retx_stop(&l->retx);
 	sip_dialog_free(l->dlg);
 	free(l->from_hdr);
 	free(l->ruri);
@@ -121,7 +123,7 @@ static void call_free(struct call *c)
 			break;
 		}
 	tmr_cancel(&c->dial_tmr);
-	tmr_cancel(&c->retx_tmr);
+	call_retx_stop(&c->retx);
 	tmr_cancel(&c->wait_tmr);
 	for (i = 0; i < c->nlegs; i++)
 		leg_free(c->legs[i]);
@@ -133,6 +135,7 @@ static void call_free(struct call *c)
 	sip_dialog_free(c->adlg);
 	mem_deref(c->st);
 	free(c->offer);
+	call_monitor_free(c);   /* before the relay goes: the files are finished */
 	call_play_free(c);
 	call_media_free(c);
 	if (c->cdr) {
@@ -203,23 +206,6 @@ void call_end(struct call *c, uint16_t caller_status)
 
 /* ------------------------------------------------------- caller (UAS) */
 
-static void retx_200(void *arg)
-{
-	struct call *c = arg;
-
-	if (c->acked)
-		return;
-	c->retx_total += c->retx_interval;
-	if (c->retx_total >= 64 * SIP_T1) {
-		log_notice("call %u: no ACK for our 200 OK, hanging up", c->id);
-		call_end(c, 0);
-		return;
-	}
-	sip_strans_resend(c->st);
-	c->retx_interval = c->retx_interval * 2 < SIP_T2 ? c->retx_interval * 2 : SIP_T2;
-	tmr_start(&c->retx_tmr, c->retx_interval, retx_200, c);
-}
-
 static void contact_of(const struct sip_src *to, char *buf, size_t size)
 {
 	char host[64];
@@ -266,11 +252,7 @@ void call_answer_caller(struct call *c, const struct sip_msg *resp)
 		cdr_disposition(c->cdr, CDR_DISP_ANSWERED);
 	}
 	call_media_up(c);
-	if (c->asrc.tp == SIP_TRANSP_UDP) {
-		c->retx_interval = SIP_T1;
-		c->retx_total = 0;
-		tmr_start(&c->retx_tmr, c->retx_interval, retx_200, c);
-	}
+	call_retx_start(&c->retx, c, c->st, &c->asrc);
 }
 
 /* ------------------------------------------------------- callee (UAC) */
@@ -400,6 +382,7 @@ static void leg_resp(int err, const struct sip_msg *msg, void *arg)
 			}
 		}
 		log_info("call %u: %s answered", c->id, l->channel);
+		call_monitor_bridged(c);
 		call_play_dial_end(c);
 		call_answer_caller(c, msg);
 		return;
@@ -889,7 +872,7 @@ void call_incoming(struct sip_strans *st, const struct sip_msg *msg,
 	c->asrc = *src;
 	c->start = time(NULL);
 	tmr_init(&c->dial_tmr);
-	tmr_init(&c->retx_tmr);
+	tmr_init(&c->retx.tmr);
 	tmr_init(&c->wait_tmr);
 	snprintf(c->caller, sizeof(c->caller), "%s", p->name);
 	callerid_parse(p, &msg->from, c->cidname, sizeof(c->cidname), c->cidnum,
@@ -1027,8 +1010,10 @@ bool call_in_dialog(struct sip_strans *st, const struct sip_msg *msg,
 		d->state = DIALOG_TERMINATED;
 		if (d == c->adlg)
 			c->answered = 0;       /* no BYE back to the caller */
-		else if (c->bridged)
+		else if (c->bridged) {
 			c->bridged->state = LEG_ENDED;
+			call_monitor_unbridged(c);
+		}
 		log_info("call %u: BYE from the %s", c->id, d == c->adlg ? "caller" : "callee");
 		if (d != c->adlg && c->dp_waiting_dial) {
 			/* Dial returns ANSWER; without option g the dialplan ends
@@ -1096,9 +1081,14 @@ void call_ack(const struct sip_msg *msg, const struct sip_src *src)
 	(void)src;
 	if (!d || !(c = call_of_dialog(d, &other)))
 		return;
-	if (d == c->adlg && !c->acked) {
-		c->acked = true;
-		tmr_cancel(&c->retx_tmr);
+	if (d != c->adlg) {
+		/* a picker's ACK to our 200 (call_pickup.c) */
+		for (unsigned i = 0; i < c->nlegs; i++)
+			if (c->legs[i]->dlg == d && c->legs[i]->retx.st)
+				call_retx_ack(&c->legs[i]->retx);
+		return;
+	}
+	if (call_retx_ack(&c->retx)) {
 		if (call_media_ack(c, msg) != 0) {
 			/* our 200 held an offer and the ACK, which must hold the
 			 * answer (RFC 3261 13.2.1), has none we can use: the

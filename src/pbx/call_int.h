@@ -22,6 +22,16 @@
 
 enum leg_state { LEG_INVITING, LEG_RINGING, LEG_UP, LEG_ENDED };
 
+/* Our 2xx to an INVITE, sent again until its ACK (RFC 3261 13.3.1.4):
+ * the caller's answer, and the picker's in a pickup. */
+struct retx2xx {
+	struct call *call;
+	struct sip_strans *st;       /* referenced while retransmitting */
+	struct tmr tmr;
+	uint32_t interval, total;
+	bool acked;
+};
+
 struct leg {
 	struct call *call;
 	enum leg_state state;
@@ -38,6 +48,7 @@ struct leg {
 	struct sip_ctrans *ct;
 	struct sip_dialog *dlg;
 	uint16_t status;
+	struct retx2xx retx;         /* a picker's 200 (call_pickup.c) */
 };
 
 /* A request passed from one leg to the other, waiting for its answer. */
@@ -65,9 +76,8 @@ struct call {
 	struct leg *legs[MAX_LEGS];
 	unsigned nlegs;
 	struct leg *bridged;
-	struct tmr dial_tmr, retx_tmr;
-	uint32_t retx_interval, retx_total;
-	bool acked;
+	struct tmr dial_tmr;
+	struct retx2xx retx;         /* our 200 to the caller */
 	time_t start, answered;
 	struct cdr *cdr;
 	struct dp_chan *dp;
@@ -81,6 +91,7 @@ struct call {
 	/* media (call_media.c) */
 	struct rtp_relay *relay;
 	struct call_play *play;      /* prompts, keys, music on hold (call_play.c) */
+	struct cmon *mon[2];         /* MixMonitor, Monitor (call_monitor.c) */
 	bool late_offer;             /* the caller's INVITE had no SDP (RFC 3264 5) */
 	bool ack_answer;             /* our 200 carried an offer: the ACK answers it */
 	struct sdp_neg a_off;        /* late offer: our offer to the caller */
@@ -102,6 +113,17 @@ void call_end(struct call *c, uint16_t caller_status);
  * bridged), so that later rounds (Queue's retries) find room in legs[]. */
 void call_legs_reap(struct call *c);
 void call_answer_caller(struct call *c, const struct sip_msg *resp);
+/**
+ * st's 2xx was just sent over UDP (on another transport nothing is
+ * needed): send it again at T1, 2T1, ... T2 until call_retx_ack(); no
+ * ACK within 64*T1 ends c. st is referenced.
+ */
+void call_retx_start(struct retx2xx *r, struct call *c, struct sip_strans *st,
+		     const struct sip_src *to);
+/** The ACK came: stop. Returns true when this was the first ACK. */
+bool call_retx_ack(struct retx2xx *r);
+/** Stop and release (the call or leg goes away). */
+void call_retx_stop(struct retx2xx *r);
 /* call_media.c */
 /**
  * Read the caller's offer and set up the relay; 0 or a SIP status (488).

@@ -23,7 +23,8 @@
  * (or, answered already, only the CDR's dstchannel changes). The
  * picker's own call then ends without a SIP message: its dialog now
  * belongs to the picked call. Its CDR is ANSWERED with the picked call's
- * channel as dstchannel.
+ * channel as dstchannel. Our 200 to the picker is sent again until its
+ * ACK, as the caller's (call_retx_start, RFC 3261 13.3.1.4).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@
 #include "core/mem.h"
 #include "dialplan/exec.h"
 #include "pbx/call_int.h"
+#include "pbx/call_monitor.h"
 #include "pbx/call_pickup.h"
 #include "pbx/pbx.h"
 #include "pbx/presence.h"
@@ -203,9 +205,11 @@ static int take(struct call *p, struct call *c)
 	snprintf(extra, sizeof(extra), "Contact: <%s>\r\n", l->dlg->contact);
 	sip_strans_reply(p->st, 200, NULL, extra, "application/sdp", sdp, sdplen);
 	sip_dialog_confirm(l->dlg);
+	call_retx_start(&l->retx, c, p->st, &l->dst);   /* until the picker's ACK */
 	p->st = mem_deref(p->st);
 	c->legs[c->nlegs++] = l;
 	c->bridged = l;
+	call_monitor_bridged(c);
 	tmr_cancel(&c->dial_tmr);
 	cancel_ringing(c, l);
 	log_info("call %u: picked up by %s (call %u)", c->id, p->channel, p->id);

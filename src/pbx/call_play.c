@@ -107,6 +107,22 @@ static void on_dtmf(struct rtp_relay *r, enum rtp_leg_id leg, char digit,
 		    enum dtmf_ev ev, uint32_t ms, void *arg);
 
 /* The call's state, made on first use. NULL when out of memory. */
+/* The caller's keys come as tones in its audio: dtmfmode=inband, or
+ * auto when its SDP did not offer telephone-event (chan_sip). */
+static bool caller_inband(const struct call *c)
+{
+	const char *m = peer_opt(c->apeer_name, "dtmfmode");
+
+	if (!m || !strcasecmp(m, "inband"))
+		return m != NULL;
+	if (strcasecmp(m, "auto"))
+		return false;
+	for (size_t i = 0; i < c->a_cap.npts; i++)
+		if (c->a_cap.pts[i].codec == CODEC_TELEVENT)
+			return false;
+	return true;
+}
+
 static struct call_play *get(struct call *c)
 {
 	struct call_play *cp = c->play;
@@ -126,8 +142,11 @@ static struct call_play *get(struct call *c)
 	tmr_init(&cp->tmr);
 	lang = peer_opt(c->apeer_name, "language");
 	snprintf(cp->lang, sizeof(cp->lang), "%s", lang ? lang : "en");
-	if (c->relay)
+	if (c->relay) {
 		rtp_relay_dtmf_handler(c->relay, on_dtmf, cp);
+		if (caller_inband(c) && rtp_relay_dtmf_inband(c->relay, RTP_LEG_A, true) == 0)
+			log_info("call %u: in-band DTMF detection on the caller's audio", c->id);
+	}
 	c->play = cp;
 	return cp;
 }

@@ -46,6 +46,7 @@
 #include "pbx/pbx.h"
 #include "pbx/voicemail_conf.h"
 #include "pbx/voicemail_spool.h"
+#include "pbx/vm_mail.h"
 
 #define LIST_MAX 2048
 
@@ -255,6 +256,25 @@ static void cid_of(struct vmr *v, char *buf, size_t size)
 		snprintf(buf, size, "Unknown");
 }
 
+/* The box's e-mail (voicemail.conf email=), when it has one. */
+static void mail(const struct vmconf *vc, const char *id, const char *ctx, const char *box,
+		 int num, const struct vm_msg_info *info)
+{
+	const struct vm_mailbox *mb = vc ? vmconf_mailbox(vc, id) : NULL;
+	char wav[PATH_MAX], base[PATH_MAX], tmp[PATH_MAX];
+	struct vm_mail m = { .box = box, .context = ctx, .msgnum = num,
+			     .callerid = info->callerid, .duration = info->duration,
+			     .when = time(NULL), .wav = wav, .msgfile = base };
+
+	if (!mb || !mb->email || !*mb->email ||
+	    vm_path_msg(wav, sizeof(wav), cvm_datadir, ctx, box, VM_INBOX, num, "wav") ||
+	    vm_path_msg(base, sizeof(base), cvm_datadir, ctx, box, VM_INBOX, num, NULL) ||
+	    vm_path_box(tmp, sizeof(tmp) - 4, cvm_datadir, ctx, box))
+		return;
+	strcat(tmp, "/tmp");
+	(void)vm_mail_send(vc, mb, &m, tmp);
+}
+
 static int copy_file(const char *from, const char *to)
 {
 	FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
@@ -344,6 +364,7 @@ static void msg_save(struct vmr *v, int secs)
 		if (i == 0 && vm_path_msg(src, sizeof(src), cvm_datadir, ctx, box, VM_INBOX, num,
 					  "wav") == 0)
 			snprintf(first, sizeof(first), "%s", src);
+		mail(vc, v->a.boxes[i], ctx, box, num, &m);
 		cvm_mwi_tell(ctx, box);
 	}
 	dp_chan_var_set(v->chan, "VMSTATUS", "SUCCESS");

@@ -371,6 +371,13 @@ static int build_peer(struct sipconf *sc, const struct conf_section *sec,
 			p->callgroup = parse_group(v);
 		} else if (!strcasecmp(n, "pickupgroup")) {
 			p->pickupgroup = parse_group(v);
+		} else if (!strcasecmp(n, "dtmfmode")) {
+			/* read by the call (call_play.c); checked here */
+			if (strcasecmp(val, "rfc2833") && strcasecmp(val, "inband") &&
+			    strcasecmp(val, "auto") && strcasecmp(val, "info") &&
+			    strcasecmp(val, "shortinfo"))
+				log_warn("%s:%u: Unknown dtmf mode '%s', using rfc2833 (known: "
+					 "rfc2833, inband, auto, info)", v->file, v->line, val);
 		} else if (!strcasecmp(n, "call-limit")) {
 			if (parse_u32(v, &u, err, errsize))
 				return EINVAL;

@@ -6,8 +6,10 @@
 # shows the call Up bridged to 102-tfg, the CDR is ANSWERED with 102-tfg's
 # channel as dstchannel, and 102-tfg's BYE reaches the caller. Then the
 # directed Pickup(101-tfg) (extension 8101) and PickupChan(SIP/101-tfg)
-# (extension 8102) from the dialplan do the same; last, a picked call
-# that the caller hangs up: the picker gets the BYE.
+# (extension 8102) from the dialplan do the same; a picked call that the
+# caller hangs up: the picker gets the BYE. Last, a picker that ACKs
+# late gets our 200 again until its ACK, and one that never ACKs gets it
+# until 64*T1, then both sides get a BYE (RFC 3261 13.3.1.4).
 . "$(dirname "$0")/lib.sh"
 e2e_init
 need sipp
@@ -40,11 +42,13 @@ wait_until 3 "101-tfg listed by tandemctl registrations" is_registered 101-tfg
 SERVER=$(hostport "$SIP_ADDR" "$SIP_PORT")
 sed 's/response="486"/response="480"/' "$SIPP_DIR/call_uac_auth_reject.xml" > "$T/refused.xml"
 
-# pick_round N EXTEN [caller]: 100-tfg rings 101-tfg; 102-tfg dials EXTEN
-# and takes it; 102-tfg hangs up, or the caller with "caller"
+# pick_round N EXTEN [caller [PICKER_SCENARIO]]: 100-tfg rings 101-tfg;
+# 102-tfg dials EXTEN and takes it; 102-tfg hangs up, or the caller with
+# "caller"
 pick_round() {
 	local n=$1 ext=$2 byer=${3:-picker} csc=call_uac_auth_recvbye.xml psc=call_uac_auth.xml
 	[ "$byer" = caller ] && { csc=call_uac_auth.xml; psc=call_uac_auth_recvbye.xml; }
+	psc=${4:-$psc}
 	uas_start "uas$n" call_uas_cancel.xml 1
 	sipp_bg "caller$n" 40 -sf "$SIPP_DIR/$csc" -inf "$T/caller.csv" \
 		-i "$SIP_ADDR" -p "$UAC_PORT" -s 101-tfg -m 1 -d 3000 "$SERVER"
@@ -89,6 +93,35 @@ pick_round 1 '*8'
 pick_round 2 8101
 pick_round 3 8102
 pick_round 4 '*8' caller
+# the picker ACKs only 1.8 s after the first 200: Tandem sends it again
+# (0.5 s, 1.5 s) and stops at the ACK (the next would be at 3.5 s, while
+# the picker still holds the call)
+pick_round 5 '*8' picker pick_uac_lateack.xml
+N200=$(grep -c "^CSeq: 2 INVITE" <(grep -A12 "^SIP/2.0 200 OK" "$T/sipp.picker5.msg"))
+[ "$N200" -ge 2 ] && [ "$N200" -le 3 ] ||
+	fail "the late-ACK picker got the 200 to its INVITE $N200 times (2 or 3 expected)"
+ok "a picker that ACKs late: the 200 sent $N200 times until its ACK, then no more"
+
+# a picker that never ACKs: the 200 goes out until 64*T1, then the call
+# ends (BYE to both), as for a caller that never ACKs
+sed 's/timeout="30000"/timeout="45000"/' "$SIPP_DIR/call_uac_auth_recvbye.xml" > "$T/caller_long.xml"
+UAS_TIMEOUT=60 uas_start uas6 call_uas_cancel.xml 1
+sipp_bg caller6 60 -sf "$T/caller_long.xml" -inf "$T/caller.csv" \
+	-i "$SIP_ADDR" -p "$UAC_PORT" -s 101-tfg -m 1 "$SERVER"
+CALLER_PID=$BG_PID
+wait_until 5 "call 6 listed Ringing" ringing
+sipp_bg picker6 60 -sf "$SIPP_DIR/pick_uac_noack.xml" -inf "$T/picker.csv" \
+	-i "$SIP_ADDR" -p "$PICK_PORT" -s '*8' -m 1 "$SERVER"
+PICKER_PID=$BG_PID
+wait_until 5 "call 6 bridged to 102-tfg" picked
+sipp_wait uas6 "$UAS_PID" "101-tfg ringing: CANCEL expected once picked up"
+wait_until 40 "no ACK from the picker: the call hung up" grep -q "no ACK for our 200 OK, hanging up" "$E2E_LOG"
+sipp_wait picker6 "$PICKER_PID" "the picker that never ACKs: a BYE at the end"
+sipp_wait caller6 "$CALLER_PID" "the caller of a picked call that was never ACKed: a BYE"
+wait_until 5 "no call left" no_calls
+N200=$(grep -c "^CSeq: 2 INVITE" <(grep -A12 "^SIP/2.0 200 OK" "$T/sipp.picker6.msg"))
+[ "$N200" -ge 8 ] || fail "the picker that never ACKs got the 200 $N200 times (T1..T2 over 32 s: 11)"
+ok "a picker that never ACKs: the 200 sent $N200 times, then both sides got a BYE"
 grep -q "picked up by SIP/102-tfg" "$E2E_LOG" || fail "tandemd's log does not say the call was picked up"
 
 assert_alive "end of test"

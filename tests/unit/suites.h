@@ -14,6 +14,7 @@ int test_sound_run(void);
 int test_play_run(void);
 int test_dtmf_run(void);
 int test_media_run(void);
+int test_mixmon_run(void);
 int test_cdr_run(void);
 int test_astdb_run(void);
 int test_queue_run(void);
@@ -34,7 +35,7 @@ int test_role_run(void);
 
 #define TANDEM_SUITES \
 	X(core) X(conf) X(sip_msg) X(auth) X(trans) X(registrar) \
-	X(dialplan) X(sdp) X(rtp) X(sound) X(play) X(dtmf) X(media) \
+	X(dialplan) X(sdp) X(rtp) X(sound) X(play) X(dtmf) X(media) X(mixmon) \
 	X(cdr) X(astdb) \
 	X(queue) X(vmconf) X(moh_conf) X(presence) \
 	X(call_apps) X(call_vm) X(call_queue) \
