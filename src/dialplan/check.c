@@ -98,12 +98,13 @@ static void check_brackets(const struct dp_prio *p, const char *s)
 					start++;
 			}
 			len = i + 1 - start;
-			if (as_brace)
-				dp_warn("%s:%u: broken expression '%.*s' ('$[' written as '${'): did you mean $[%.*s?",
-					p->file, p->line, (int)len, s + start, (int)(len - 2),
-					s + start + 2);
-			else
-				dp_warn("%s:%u: broken expression '%.*s' (a ']' with no '$['): did you mean $[%.*s?",
+			if (as_brace)   /* Asterisk: a variable named "...", empty */
+				dp_warn("%s:%u: broken expression '%.*s' ('$[' written as '${'): Asterisk reads a variable named '%.*s', which is empty; did you mean $[%.*s?",
+					p->file, p->line, (int)len, s + start,
+					(int)(len > 3 ? len - 3 : 0), s + start + 2,
+					(int)(len - 2), s + start + 2);
+			else            /* Asterisk: the text as it is */
+				dp_warn("%s:%u: broken expression '%.*s' (a ']' with no '$['): Asterisk does no arithmetic here (a priority reads as the number it starts with); did you mean $[%.*s?",
 					p->file, p->line, (int)len, s + start, (int)len, s + start);
 		}
 	}

@@ -2,10 +2,11 @@
  * @file call_vm.c  VoiceMail and VoiceMailMain on a call, as Asterisk's
  * app_voicemail runs them (a subset: see docs/configure.md).
  *
- * VoiceMail(box@ctx[&box2...][,u|b|s]): answer; the mailbox's
- * unavail/busy greeting from the spool or the standard prompts
- * (vm-theperson, the box's digits, vm-isunavail / vm-isonphone), then
- * vm-intro unless s, then beep; the caller's audio (the relay's
+ * VoiceMail(box@ctx[&box2...][,u|b|s]): answer; the temporary greeting
+ * if recorded, else with u or b the mailbox's unavail/busy greeting from
+ * the spool or the standard prompts (vm-theperson, the box's digits,
+ * vm-isunavail / vm-isonphone), with neither no greeting; then vm-intro
+ * unless s, then beep; the caller's audio (the relay's
  * recording tap on leg A) goes into BOX/tmp through vm_rec_* until '#',
  * maxsecs or hang-up; shorter than minsecs is discarded; the message is
  * committed with its .txt to INBOX (copied to the other boxes) and MWI
@@ -569,25 +570,29 @@ static enum dp_app_ret app_voicemail(struct dp_chan *chan, const char *data)
 		mem_deref(v);
 		return DP_APP_HANGUP;
 	}
-	g[0] = '\0';
-	if (v->a.busy || v->a.unavail)
+	/* As app_voicemail: a temporary greeting overrides the others; u or b
+	 * play the spool's greeting or the standard prompts; with neither,
+	 * no greeting at all (then vm-intro unless s, then beep). */
+	greeting_name(v, VM_GREET_TEMP, g, sizeof(g));
+	if (!*g && (v->a.busy || v->a.unavail))
 		greeting_name(v, v->a.busy ? VM_GREET_BUSY : VM_GREET_UNAVAIL, g, sizeof(g));
+	list[0] = '\0';
 	if (*g) {
-		snprintf(list, sizeof(list), "%.*s", (int)sizeof(list) - 1, g);
-	} else {
+		snprintf(list, sizeof(list), "%.*s&", (int)sizeof(list) - 2, g);
+	} else if (v->a.busy || v->a.unavail) {
 		greeting_name(v, VM_GREET_NAME, g, sizeof(g));   /* the recorded name */
 		if (*g)
 			snprintf(digits, sizeof(digits), "%.*s", (int)sizeof(digits) - 1, g);
 		else if (say_digits(v->box, digits, sizeof(digits)))
 			digits[0] = '\0';
-		snprintf(list, sizeof(list), "vm-theperson%s%s%s", *digits ? "&" : "", digits,
-			 v->a.busy ? "&vm-isonphone" : v->a.unavail ? "&vm-isunavail" : "");
+		snprintf(list, sizeof(list), "vm-theperson%s%s%s&", *digits ? "&" : "", digits,
+			 v->a.busy ? "&vm-isonphone" : "&vm-isunavail");
 	}
 	l = strlen(list);
 	if (!v->a.skip)
-		snprintf(list + l, sizeof(list) - l, "&vm-intro");
+		snprintf(list + l, sizeof(list) - l, "vm-intro&");
 	l = strlen(list);
-	snprintf(list + l, sizeof(list) - l, "&beep");
+	snprintf(list + l, sizeof(list) - l, "beep");
 	dp_chan_var_set(chan, "VMSTATUS", "FAILED");
 	cvm_ops->listen(v->c, CALL_PLAY_DELIVER, cvm_on_event, v);
 	cvm_play(v, V_GREET, list);

@@ -194,7 +194,7 @@ sipp_wait vm_mwi "$PHONE_PID" "101-tfg's NOTIFYs (no, yes 1/0, no 0/1)"
 ok "MWI: Messages-Waiting no, yes 1/0, no 0/1 checked by the phone"
 
 # ---- 3. the caller hangs up while recording: the message is kept
-SKIPGREET=$(fadd "$(secs_of "$EN/vm-theperson.wav")" "$(secs_of "$EN/beep.wav")")
+SKIPGREET=$(secs_of "$EN/beep.wav")   # s, neither u nor b: the beep alone (as app_voicemail)
 mkvoice "$T/digits.pcap" "$T/speech.wav"
 call hangup 502 "$(ms_of "$(fadd "$SKIPGREET" 1)")" vm_uac_hangup.xml
 wait_until 5 "INBOX/msg0000 after the hang-up" test -f "$SPOOL/INBOX/msg0000.txt"

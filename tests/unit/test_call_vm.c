@@ -354,7 +354,7 @@ static void test_leave(void **state)
 
 	/* two boxes: saved in the first, copied to the second */
 	assert_int_equal(start(dp, "4"), DP_WAIT);
-	assert_string_equal(F.log, "answer;play(vm-theperson&beep);");
+	assert_string_equal(F.log, "answer;play(beep);");
 	assert_int_equal(ev(CALL_PLAY_DONE, 0), DP_WAIT);
 	speak(2);
 	assert_int_equal(keys("#"), DP_WAIT);

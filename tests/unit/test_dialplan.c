@@ -853,8 +853,8 @@ static void test_seed_load_warnings(void **state)
 		/* defect 6 */
 		"dialplan/tfg/entrantes.dialplan:7: Queue(cola-tfg,,60): '60' is the 3rd argument, the URL, not the timeout (the 5th): did you mean Queue(cola-tfg,,,,60)?",
 		/* defect 3, both forms */
-		"dialplan/tfg/macros.dialplan:8: broken expression '${${MACRO_PRIORITY} + 1]' ('$[' written as '${'): did you mean $[${MACRO_PRIORITY} + 1]?",
-		"dialplan/tfg/macros.dialplan:18: broken expression '${MACRO_PRIORITY} + 1]' (a ']' with no '$['): did you mean $[${MACRO_PRIORITY} + 1]?",
+		"dialplan/tfg/macros.dialplan:8: broken expression '${${MACRO_PRIORITY} + 1]' ('$[' written as '${'): Asterisk reads a variable named '${MACRO_PRIORITY} + 1', which is empty; did you mean $[${MACRO_PRIORITY} + 1]?",
+		"dialplan/tfg/macros.dialplan:18: broken expression '${MACRO_PRIORITY} + 1]' (a ']' with no '$['): Asterisk does no arithmetic here (a priority reads as the number it starts with); did you mean $[${MACRO_PRIORITY} + 1]?",
 		/* defect 4 */
 		"dialplan/tfg/macros.dialplan:13: priorities 2-3 of s@macro-tfg-festivos can never run: the GotoIfTime at line 12 always jumps (to cerrado or abierto)",
 	};
