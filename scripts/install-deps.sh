@@ -8,8 +8,9 @@ BUILD="build-essential cmake pkg-config libssl-dev libsqlite3-dev libjansson-dev
        libmariadb-dev libsndfile1-dev libspandsp-dev
        asterisk-core-sounds-es-wav asterisk-core-sounds-en-wav asterisk-moh-opsound-wav"
 TEST="clang libclang-rt-14-dev libcmocka-dev sip-tester baresip-core kamailio
-      kamailio-sqlite-modules python3 iproute2 procps fail2ban strace sox mariadb-server mariadb-client espeak-ng"
-BENCH="$TEST rtpengine-daemon"
+      kamailio-sqlite-modules python3 iproute2 procps fail2ban strace sox mariadb-server mariadb-client espeak-ng
+      resource-agents libxml2-utils"
+BENCH="$TEST rtpengine-daemon pacemaker corosync pcs crmsh"
 case "${1:-build}" in
 	build) PKGS="$BUILD" ;;
 	test)  PKGS="$BUILD $TEST" ;;
