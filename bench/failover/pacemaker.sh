@@ -2,7 +2,7 @@
 # bench/failover/pacemaker.sh: how long a seed-style Pacemaker pair
 # (pcmk-pair.sh) leaves its floating address unanswered after a failure.
 #
-#   bench/failover/pacemaker.sh [-k KILL_RUNS] [-s HANG_RUNS] [-i INTERVAL] [-o DIR]
+#   bench/failover/pacemaker.sh [-k KILL_RUNS] [-s HANG_RUNS] [-i INTERVAL] [-t TOKEN_MS] [-o DIR]
 #     -k  node-death runs (default 20): kill -9 of every process of the
 #         active node (corosync, pacemaker, the service) and its link
 #         down, at once
@@ -10,6 +10,9 @@
 #         which only the 30 s monitor can find, at a random point of
 #         the monitor's cycle
 #     -i  probe interval in seconds (default 0.015)
+#     -t  Corosync token timeout in ms (default: Corosync's, 3000 in
+#         Debian 12; the seed's Corosync 2 defaulted to 1000); also
+#         PK_TOKEN=MS when sourced
 #     -o  keep the prober outputs and the nodes' logs in DIR
 #
 # A prober (prober.py) in the client namespace sends SIP OPTIONS to the
@@ -144,7 +147,7 @@ pcmk_failover_bench() {
 	[ "$kruns" -gt 0 ] && PCMK_KILL_MEDIAN_S=$1 PCMK_KILL_WORST_S=$2
 	[ "$hruns" -gt 0 ] && PCMK_HANG_MEDIAN_S=$4 PCMK_HANG_WORST_S=$5
 	echo
-	echo "Seed-style Pacemaker pair: $(corosync -v | sed -n "s/.*version '\(.*\)'.*/corosync \1/p") (knet, token 3000 ms)," \
+	echo "Seed-style Pacemaker pair: $(corosync -v | sed -n "s/.*version '\(.*\)'.*/corosync \1/p") (knet, token ${PK_TOKEN:-3000 (default)} ms)," \
 		"$(pacemakerd --version | head -n1 | tr P p), IPaddr2 + service monitor 30 s, no STONITH"
 	echo "probe: SIP OPTIONS to the VIP every ${PCMK_INTERVAL}s from a client namespace"
 	printf '%-34s %5s %10s %10s %10s\n' "failure" runs median_s worst_s best_s
@@ -158,13 +161,15 @@ pcmk_failover_bench() {
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	set -u
 	kruns=20 hruns=3 interval=0.015 outdir=""
-	while getopts k:s:i:o:h o; do
+	while getopts k:s:i:o:t:h o; do
 		case $o in
 		k) kruns=$OPTARG ;; s) hruns=$OPTARG ;; i) interval=$OPTARG ;; o) outdir=$OPTARG ;;
-		*) sed -n '2,16p' "$0"; exit 2 ;;
+		t) PK_TOKEN=$OPTARG ;;
+		*) sed -n '2,21p' "$0"; exit 2 ;;
 		esac
 	done
 	[ "$(id -u)" = 0 ] || { echo "run as root (network and mount namespaces)" >&2; exit 1; }
+	case ${PK_TOKEN:-1}$kruns$hruns in *[!0-9]*) echo "-t, -k, -s take whole numbers" >&2; exit 2 ;; esac
 	. "$PCMK_BENCH_DIR/../lib.sh"
 	need_tools ip nsenter unshare corosync pacemakerd pcs python3 crm_mon
 	trap pk_teardown EXIT

@@ -23,8 +23,10 @@
 # NODE`) run by ocf:heartbeat:anything; its monitor (interval 30 s,
 # timeout 5 s, as the seed's asterisk resource) probes it with
 # `prober.py --once`, as ocf:heartbeat:asterisk asks Asterisk itself.
-# Corosync keeps its defaults (token 3000 ms, consensus 3600 ms),
-# two_node: 1, crypto as `pcs cluster setup` makes it.
+# Corosync keeps its defaults (token 3000 ms, consensus 3600 ms; with
+# PK_TOKEN=MS set, token MS and consensus 1.2 x MS: the seed's CentOS 7
+# Corosync 2 had token 1000 ms), two_node: 1, crypto as `pcs cluster
+# setup` makes it.
 #
 # Functions (all bounded in time; they return non-zero on failure):
 #   pk_setup DIR        namespaces, configs, both nodes up, resources on
@@ -48,6 +50,7 @@ PK_FAILOVER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PK=${PK:-tpk$$}
 PK_NET=10.77.0
 PK_VIP=$PK_NET.100
+PK_TOKEN=${PK_TOKEN:-}
 PK_DIR='' PK_UP=0
 declare -A PK_PID=()
 
@@ -97,7 +100,8 @@ totem {
     transport: knet
     crypto_cipher: aes256
     crypto_hash: sha256
-    keyfile: $PK_DIR/etc/authkey
+    keyfile: $PK_DIR/etc/authkey${PK_TOKEN:+
+    token: $PK_TOKEN}
 }
 nodelist {
     node {
