@@ -52,7 +52,7 @@ PK_NET=10.77.0
 PK_VIP=$PK_NET.100
 PK_TOKEN=${PK_TOKEN:-}
 PK_DIR='' PK_UP=0
-declare -A PK_PID=()
+declare -A PK_PID=() PK_SUB=()
 
 pk_log() { echo "[$(date +%T)] pcmk-pair: $*" >&2; }
 
@@ -141,6 +141,7 @@ EOF
 # node.sh DIR NODE CONF: private /run, /dev/shm, /var/lib/{pacemaker,corosync},
 # /var/log/{pacemaker,corosync}; host name NODE; corosync then pacemakerd.
 set -e
+echo $$ > "$1/$2.pid"
 D=$1/$2
 hostname "$2"
 mount --bind "$D/run" /run
@@ -161,12 +162,18 @@ wait
 EOF
 }
 
+# pk_node_start N: PK_PID[N] is node.sh's PID (nsenter's target), written
+# by node.sh itself; the subshell around it keeps bash from reporting
+# "Killed" when the node dies
 pk_node_start() {
 	local n=$1
-	ip netns exec "$PK$n" unshare -m -u --propagation private \
+	rm -f "$PK_DIR/$n.pid"
+	( ip netns exec "$PK$n" unshare -m -u --propagation private \
 		sh "$PK_DIR/node.sh" "$PK_DIR" "$n" "$PK_DIR/etc/corosync.conf" \
-		> "$PK_DIR/$n.out" 2>&1 &
-	PK_PID[$n]=$!
+		> "$PK_DIR/$n.out" 2>&1; exit 0 ) 2>/dev/null &
+	PK_SUB[$n]=$!
+	pk_until 10 test -s "$PK_DIR/$n.pid" || { pk_log "node $n did not start: $(tail -n 3 "$PK_DIR/$n.out")"; return 1; }
+	PK_PID[$n]=$(cat "$PK_DIR/$n.pid")
 }
 
 # pk_in NODE CMD...: CMD in the node's namespaces (bounded to 60 s)
@@ -200,8 +207,8 @@ pk_node_die() {
 	local n=$1
 	ip -n "$PK$n" link set eth0 down
 	pk_kill_all "$(pk_ns_pids "$PK$n")"
-	wait "${PK_PID[$n]}" 2>/dev/null
-	PK_PID[$n]=''
+	wait "${PK_SUB[$n]}" 2>/dev/null
+	PK_PID[$n]='' PK_SUB[$n]=''
 }
 
 pk_node_revive() {
@@ -305,8 +312,7 @@ pk_setup() {
 	pk_log "namespaces ${PK}{sw,n1,n2,cl}, files in $PK_DIR"
 	pk_net_up || { pk_log "network setup failed"; return 1; }
 	pk_write_conf || { pk_log "corosync-keygen failed"; return 1; }
-	pk_node_start n1
-	pk_node_start n2
+	pk_node_start n1 && pk_node_start n2 || return 1
 	pk_until 60 pk_two_online || { pk_log "the two nodes did not join (see $PK_DIR/n?/log-*)"; return 1; }
 	pk_configure n1 > "$PK_DIR/pcs.out" 2>&1 || { pk_log "pcs failed: $(tail -n 3 "$PK_DIR/pcs.out")"; return 1; }
 	pk_wait_settled 120 || { pk_log "resources did not start"; return 1; }
@@ -319,7 +325,7 @@ pk_teardown() {
 	local ns pids="" i
 	for ns in n1 n2 cl sw; do pids="$pids $(pk_ns_pids "$PK$ns")"; done
 	pk_kill_all "$(echo $pids)"
-	for i in "${PK_PID[@]}"; do [ -n "$i" ] && wait "$i" 2>/dev/null; done
+	for i in "${PK_SUB[@]}"; do [ -n "$i" ] && wait "$i" 2>/dev/null; done
 	for ns in n1 n2 cl sw; do ip netns del "$PK$ns" 2>/dev/null; done
 	PK_UP=0
 	pk_log "namespaces removed"
