@@ -299,7 +299,7 @@ pk_configure() {
 		monitor_hook="$hook" \
 		op monitor interval=30s timeout=5s || return 1
 	pk_in "$n" pcs -f "$f" constraint colocation add asterisk with VirtualIP score=INFINITY || return 1
-	pk_in "$n" pcs -f "$f" constraint order VirtualIP then asterisk >/dev/null || return 1
+	pk_in "$n" pcs -f "$f" constraint order VirtualIP "then" asterisk >/dev/null || return 1
 	pk_in "$n" pcs cluster cib-push "$f" || return 1
 }
 
