@@ -16,8 +16,9 @@
 #
 # Two pacemakers on one host collide on /var/lib/pacemaker,
 # /var/lib/corosync, /run, /dev/shm (libqb's IPC buffers) and /var/log,
-# so each node also gets its own mount namespace, with those paths
-# bind-mounted from its own directory under $PK_DIR, and its own UTS
+# so each node also gets its own mount namespace, with a tmpfs on /run
+# and /dev/shm and the others bind-mounted from its own directory under
+# $PK_DIR, and its own UTS
 # name (n1, n2), which is what `crm_node -n` and the service report.
 # The service is sip_responder.py (answers SIP OPTIONS with `Server:
 # NODE`) run by ocf:heartbeat:anything; its monitor (interval 30 s,
@@ -128,24 +129,25 @@ logging {
 }
 EOF
 	for n in n1 n2; do
-		mkdir -p "$PK_DIR/$n"/{run,shm,lib-pacemaker,lib-corosync,log-pacemaker,log-corosync}
+		mkdir -p "$PK_DIR/$n"/{lib-pacemaker,lib-corosync,log-pacemaker,log-corosync}
 		mkdir -p "$PK_DIR/$n"/lib-pacemaker/{cib,pengine,blackbox,cores}
 		chown -R hacluster:haclient "$PK_DIR/$n/lib-pacemaker" "$PK_DIR/$n/log-pacemaker"
 		chmod 750 "$PK_DIR/$n"/lib-pacemaker/*
-		chmod 1777 "$PK_DIR/$n/shm"
-		chmod 755 "$PK_DIR/$n/run"
 	done
 	# what runs inside a node's own mount and UTS namespace
 	cat > "$PK_DIR/node.sh" <<'EOF'
 #!/bin/sh
-# node.sh DIR NODE CONF: private /run, /dev/shm, /var/lib/{pacemaker,corosync},
-# /var/log/{pacemaker,corosync}; host name NODE; corosync then pacemakerd.
+# node.sh DIR NODE CONF: private /run and /dev/shm (tmpfs),
+# /var/lib/{pacemaker,corosync} and /var/log/{pacemaker,corosync} (kept in
+# DIR/NODE); host name NODE; corosync then pacemakerd.
 set -e
 echo $$ > "$1/$2.pid"
 D=$1/$2
 hostname "$2"
-mount --bind "$D/run" /run
-mount --bind "$D/shm" /dev/shm
+# tmpfs as on a real node: a node that dies loses them (libqb leaves its
+# 16 MB IPC buffers in /dev/shm when killed)
+mount -t tmpfs -o size=64m,mode=755 tmpfs /run
+mount -t tmpfs -o size=512m,mode=1777 tmpfs /dev/shm
 mount --bind "$D/lib-pacemaker" /var/lib/pacemaker
 mount --bind "$D/lib-corosync" /var/lib/corosync
 mount --bind "$D/log-pacemaker" /var/log/pacemaker
