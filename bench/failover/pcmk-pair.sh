@@ -1,0 +1,334 @@
+# shellcheck shell=bash
+# bench/failover/pcmk-pair.sh: a seed-style Pacemaker pair on one host
+# (sourced, not run). The seed (../shared/reference-config/README.md) runs
+# Asterisk on two servers under Corosync + Pacemaker: a floating IP
+# (ocf:heartbeat:IPaddr2, monitor 30 s), the PBX colocated with it,
+# resource-stickiness=INFINITY, stonith-enabled=false,
+# no-quorum-policy=ignore. This file builds the same thing with Debian
+# 12's corosync 3.1 (knet) and pacemaker 2.1, on this machine:
+#
+#   namespace  what runs there
+#   ${PK}sw    a bridge joining the others (10.77.0.0/24)
+#   ${PK}n1    node n1 (10.77.0.1): corosync -f, pacemakerd, the service
+#   ${PK}n2    node n2 (10.77.0.2): the same
+#   ${PK}cl    the client (10.77.0.10), where the prober runs
+#   VIP        10.77.0.100/24 (IPaddr2 on eth0 of the active node)
+#
+# Two pacemakers on one host collide on /var/lib/pacemaker,
+# /var/lib/corosync, /run, /dev/shm (libqb's IPC buffers) and /var/log,
+# so each node also gets its own mount namespace, with a tmpfs on /run
+# and /dev/shm and the others bind-mounted from its own directory under
+# $PK_DIR, and its own UTS
+# name (n1, n2), which is what `crm_node -n` and the service report.
+# The service is sip_responder.py (answers SIP OPTIONS with `Server:
+# NODE`) run by ocf:heartbeat:anything; its monitor (interval 30 s,
+# timeout 5 s, as the seed's asterisk resource) probes it with
+# `prober.py --once`, as ocf:heartbeat:asterisk asks Asterisk itself.
+# Corosync keeps its defaults (token 3000 ms, consensus 3600 ms; with
+# PK_TOKEN=MS set, token MS and consensus 1.2 x MS: the seed's CentOS 7
+# Corosync 2 had token 1000 ms), two_node: 1, crypto as `pcs cluster
+# setup` makes it.
+#
+# Functions (all bounded in time; they return non-zero on failure):
+#   pk_setup DIR        namespaces, configs, both nodes up, resources on
+#                       one node and the VIP answering; sets PK_* vars
+#   pk_teardown         kill -9 everything in our namespaces (by PID),
+#                       delete them; safe to call twice, and from a trap
+#   pk_node_start N     start node N's corosync + pacemaker
+#   pk_node_die N       node death: its link down and every process of
+#                       the node (corosync, pacemaker, service) kill -9'd
+#   pk_node_revive N    bring a dead node's link up and start it again
+#   pk_in N CMD...      run CMD inside node N (net, mount, UTS namespaces)
+#   pk_active           print the node running the service (n1|n2)
+#   pk_service_pid N    print the PID of the service on node N
+#   pk_wait_settled S   wait until both nodes are online and the
+#                       resources run together on one node
+#   pk_client CMD...    run CMD in the client namespace
+# Needs: iproute2, util-linux (unshare, nsenter), corosync, pacemaker,
+# pcs, resource-agents, python3 (scripts/install-deps.sh bench).
+
+PK_FAILOVER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PK=${PK:-tpk$$}
+PK_NET=10.77.0
+PK_VIP=$PK_NET.100
+PK_TOKEN=${PK_TOKEN:-}
+PK_DIR='' PK_UP=0
+declare -A PK_PID=() PK_SUB=()
+
+pk_log() { echo "[$(date +%T)] pcmk-pair: $*" >&2; }
+
+# pk_until SECS CMD...: run CMD every 0.2 s until it succeeds; 1 on timeout
+pk_until() {
+	local end=$(( $(date +%s) + $1 )); shift
+	while ! "$@" 2>/dev/null; do
+		[ "$(date +%s)" -ge "$end" ] && return 1
+		sleep 0.2
+	done
+}
+
+pk_addr() { case $1 in n1) echo "$PK_NET.1" ;; n2) echo "$PK_NET.2" ;; cl) echo "$PK_NET.10" ;; esac; }
+
+# ------------------------------------------------------------ network
+
+pk_net_up() {
+	local n
+	ip netns add "${PK}sw" || return 1
+	ip -n "${PK}sw" link add br0 type bridge || return 1
+	ip -n "${PK}sw" link set br0 up
+	ip -n "${PK}sw" link set lo up
+	for n in n1 n2 cl; do
+		ip netns add "$PK$n" || return 1
+		ip -n "$PK$n" link add eth0 type veth peer name "$n" netns "${PK}sw" || return 1
+		ip -n "${PK}sw" link set "$n" master br0
+		ip -n "${PK}sw" link set "$n" up
+		ip -n "$PK$n" addr add "$(pk_addr $n)/24" dev eth0
+		ip -n "$PK$n" link set eth0 up
+		ip -n "$PK$n" link set lo up
+	done
+}
+
+# ------------------------------------------------------------ nodes
+
+pk_write_conf() {
+	local n
+	mkdir -p "$PK_DIR/etc"
+	corosync-keygen -l -k "$PK_DIR/etc/authkey" >/dev/null 2>&1 || return 1
+	cat > "$PK_DIR/etc/corosync.conf" <<EOF
+# as pcs cluster setup writes it for two nodes (Debian 12, corosync 3.1)
+totem {
+    version: 2
+    cluster_name: seedpair
+    transport: knet
+    crypto_cipher: aes256
+    crypto_hash: sha256
+    keyfile: $PK_DIR/etc/authkey${PK_TOKEN:+
+    token: $PK_TOKEN}
+}
+nodelist {
+    node {
+        ring0_addr: $PK_NET.1
+        name: n1
+        nodeid: 1
+    }
+    node {
+        ring0_addr: $PK_NET.2
+        name: n2
+        nodeid: 2
+    }
+}
+quorum {
+    provider: corosync_votequorum
+    two_node: 1
+}
+logging {
+    to_logfile: yes
+    logfile: /var/log/corosync/corosync.log
+    to_syslog: no
+    to_stderr: no
+    timestamp: on
+}
+EOF
+	for n in n1 n2; do
+		mkdir -p "$PK_DIR/$n"/{lib-pacemaker,lib-corosync,log-pacemaker,log-corosync}
+		mkdir -p "$PK_DIR/$n"/lib-pacemaker/{cib,pengine,blackbox,cores}
+		chown -R hacluster:haclient "$PK_DIR/$n/lib-pacemaker" "$PK_DIR/$n/log-pacemaker"
+		chmod 750 "$PK_DIR/$n"/lib-pacemaker/*
+	done
+	# what runs inside a node's own mount and UTS namespace
+	cat > "$PK_DIR/node.sh" <<'EOF'
+#!/bin/sh
+# node.sh DIR NODE CONF: private /run and /dev/shm (tmpfs),
+# /var/lib/{pacemaker,corosync} and /var/log/{pacemaker,corosync} (kept in
+# DIR/NODE); host name NODE; corosync then pacemakerd.
+set -e
+echo $$ > "$1/$2.pid"
+D=$1/$2
+hostname "$2"
+# tmpfs as on a real node: a node that dies loses them (libqb leaves its
+# 16 MB IPC buffers in /dev/shm when killed)
+mount -t tmpfs -o size=64m,mode=755 tmpfs /run
+mount -t tmpfs -o size=512m,mode=1777 tmpfs /dev/shm
+mount --bind "$D/lib-pacemaker" /var/lib/pacemaker
+mount --bind "$D/lib-corosync" /var/lib/corosync
+mount --bind "$D/log-pacemaker" /var/log/pacemaker
+mount --bind "$D/log-corosync" /var/log/corosync
+mkdir -p /run/resource-agents /run/crm
+set +e
+corosync -f -c "$3" &
+i=0
+while ! corosync-cfgtool -s >/dev/null 2>&1; do
+	i=$((i + 1)); [ $i -gt 100 ] && exit 1; sleep 0.1
+done
+PCMK_logfacility=none PCMK_logfile=/var/log/pacemaker/pacemaker.log pacemakerd &
+wait
+EOF
+}
+
+# pk_node_start N: PK_PID[N] is node.sh's PID (nsenter's target), written
+# by node.sh itself; the subshell around it keeps bash from reporting
+# "Killed" when the node dies
+pk_node_start() {
+	local n=$1
+	rm -f "$PK_DIR/$n.pid"
+	( ip netns exec "$PK$n" unshare -m -u --propagation private \
+		sh "$PK_DIR/node.sh" "$PK_DIR" "$n" "$PK_DIR/etc/corosync.conf" \
+		> "$PK_DIR/$n.out" 2>&1; exit 0 ) 2>/dev/null &
+	PK_SUB[$n]=$!
+	pk_until 10 test -s "$PK_DIR/$n.pid" || { pk_log "node $n did not start: $(tail -n 3 "$PK_DIR/$n.out")"; return 1; }
+	PK_PID[$n]=$(cat "$PK_DIR/$n.pid")
+}
+
+# pk_in NODE CMD...: CMD in the node's namespaces (bounded to 60 s)
+pk_in() {
+	local n=$1; shift
+	[ -n "${PK_PID[$n]:-}" ] || return 1
+	timeout -k 2 60 nsenter -t "${PK_PID[$n]}" -n -m -u "$@"
+}
+pk_client() { timeout -k 2 "${PK_CLIENT_TIMEOUT:-600}" ip netns exec "${PK}cl" "$@"; }
+
+# every PID in namespace NS (ours: the namespace is this script's)
+pk_ns_pids() { ip netns pids "$1" 2>/dev/null; }
+
+# pk_kill_all "PID...": kill -9 them, wait (bounded) until they are gone
+pk_kill_all() {
+	local p i left
+	[ -n "$1" ] || return 0
+	# shellcheck disable=SC2086
+	kill -KILL $1 2>/dev/null
+	for i in $(seq 1 100); do
+		left=""
+		for p in $1; do [ -e "/proc/$p" ] && left="$left $p"; done
+		[ -z "$left" ] && return 0
+		sleep 0.05
+	done
+	pk_log "processes still there after kill -9:$left"
+	return 1
+}
+
+pk_node_die() {
+	local n=$1
+	ip -n "$PK$n" link set eth0 down
+	pk_kill_all "$(pk_ns_pids "$PK$n")"
+	wait "${PK_SUB[$n]}" 2>/dev/null
+	PK_PID[$n]='' PK_SUB[$n]=''
+}
+
+pk_node_revive() {
+	local n=$1
+	ip -n "$PK$n" addr flush dev eth0
+	ip -n "$PK$n" addr add "$(pk_addr "$n")/24" dev eth0
+	ip -n "$PK$n" link set eth0 up
+	pk_node_start "$n"
+}
+
+# ------------------------------------------------------------ state
+
+# pk_mon NODE: crm_mon's XML on NODE
+pk_mon() { pk_in "$1" crm_mon -1 --output-as=xml 2>/dev/null; }
+
+# pk_where NODE: "ONLINE_COUNT VIP_NODE SERVICE_NODE" as NODE sees it
+pk_where() {
+	pk_mon "$1" | python3 -c '
+import sys, xml.etree.ElementTree as E
+try:
+    r = E.fromstring(sys.stdin.read())
+except Exception:
+    sys.exit(1)
+on = sum(1 for n in r.iter("node") if n.get("online") == "true" and n.get("name"))
+loc = {}
+for res in r.iter("resource"):
+    if res.get("role") == "Started" and res.get("active") == "true" and res.get("failed") != "true":
+        nodes = [x.get("name") for x in res.iter("node")]
+        if nodes:
+            loc[res.get("id")] = nodes[0]
+print(on, loc.get("VirtualIP", "-"), loc.get("asterisk", "-"))'
+}
+
+pk_active() { pk_until 30 pk_active1; }
+pk_active1() {
+	local n w
+	for n in n1 n2; do
+		[ -n "${PK_PID[$n]:-}" ] || continue
+		w=$(pk_where "$n") || continue
+		set -- $w
+		[ "$3" != - ] && { echo "$3"; return 0; }
+	done
+	return 1
+}
+
+pk_settled() {
+	local n w
+	for n in n1 n2; do
+		[ -n "${PK_PID[$n]:-}" ] || return 1
+		w=$(pk_where "$n") || return 1
+		set -- $w
+		[ "$1" = 2 ] && [ "$2" != - ] && [ "$2" = "$3" ] || return 1
+	done
+	pk_client python3 "$PK_FAILOVER_DIR/prober.py" --once --target "$PK_VIP:5060" --timeout 1
+}
+# settled twice, 2 s apart (a rejoining node's probes come after it is online)
+pk_wait_settled() {
+	local i
+	for i in 1 2 3 4 5; do
+		pk_until "${1:-120}" pk_settled || return 1
+		sleep 2
+		pk_settled && return 0
+	done
+	return 1
+}
+
+pk_service_pid() {
+	pk_in "$1" sh -c 'cat /run/anything_asterisk.pid' 2>/dev/null
+}
+
+# ------------------------------------------------------------ resources
+
+# The seed's commands (section 6.1.3), with ocf:heartbeat:anything
+# running the responder where the seed has ocf:heartbeat:asterisk, and
+# no DRBD/Filesystem (nothing to replicate for an OPTIONS responder).
+pk_configure() {
+	local n=$1 f=/run/pk-cib.xml
+	local hook="python3 $PK_FAILOVER_DIR/prober.py --once --target 127.0.0.1:5060 --timeout 2"
+	pk_in "$n" pcs property set stonith-enabled=false || return 1
+	pk_in "$n" pcs property set no-quorum-policy=ignore || return 1
+	pk_in "$n" pcs resource defaults update resource-stickiness=INFINITY >/dev/null || return 1
+	pk_in "$n" pcs cluster cib "$f" || return 1
+	pk_in "$n" pcs -f "$f" resource create VirtualIP ocf:heartbeat:IPaddr2 \
+		ip="$PK_VIP" cidr_netmask=24 nic=eth0 op monitor interval=30s || return 1
+	pk_in "$n" pcs -f "$f" resource create asterisk ocf:heartbeat:anything \
+		binfile=/usr/bin/python3 \
+		cmdline_options="$PK_FAILOVER_DIR/sip_responder.py - 5060" \
+		monitor_hook="$hook" \
+		op monitor interval=30s timeout=5s || return 1
+	pk_in "$n" pcs -f "$f" constraint colocation add asterisk with VirtualIP score=INFINITY || return 1
+	pk_in "$n" pcs -f "$f" constraint order VirtualIP "then" asterisk >/dev/null || return 1
+	pk_in "$n" pcs cluster cib-push "$f" || return 1
+}
+
+# ------------------------------------------------------------ setup
+
+pk_setup() {
+	PK_DIR=$1
+	mkdir -p "$PK_DIR" || return 1
+	PK_UP=1
+	pk_log "namespaces ${PK}{sw,n1,n2,cl}, files in $PK_DIR"
+	pk_net_up || { pk_log "network setup failed"; return 1; }
+	pk_write_conf || { pk_log "corosync-keygen failed"; return 1; }
+	pk_node_start n1 && pk_node_start n2 || return 1
+	pk_until 60 pk_two_online || { pk_log "the two nodes did not join (see $PK_DIR/n?/log-*)"; return 1; }
+	pk_configure n1 > "$PK_DIR/pcs.out" 2>&1 || { pk_log "pcs failed: $(tail -n 3 "$PK_DIR/pcs.out")"; return 1; }
+	pk_wait_settled 120 || { pk_log "resources did not start"; return 1; }
+	pk_log "pair up: service on $(pk_active), VIP $PK_VIP answers"
+}
+pk_two_online() { local w; w=$(pk_where n1) && [ "${w%% *}" = 2 ]; }
+
+pk_teardown() {
+	[ "$PK_UP" = 1 ] || return 0
+	local ns pids="" i
+	for ns in n1 n2 cl sw; do pids="$pids $(pk_ns_pids "$PK$ns")"; done
+	pk_kill_all "$(echo $pids)"
+	for i in "${PK_SUB[@]}"; do [ -n "$i" ] && wait "$i" 2>/dev/null; done
+	for ns in n1 n2 cl sw; do ip netns del "$PK$ns" 2>/dev/null; done
+	PK_UP=0
+	pk_log "namespaces removed"
+}
