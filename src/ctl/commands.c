@@ -14,6 +14,7 @@
 #include "ctl/ctl.h"
 #include "dialplan/dialplan.h"
 #include "ha/cluster.h"
+#include "ha/ha.h"
 #include "media/rtp.h"
 #include "pbx/call.h"
 #include "pbx/outreg.h"
@@ -47,6 +48,9 @@ static json_t *cmd_status(json_t *args, char *err, size_t errsize)
 		"rx_bad", (json_int_t)ts->rx_bad, "tcp_connections", (json_int_t)ts->tcp_conns);
 	if (st) {
 		json_object_set_new(st, "calls", json_integer((json_int_t)call_count()));
+		/* a cluster's standby has its sockets open but answers nothing */
+		json_object_set_new(st, "role", json_string(ha_role_contract(ha_role())));
+		json_object_set_new(st, "serving", json_boolean(ha_serving()));
 		json_object_set_new(st, "rtp", json_pack("{s:I, s:I, s:I}",
 			"ports_in_use", (json_int_t)rtp_ports_in_use(),
 			"ports_total", (json_int_t)rtp_ports_total(),

@@ -128,8 +128,11 @@ static void print_status(json_t *d)
 	printf("Node:           %s\n", js(d, "node"));
 	printf("Version:        %s\n", js(d, "version"));
 	printf("SIP:            %s (%s)\n",
-	       json_is_true(json_object_get(d, "sip_ready")) ? "accepting" : "not ready",
-	       js(d, "listen"));
+	       !json_is_true(json_object_get(d, "sip_ready")) ? "not ready" :
+	       json_is_false(json_object_get(d, "serving")) ? "standby: answering nothing" :
+	       "accepting", js(d, "listen"));
+	if (*js(d, "role"))
+		printf("Role:           %s\n", js(d, "role"));
 	printf("Peers:          %lld\n", ji(d, "peers"));
 	printf("Registrations:  %lld\n", ji(d, "registrations"));
 	printf("Calls:          %lld\n", ji(d, "calls"));
