@@ -1,0 +1,194 @@
+#!/bin/bash
+# Files in the replication stream (docs/design/cluster.md 2.2-2.3): two
+# real daemons in network namespaces the test creates (and removes),
+# engine = none, a takes over; then on a:
+#  - SIPp (in a's namespace) leaves a voicemail (VoiceMail(tfg@default,s),
+#    speech from espeak-ng, the caller hangs up): b's spool holds
+#    INBOX/msg0000.wav and .txt byte-identical to a's;
+#  - a call recorded with MixMonitor: b's DATADIR/monitor holds the same
+#    file;
+#  - a steps down, b takes over; SIPp (in b's namespace) calls
+#    VoiceMailMain on b: PIN, 1 plays the message, which moves to Old:
+#    the move reaches a (now the standby): a's Old/msg0000.* are
+#    byte-identical, its INBOX empty.
+# Root needed (namespaces), else SKIP.
+. "$(dirname "$0")/lib.sh"
+e2e_init
+need sipp espeak-ng sox
+
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
+need ip
+PA=$(free_port) PB=$(free_port) SA=$(free_port) SB=$(free_port)
+KEY=$(openssl rand -hex 32)
+SFX=$(printf '%04x' $(( (RANDOM << 1 ^ $$) & 0xffff )))
+NSA=fa$SFX NSB=fb$SFX
+NET=10.$(( 100 + RANDOM % 100 )).$(( RANDOM % 250 ))
+declare -A IP=([a]=$NET.1 [b]=$NET.2) NS=([a]=$NSA [b]=$NSB)
+
+netns_cleanup() {
+	local rc=$? p
+	for p in "${E2E_BG_PIDS[@]}"; do stop_pid "$p" >/dev/null 2>&1; done
+	ip netns del "$NSA" 2>/dev/null
+	ip netns del "$NSB" 2>/dev/null
+	(exit "$rc"); e2e_cleanup
+}
+trap netns_cleanup EXIT
+ip netns add "$NSA" 2>/dev/null || skip "cannot create network namespaces here"
+ip netns add "$NSB" || fail "ip netns add $NSB"
+ip link add "v$NSA" netns "$NSA" type veth peer name "v$NSB" netns "$NSB" || fail "veth pair"
+for n in a b; do
+	ip -n "${NS[$n]}" link set lo up
+	ip -n "${NS[$n]}" addr add "${IP[$n]}/24" dev "v${NS[$n]}"
+	ip -n "${NS[$n]}" link set "v${NS[$n]}" up
+done
+
+node_conf() {  # DIR SIP_PORT
+	mkdir -p "$1"
+	cat > "$1/extensions.conf" <<'EOT'
+[general]
+static=yes
+writeprotect=yes
+
+[default]
+exten => 502,1,VoiceMail(tfg@default,s)
+ same => n,Hangup()
+exten => 501,1,VoiceMailMain(tfg@default)
+ same => n,Hangup()
+exten => 600,1,Answer()
+ same => n,MixMonitor(rec600.wav)
+ same => n,Playback(beep)
+ same => n,Wait(1)
+ same => n,Hangup()
+EOT
+	cat > "$1/voicemail.conf" <<'EOT'
+[general]
+format = wav
+minsecs = 1
+
+[default]
+tfg => 2020,TFG Empresa
+EOT
+	CONF=$1 SIP_ADDR=0.0.0.0 SIP_PORT=$2 conf_sip_general realm=tandem
+	CONF=$1 conf_tfg_peers qualify=no language=en
+	printf '%s\n' "$KEY" > "$1/cluster.key"
+	chmod 600 "$1/cluster.key"
+	cat > "$1/tandem.conf" <<EOT
+[cluster]
+name = fl
+node = a,${IP[a]}:$PA
+node = b,${IP[b]}:$PB
+keyfile = cluster.key
+engine = none
+vip = $NET.100/32
+interface = lo
+EOT
+}
+
+start_node() {  # NODE
+	local n=$1
+	ip netns exec "${NS[$n]}" "$TANDEMD" -C "$T/c$n" -D "$T/d$n" -f -n "$n" >> "$T/$n.log" 2>&1 &
+	eval "PID${n^^}=$!"
+	E2E_BG_PIDS+=("$!")
+	wait_until 15 "node $n answers" nctl_quiet "$n" status
+}
+nctl() { timeout -k 2 10 "$TANDEMCTL" -D "$T/d$1" "${@:2}" 2>"$T/ctl.err"; }
+nctl_quiet() { nctl "$@" >/dev/null 2>&1; }
+cs_get() {
+	nctl "$1" cluster status --json > "$T/cs.$1.json" 2>/dev/null || return 1
+	jq_py "$T/cs.$1.json" "$2" 2>/dev/null
+}
+self_expr="[n for n in d['nodes'] if n['self']][0]"
+repl_is() { [ "$(cs_get "$1" "$self_expr['repl']['state']")" = "$2" ]; }
+role_is() { [ "$(cs_get "$1" "$self_expr['role']")" = "$2" ]; }
+sipp_on() {  # NODE NAME SCENARIO [ARGS...]: SIPp (100-tfg) in NODE's namespace
+	local n=$1 name=$2 sc=$3 lport port; shift 3
+	lport=$(free_port)
+	port=$([ "$n" = a ] && echo "$SA" || echo "$SB")
+	( cd "$T" && timeout -k 3 60 ip netns exec "${NS[$n]}" sipp -nostdin -trace_err \
+		-error_file "$T/sipp.$name.err" -trace_msg -message_file "$T/sipp.$name.msg" \
+		-sf "$SIPP_DIR/$sc" -inf "$T/u100.csv" -i "${IP[$n]}" -p "$lport" -m 1 -r 1 "$@" \
+		"${IP[$n]}:$port" ) > "$T/sipp.$name.out" 2>&1 \
+		|| { sipp_fail_details "$name"; fail "SIPp $sc on $n (run $name)"; }
+}
+sipp_a() { sipp_on a "$@"; }
+same_file() {  # RELPATH under DATADIR: present on both and byte-identical
+	[ -f "$T/db/$1" ] && [ -f "$T/da/$1" ] && cmp -s "$T/da/$1" "$T/db/$1"
+}
+
+# mkvoice OUT.pcap WAV: WAV as A-law RTP (PT 8, 20 ms), one SSRC (as
+# test_voicemail.sh)
+mkvoice() {
+	sox "$2" -r 8000 -c 1 -e a-law -t raw "$T/voice.al" || fail "sox: A-law of $2"
+	python3 - "$1" "$T/voice.al" <<'EOF'
+import struct, sys
+out, al = sys.argv[1], open(sys.argv[2], 'rb').read()
+rows = [struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)]
+for n, i in enumerate(range(0, len(al) - 159, 160)):
+    rtp = struct.pack('!BBHII', 0x80, 8 | (0x80 if i == 0 else 0), (1000 + n) & 0xffff,
+                      5000 + i, 0x564d5643) + al[i:i + 160]
+    udp = struct.pack('!HHHH', 6000, 6000, 8 + len(rtp), 0) + rtp
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), n & 0xffff, 0, 64, 17, 0,
+                     bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1]))
+    frame = b'\x00' * 12 + b'\x08\x00' + ip + udp
+    us = int(i / 8000.0 * 1e6)
+    rows.append(struct.pack('<IIII', us // 1000000, us % 1000000, len(frame), len(frame)))
+    rows.append(frame)
+open(out, 'wb').write(b''.join(rows))
+EOF
+}
+
+node_conf "$T/ca" "$SA"
+node_conf "$T/cb" "$SB"
+users_csv "$T/u100.csv" "100-tfg;tf2020"
+start_node a
+start_node b
+wait_until 15 "a standby" role_is a standby
+wait_until 15 "b standby" role_is b standby
+nctl a cluster takeover --force > /dev/null || fail "takeover on a: $(cat "$T/ctl.err")"
+wait_until 10 "a active" role_is a active
+wait_until 20 "b in sync" repl_is b sync
+ok "a active, b in sync"
+
+# ---- a voicemail left on a
+espeak-ng -w "$T/speech.22k.wav" "Hello, this is a message left on the active node." \
+	2>/dev/null || fail "espeak-ng"
+sox "$T/speech.22k.wav" -r 8000 -c 1 -b 16 -e signed-integer "$T/speech.wav" || fail "sox"
+mkvoice "$T/digits.pcap" "$T/speech.wav"
+sipp_a vm502 vm_uac_hangup.xml -key rtpport "$(free_port)" -mp "$(free_port)" -d 1500 -s 502
+BOX=voicemail/default/tfg
+wait_until 10 "a's INBOX/msg0000.txt" test -f "$T/da/$BOX/INBOX/msg0000.txt"
+wait_until 10 "b's INBOX/msg0000.wav identical" same_file "$BOX/INBOX/msg0000.wav"
+wait_until 10 "b's INBOX/msg0000.txt identical" same_file "$BOX/INBOX/msg0000.txt"
+sz=$(stat -c %s "$T/db/$BOX/INBOX/msg0000.wav")
+[ "$sz" -gt 16000 ] || fail "msg0000.wav is only $sz bytes: no message recorded"
+[ -z "$(find "$T/db/voicemail" -name '*.tandem-part')" ] || fail "part files left on b"
+[ -z "$(ls -A "$T/db/$BOX/tmp" 2>/dev/null)" ] || fail "a's BOX/tmp reached b: $(ls "$T/db/$BOX/tmp")"
+ok "VoiceMail on a: b holds INBOX/msg0000.wav ($sz bytes) and .txt, byte-identical"
+
+# ---- a recording made on a
+sipp_a rec600 call_uac_auth_recvbye.xml -s 600
+wait_until 10 "a's monitor/rec600.wav" test -f "$T/da/monitor/rec600.wav"
+wait_until 10 "b's monitor/rec600.wav identical" same_file monitor/rec600.wav
+ok "MixMonitor on a: b holds monitor/rec600.wav ($(stat -c %s "$T/db/monitor/rec600.wav") bytes), byte-identical"
+
+# ---- b takes over; VoiceMailMain on b plays the message and moves it to
+# Old: the move reaches a
+nctl a cluster standby > /dev/null || fail "standby on a: $(cat "$T/ctl.err")"
+wait_until 10 "a standby" role_is a standby
+nctl b cluster takeover --force > /dev/null || fail "takeover on b: $(cat "$T/ctl.err")"
+wait_until 10 "b active" role_is b active
+wait_until 20 "a in sync with b" repl_is a sync
+DUR=$(sox --i -D "$T/db/$BOX/INBOX/msg0000.wav")
+python3 "$E2E_DIR/audio/mkdtmf.py" "$T/digits.pcap" \
+	"0.5:2,0.8:0,1.1:2,1.4:0,1.7:#,4:1,$(python3 -c "print(4.5 + $DUR + 2)"):#,$(python3 -c "print(4.5 + $DUR + 4)"):#"
+sipp_on b listen ivr_uac.xml -key rtpport "$(free_port)" -mp "$(free_port)" -d 500 -s 501
+wait_until 10 "b's Old/msg0000.txt" test -f "$T/db/$BOX/Old/msg0000.txt"
+wait_until 10 "a's Old/msg0000.wav identical" same_file "$BOX/Old/msg0000.wav"
+wait_until 10 "a's Old/msg0000.txt identical" same_file "$BOX/Old/msg0000.txt"
+[ -z "$(find "$T/da/$BOX/INBOX" -name 'msg*')" ] || fail "a's INBOX not empty: $(ls "$T/da/$BOX/INBOX")"
+ok "b active: VoiceMailMain heard the message (moved to Old); the move reached a, INBOX empty there"
+
+stop_pid "$PIDB" 5 || fail "b did not stop on SIGTERM"
+stop_pid "$PIDA" 5 || fail "a did not stop on SIGTERM"
+! grep -E "runtime error|AddressSanitizer|LeakSanitizer" "$T/a.log" "$T/b.log" \
+	|| fail "sanitizer report"
