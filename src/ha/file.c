@@ -24,7 +24,7 @@
 #include "ha/ha.h"
 #include "ha/jnl.h"
 
-enum op_kind { OP_PUT, OP_DEL, OP_RENAME };
+enum op_kind { OP_PUT, OP_DEL, OP_RENAME, OP_CONF };
 
 struct op {
 	enum op_kind kind;
@@ -73,7 +73,7 @@ int ha_file_init(const char *confdir, const char *datadir)
 	}
 	Q.xfer = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16);
 	tmr_init(&Q.kick);
-	return 0;
+	return ha_file_watch_init();
 }
 
 static struct op *op_free(struct op *o)
@@ -98,6 +98,7 @@ static void queue_clear(void)
 
 void ha_file_close(void)
 {
+	ha_file_watch_close();
 	queue_clear();
 	ha_file_apply_close();
 }
@@ -207,13 +208,15 @@ int ha_file_rename(enum jnl_area area, const char *from, const char *to)
 
 int ha_file_conf_apply(void)
 {
-	static const uint8_t zero[JNL_SHA256_LEN];
-	struct jnl_entry e = { .type = JNL_CONF_APPLY, .ts_us = jnl_now_us() };
+	struct op *o;
 
 	if (!serving_journal())
 		return 0;
-	e.u.conf_apply.manifest_sha256 = zero;
-	return ha_record(&e);
+	if (!(o = calloc(1, sizeof(*o))))
+		return ENOMEM;
+	o->kind = OP_CONF;
+	o->fd = -1;
+	return enqueue(o);
 }
 
 /* ------------------------------------------------------------- paths */
@@ -351,6 +354,13 @@ void ha_file_pump(void)
 			e.u.fdel = (struct jnl_file_del){ o->area, jnl_pl(o->rel) };
 			record(&e);
 			break;
+		case OP_CONF: {   /* no manifest yet (design 3.4): zeros */
+			static const uint8_t zero[JNL_SHA256_LEN];
+			e.type = JNL_CONF_APPLY;
+			e.u.conf_apply.manifest_sha256 = zero;
+			record(&e);
+			break;
+		}
 		case OP_RENAME:
 			e.type = JNL_FILE_RENAME;
 			e.u.frename = (struct jnl_file_rename){ o->area, jnl_pl(o->rel),

@@ -14,6 +14,10 @@ struct ha_file_roots {
 };
 extern struct ha_file_roots ha_file_roots;
 
+/** Watch the admin areas while this node is active (file_watch.c). */
+int ha_file_watch_init(void);
+void ha_file_watch_close(void);
+
 /** Drop the transfers being received (part files removed). */
 void ha_file_apply_close(void);
 

@@ -10,7 +10,11 @@
 #  - a steps down, b takes over; SIPp (in b's namespace) calls
 #    VoiceMailMain on b: PIN, 1 plays the message, which moves to Old:
 #    the move reaches a (now the standby): a's Old/msg0000.* are
-#    byte-identical, its INBOX empty.
+#    byte-identical, its INBOX empty;
+#  - files written by the admin on a (provisioning/, sounds/, a new
+#    directory) are byte-identical on b; an edit of extensions.conf on a
+#    reaches b, which reloads (`tandemctl dialplan default` lists the new
+#    extension); a file removed on a goes on b.
 # Root needed (namespaces), else SKIP.
 . "$(dirname "$0")/lib.sh"
 e2e_init
@@ -170,6 +174,24 @@ sipp_a rec600 call_uac_auth_recvbye.xml -s 600
 wait_until 10 "a's monitor/rec600.wav" test -f "$T/da/monitor/rec600.wav"
 wait_until 10 "b's monitor/rec600.wav identical" same_file monitor/rec600.wav
 ok "MixMonitor on a: b holds monitor/rec600.wav ($(stat -c %s "$T/db/monitor/rec600.wav") bytes), byte-identical"
+
+# ---- the admin's files on a: provisioning/, sounds/ and an edit of
+# extensions.conf reach b, which reloads
+head -c 300000 /dev/urandom > "$T/da/provisioning/0004f2aabbcc.cfg"
+mkdir -p "$T/da/sounds/custom"
+cp "$T/speech.wav" "$T/da/sounds/custom/welcome.wav"
+wait_until 10 "b's provisioning/0004f2aabbcc.cfg identical" same_file provisioning/0004f2aabbcc.cfg
+wait_until 10 "b's sounds/custom/welcome.wav identical" same_file sounds/custom/welcome.wav
+ok "provisioning/ (300 kB) and sounds/custom/ (new directory) written on a: byte-identical on b"
+dp_has() { nctl "$1" dialplan default --json | grep -q '"700"'; }
+! dp_has b || fail "b's dialplan has 700 before the edit"
+printf 'exten => 700,1,Answer()\n same => n,Hangup()\n' >> "$T/ca/extensions.conf"
+wait_until 10 "b's extensions.conf identical" cmp -s "$T/ca/extensions.conf" "$T/cb/extensions.conf"
+wait_until 10 "b's dialplan shows 700" dp_has b
+assert_file_match "$T/b.log" "configuration changed: reloading" "b logs the reload"
+rm "$T/da/provisioning/0004f2aabbcc.cfg"
+wait_until 10 "b's provisioning file removed" test ! -e "$T/db/provisioning/0004f2aabbcc.cfg"
+ok "extensions.conf edited on a: b reloaded (dialplan default lists 700); a removed file goes on b too"
 
 # ---- b takes over; VoiceMailMain on b plays the message and moves it to
 # Old: the move reaches a
