@@ -263,3 +263,45 @@ void ha_file_watch_close(void)
 	W.p = NULL;
 	W.capw = W.capp = 0;
 }
+
+/* Every file of area/rel beneath, put; what a recording in progress
+ * writes (voicemail BOX/tmp, NAME.part) is left out. */
+static void push_tree(uint8_t area, const char *rel, unsigned *n)
+{
+	char path[PATH_MAX], sub[JNL_RELPATH_MAX + 1];
+	struct dirent *de;
+	DIR *d;
+
+	if (snprintf(path, sizeof(path), "%s%s%s", ha_file_roots.root[area], *rel ? "/" : "",
+		     rel) >= (int)sizeof(path) || !(d = opendir(path)))
+		return;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		char p2[PATH_MAX + 256];
+		struct stat st;
+
+		if (ignored(de->d_name) || join(sub, sizeof(sub), rel, de->d_name) ||
+		    (len > 5 && !strcmp(de->d_name + len - 5, ".part")))
+			continue;
+		snprintf(p2, sizeof(p2), "%s/%s", path, de->d_name);
+		if (lstat(p2, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode) && !(area == JNL_AREA_VOICEMAIL && !strcmp(de->d_name, "tmp")))
+			push_tree(area, sub, n);
+		else if (S_ISREG(st.st_mode) && !ha_file_put((enum jnl_area)area, sub, p2))
+			(*n)++;
+	}
+	closedir(d);
+}
+
+void ha_file_push_all(const char *why)
+{
+	unsigned n = 0;
+
+	for (unsigned a = 0; a < JNL_AREA_COUNT; a++)
+		push_tree((uint8_t)a, "", &n);
+	if (n)
+		ha_file_conf_apply();
+	log_notice("cluster: %s: sending all %u files (CONFDIR, voicemail, monitor, sounds, "
+		   "provisioning) to the standby", why, n);
+}

@@ -14,7 +14,8 @@
 #  - files written by the admin on a (provisioning/, sounds/, a new
 #    directory) are byte-identical on b; an edit of extensions.conf on a
 #    reaches b, which reloads (`tandemctl dialplan default` lists the new
-#    extension); a file removed on a goes on b.
+#    extension); a file removed on a goes on b;
+#  - b's DATADIR wiped: after the full resync b holds every file again.
 # Root needed (namespaces), else SKIP.
 . "$(dirname "$0")/lib.sh"
 e2e_init
@@ -22,7 +23,9 @@ need sipp espeak-ng sox
 
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
 need ip
-PA=$(free_port) PB=$(free_port) SA=$(free_port) SB=$(free_port)
+# one SIP port for both: CONFDIR is replicated, so it is the same on both
+PA=$(free_port) PB=$(free_port) SA=$(free_port)
+SB=$SA
 KEY=$(openssl rand -hex 32)
 SFX=$(printf '%04x' $(( (RANDOM << 1 ^ $$) & 0xffff )))
 NSA=fa$SFX NSB=fb$SFX
@@ -192,6 +195,20 @@ assert_file_match "$T/b.log" "configuration changed: reloading" "b logs the relo
 rm "$T/da/provisioning/0004f2aabbcc.cfg"
 wait_until 10 "b's provisioning file removed" test ! -e "$T/db/provisioning/0004f2aabbcc.cfg"
 ok "extensions.conf edited on a: b reloaded (dialplan default lists 700); a removed file goes on b too"
+
+# ---- b's DATADIR wiped: the full resync brings every file back
+stop_pid "$PIDB" 5 || fail "b did not stop on SIGTERM"
+rm -rf "$T/db"
+start_node b
+wait_until 20 "b in sync after the wipe" repl_is b sync
+for f in "$BOX/INBOX/msg0000.wav" "$BOX/INBOX/msg0000.txt" monitor/rec600.wav \
+	sounds/custom/welcome.wav; do
+	wait_until 10 "b's $f after the full resync" same_file "$f"
+done
+assert_file_match "$T/a.log" "cluster: full resync of the databases done: sending all [0-9]+ files" \
+	"a logs the files of the full resync"
+[ -z "$(find "$T/db" -name '*.tandem-part')" ] || fail "part files left on b"
+ok "b's DATADIR wiped: full resync, then $(grep -o 'sending all [0-9]* files' "$T/a.log" | tail -n1): voicemail, recording, sounds identical on b"
 
 # ---- b takes over; VoiceMailMain on b plays the message and moves it to
 # Old: the move reaches a
