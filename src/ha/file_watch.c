@@ -250,8 +250,13 @@ static void role_h(enum ha_role from, enum ha_role to, void *arg)
 
 int ha_file_watch_init(void)
 {
+	static bool watching;   /* role watchers cannot be removed: once */
+	int e = 0;
+
 	tmr_init(&W.debounce);
-	return ha_role_watch(role_h, NULL);
+	if (!watching && !(e = ha_role_watch(role_h, NULL)))
+		watching = true;
+	return e;
 }
 
 void ha_file_watch_close(void)
