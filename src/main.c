@@ -327,10 +327,12 @@ static int open_journal(const struct cluster_conf *cc)
 		return 0;
 	ha_set_node(g.nodename);
 	ha_jnl_set_opts(&o);
+	/* the file areas first: the journal's replay may hold files */
+	if ((e = ha_file_init(g.confdir, g.datadir)))
+		return e;
+	ha_file_set_reload(reload_replicated);
 	if ((e = ha_jnl_open(g.datadir, err, sizeof(err))))
 		log_error("%s", err[0] ? err : strerror(e));
-	else if (!(e = ha_file_init(g.confdir, g.datadir)))
-		ha_file_set_reload(reload_replicated);
 	return e;
 }
 

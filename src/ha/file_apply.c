@@ -306,10 +306,26 @@ static int mv(const struct jnl_file_rename *r)
 	return e;
 }
 
+static int apply(const struct jnl_entry *e, enum ha_apply_mode m);
+
 int ha_file_apply(const struct jnl_entry *e, enum ha_apply_mode m)
 {
+	int rc;
+
 	if (m == HA_APPLY_LOCAL)   /* the serving node wrote the file itself */
 		return 0;
+	rc = apply(e, m);
+	if (rc && m == HA_APPLY_REPLAY) {   /* logged; start-up goes on */
+		log_warn("cluster: a %s entry of the journal could not be replayed (%s): that "
+			 "file comes again at its next change", jnl_type_name(e->type),
+			 strerror(rc));
+		return 0;
+	}
+	return rc;
+}
+
+static int apply(const struct jnl_entry *e, enum ha_apply_mode m)
+{
 	switch (e->type) {
 	case JNL_FILE_BEGIN:
 		return begin(&e->u.fbegin);
