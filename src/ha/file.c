@@ -24,7 +24,7 @@
 #include "ha/ha.h"
 #include "ha/jnl.h"
 
-enum op_kind { OP_PUT, OP_DEL, OP_RENAME, OP_CONF };
+enum op_kind { OP_PUT, OP_DEL, OP_RENAME, OP_CONF, OP_DURABLE };
 
 struct op {
 	enum op_kind kind;
@@ -36,6 +36,8 @@ struct op {
 	int64_t mtime_ns;
 	bool begun;
 	EVP_MD_CTX *md;
+	store_commit_h *h;       /* DURABLE */
+	void *arg;
 	struct op *next;
 };
 
@@ -80,6 +82,8 @@ static struct op *op_free(struct op *o)
 {
 	struct op *next = o->next;
 
+	if (o->kind == OP_DURABLE && o->h)   /* dropped: not confirmed */
+		o->h(false, o->arg);
 	if (o->fd >= 0)
 		close(o->fd);
 	EVP_MD_CTX_free(o->md);
@@ -203,6 +207,21 @@ int ha_file_rename(enum jnl_area area, const char *from, const char *to)
 		return 0;
 	if (!(o = op_new(OP_RENAME, area, from, to)))
 		return EINVAL;
+	return enqueue(o);
+}
+
+int ha_file_on_durable(store_commit_h *h, void *arg)
+{
+	struct op *o;
+
+	if (!Q.head || !serving_journal())
+		return ha_on_durable(h, arg);
+	if (!(o = calloc(1, sizeof(*o))))
+		return ENOMEM;
+	o->kind = OP_DURABLE;
+	o->fd = -1;
+	o->h = h;
+	o->arg = arg;
 	return enqueue(o);
 }
 
@@ -353,6 +372,11 @@ void ha_file_pump(void)
 			e.type = JNL_FILE_DEL;
 			e.u.fdel = (struct jnl_file_del){ o->area, jnl_pl(o->rel) };
 			record(&e);
+			break;
+		case OP_DURABLE:
+			if (ha_on_durable(o->h, o->arg))
+				o->h(false, o->arg);
+			o->h = NULL;
 			break;
 		case OP_CONF: {   /* no manifest yet (design 3.4): zeros */
 			static const uint8_t zero[JNL_SHA256_LEN];

@@ -26,6 +26,7 @@
 
 #include "ha/jnl_codec.h"
 #include "ha/turn.h"
+#include "store/store.h"
 
 #define HA_FILE_TURN_BYTES (512u * 1024)
 
@@ -39,6 +40,12 @@ void ha_file_set_reload(void (*h)(void));
 int ha_file_put(enum jnl_area area, const char *relpath, const char *path);
 int ha_file_del(enum jnl_area area, const char *relpath);
 int ha_file_rename(enum jnl_area area, const char *from, const char *to);
+/**
+ * Run h(ok, arg) once every file change queued so far is durable (in a
+ * turn the standby ACKed, or alone): ha_on_durable() in the turn that
+ * sends the last of them. 0 or ENOMEM.
+ */
+int ha_file_on_durable(store_commit_h *h, void *arg);
 /** Record CONF_APPLY (CONFDIR complete: the standby reloads). */
 int ha_file_conf_apply(void);
 

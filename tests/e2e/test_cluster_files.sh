@@ -4,7 +4,10 @@
 # engine = none, a takes over; then on a:
 #  - SIPp (in a's namespace) leaves a voicemail (VoiceMail(tfg@default,s),
 #    speech from espeak-ng, the caller hangs up): b's spool holds
-#    INBOX/msg0000.wav and .txt byte-identical to a's;
+#    INBOX/msg0000.wav and .txt byte-identical to a's; a second message
+#    ended with '#' (VoiceMail waits for the standby's ACK before
+#    auth-thankyou: this checks the path completes and the files are on b
+#    when SIPp sees the BYE, not the order, which a 1 s prompt hides);
 #  - a call recorded with MixMonitor: b's DATADIR/monitor holds the same
 #    file;
 #  - a steps down, b takes over; SIPp (in b's namespace) calls
@@ -125,22 +128,34 @@ same_file() {  # RELPATH under DATADIR: present on both and byte-identical
 	[ -f "$T/db/$1" ] && [ -f "$T/da/$1" ] && cmp -s "$T/da/$1" "$T/db/$1"
 }
 
-# mkvoice OUT.pcap WAV: WAV as A-law RTP (PT 8, 20 ms), one SSRC (as
-# test_voicemail.sh)
+# mkvoice OUT.pcap WAV [DTMF_AT_S]: WAV as A-law RTP (PT 8, 20 ms), then
+# optionally '#' (RFC 4733) DTMF_AT_S after the start (as test_voicemail.sh)
 mkvoice() {
 	sox "$2" -r 8000 -c 1 -e a-law -t raw "$T/voice.al" || fail "sox: A-law of $2"
-	python3 - "$1" "$T/voice.al" <<'EOF'
+	python3 - "$1" "$T/voice.al" "${3:-}" <<'EOF'
 import struct, sys
-out, al = sys.argv[1], open(sys.argv[2], 'rb').read()
+out, al, dt = sys.argv[1], open(sys.argv[2], 'rb').read(), sys.argv[3]
+pk, seq, ts = [], 1000, 5000
+for i in range(0, len(al) - 159, 160):
+    pk.append((i / 8000.0, 8, i == 0, seq, ts + i, al[i:i + 160]))
+    seq += 1
+if dt:
+    t0, ets = float(dt), ts + int(float(dt) * 8000)
+    for k in range(7):
+        pk.append((t0 + k * 0.02, 101, k == 0, seq, ets, struct.pack('!BBH', 11, 10, (k + 1) * 160)))
+        seq += 1
+    for k in range(3):
+        pk.append((t0 + 0.14 + k * 0.02, 101, False, seq, ets, struct.pack('!BBH', 11, 0x8a, 1120)))
+        seq += 1
 rows = [struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)]
-for n, i in enumerate(range(0, len(al) - 159, 160)):
-    rtp = struct.pack('!BBHII', 0x80, 8 | (0x80 if i == 0 else 0), (1000 + n) & 0xffff,
-                      5000 + i, 0x564d5643) + al[i:i + 160]
+for n, (t, pt, mark, sq, stamp, pl) in enumerate(pk):
+    rtp = struct.pack('!BBHII', 0x80, pt | (0x80 if mark else 0), sq & 0xffff,
+                      stamp & 0xffffffff, 0x564d5643) + pl
     udp = struct.pack('!HHHH', 6000, 6000, 8 + len(rtp), 0) + rtp
     ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), n & 0xffff, 0, 64, 17, 0,
                      bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1]))
     frame = b'\x00' * 12 + b'\x08\x00' + ip + udp
-    us = int(i / 8000.0 * 1e6)
+    us = int(t * 1e6)
     rows.append(struct.pack('<IIII', us // 1000000, us % 1000000, len(frame), len(frame)))
     rows.append(frame)
 open(out, 'wb').write(b''.join(rows))
@@ -174,6 +189,16 @@ sz=$(stat -c %s "$T/db/$BOX/INBOX/msg0000.wav")
 [ -z "$(find "$T/db/voicemail" -name '*.tandem-part')" ] || fail "part files left on b"
 [ -z "$(ls -A "$T/db/$BOX/tmp" 2>/dev/null)" ] || fail "a's BOX/tmp reached b: $(ls "$T/db/$BOX/tmp")"
 ok "VoiceMail on a: b holds INBOX/msg0000.wav ($sz bytes) and .txt, byte-identical"
+
+# a second message ended with '#': VoiceMail() thanks the caller once the
+# standby holds it (then hangs up: ivr_uac.xml waits for Tandem's BYE)
+SPEECH=$(sox --i -D "$T/speech.wav")
+mkvoice "$T/digits.pcap" "$T/speech.wav" "$(python3 -c "print($SPEECH + 0.5)")"
+sipp_a vm502b ivr_uac.xml -key rtpport "$(free_port)" -mp "$(free_port)" -d 1500 -s 502
+same_file "$BOX/INBOX/msg0001.wav" || fail "msg0001.wav not on b when the caller was thanked"
+same_file "$BOX/INBOX/msg0001.txt" || fail "msg0001.txt not on b when the caller was thanked"
+! grep -q "the standby did not confirm it" "$T/a.log" || fail "a says b did not confirm the message"
+ok "VoiceMail ended with '#': msg0001 on b by the time the caller was thanked and hung up"
 
 # ---- a recording made on a
 sipp_a rec600 call_uac_auth_recvbye.xml -s 600
@@ -250,13 +275,17 @@ wait_until 10 "a standby" role_is a standby
 nctl b cluster takeover --force > /dev/null || fail "takeover on b: $(cat "$T/ctl.err")"
 wait_until 10 "b active" role_is b active
 wait_until 20 "a in sync with b" repl_is a sync
-DUR=$(sox --i -D "$T/db/$BOX/INBOX/msg0000.wav")
-python3 "$E2E_DIR/audio/mkdtmf.py" "$T/digits.pcap" \
-	"0.5:2,0.8:0,1.1:2,1.4:0,1.7:#,4:1,$(python3 -c "print(4.5 + $DUR + 2)"):#,$(python3 -c "print(4.5 + $DUR + 4)"):#"
+# PIN, 1 (play), '#' after each message (next), '#' (goodbye)
+D0=$(sox --i -D "$T/db/$BOX/INBOX/msg0000.wav")
+D1=$(sox --i -D "$T/db/$BOX/INBOX/msg0001.wav")
+python3 "$E2E_DIR/audio/mkdtmf.py" "$T/digits.pcap" "0.5:2,0.8:0,1.1:2,1.4:0,1.7:#,4:1,$(python3 -c "
+a = 4.5 + $D0 + 2; b = a + 1 + $D1 + 2
+print('%.2f:#,%.2f:#,%.2f:#' % (a, b, b + 2))")"
 sipp_on b listen ivr_uac.xml -key rtpport "$(free_port)" -mp "$(free_port)" -d 500 -s 501
 wait_until 10 "b's Old/msg0000.txt" test -f "$T/db/$BOX/Old/msg0000.txt"
 wait_until 10 "a's Old/msg0000.wav identical" same_file "$BOX/Old/msg0000.wav"
 wait_until 10 "a's Old/msg0000.txt identical" same_file "$BOX/Old/msg0000.txt"
+wait_until 10 "a's Old/msg0001.wav identical" same_file "$BOX/Old/msg0001.wav"
 [ -z "$(find "$T/da/$BOX/INBOX" -name 'msg*')" ] || fail "a's INBOX not empty: $(ls "$T/da/$BOX/INBOX")"
 ok "b active: VoiceMailMain heard the message (moved to Old); the move reached a, INBOX empty there"
 
