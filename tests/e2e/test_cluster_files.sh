@@ -212,8 +212,11 @@ head -c 300000 /dev/urandom > "$T/da/provisioning/0004f2aabbcc.cfg"
 mkdir -p "$T/da/sounds/custom"
 cp "$T/speech.wav" "$T/da/sounds/custom/welcome.wav"
 wait_until 10 "b's provisioning/0004f2aabbcc.cfg identical" same_file provisioning/0004f2aabbcc.cfg
+# 6 MB: a dozen turns of 512 KiB, each in its own replication frame
+head -c 6000000 /dev/urandom > "$T/da/sounds/custom/long.raw"
+wait_until 15 "b's sounds/custom/long.raw (6 MB) identical" same_file sounds/custom/long.raw
 wait_until 10 "b's sounds/custom/welcome.wav identical" same_file sounds/custom/welcome.wav
-ok "provisioning/ (300 kB) and sounds/custom/ (new directory) written on a: byte-identical on b"
+ok "provisioning/ (300 kB) and sounds/custom/ (new directory, 6 MB over several turns) written on a: byte-identical on b"
 dp_has() { nctl "$1" dialplan default --json | grep -q '"700"'; }
 ! dp_has b || fail "b's dialplan has 700 before the edit"
 printf 'exten => 700,1,Answer()\n same => n,Hangup()\n' >> "$T/ca/extensions.conf"
