@@ -48,6 +48,7 @@ static struct {
 	unsigned n;
 	uint32_t xfer;
 	struct tmr kick;
+	unsigned inflight;       /* turns with file data not yet durable */
 	bool dropped;            /* queue dropped on a node not serving: logged */
 } Q = { .tail = &Q.head };
 
@@ -344,11 +345,27 @@ static bool pump_put(struct op *o, size_t *budget)
 	return true;
 }
 
+/* A turn of file data is durable (the standby ACKed it): room for more. */
+static void inflight_h(bool ok, void *arg)
+{
+	(void)ok;
+	(void)arg;
+	if (Q.inflight)
+		Q.inflight--;
+	if (Q.head && !tmr_isset(&Q.kick))
+		tmr_start(&Q.kick, 0, kick_h, NULL);
+}
+
 void ha_file_pump(void)
 {
 	size_t budget = HA_FILE_TURN_BYTES;
 
 	if (!Q.head)
+		return;
+	/* at most HA_FILE_INFLIGHT turns of file data ahead of the standby's
+	 * ACK: a confirmation (a REGISTER's 200) waits behind 2 MiB at most,
+	 * not behind a whole large file */
+	if (Q.inflight >= HA_FILE_INFLIGHT && serving_journal())
 		return;
 	if (!serving_journal()) {
 		if (!Q.dropped)
@@ -399,6 +416,8 @@ void ha_file_pump(void)
 			Q.tail = &Q.head;
 		Q.n--;
 	}
-	if (Q.head)   /* another turn soon, even on an idle loop */
+	if (budget < HA_FILE_TURN_BYTES && !ha_on_durable(inflight_h, NULL))
+		Q.inflight++;
+	if (Q.head && Q.inflight < HA_FILE_INFLIGHT)   /* another turn soon, even idle */
 		tmr_start(&Q.kick, 1, kick_h, NULL);
 }

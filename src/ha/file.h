@@ -7,7 +7,9 @@
  *
  * A put is queued and sent from the end of the following turns, at most
  * HA_FILE_TURN_BYTES of file data a turn (a turn must fit one replication
- * frame), so a large file spans turns; deletes and renames queue behind
+ * frame), and at most HA_FILE_INFLIGHT such turns ahead of the standby's
+ * ACK, so a large file spans turns and confirmations queued behind it
+ * wait for 2 MiB at most; deletes and renames queue behind
  * the puts before them, so the standby sees the changes in their order.
  * Without a journal (single node) or on a node that does not serve, every
  * call is a no-op returning 0.
@@ -29,6 +31,7 @@
 #include "store/store.h"
 
 #define HA_FILE_TURN_BYTES (512u * 1024)
+#define HA_FILE_INFLIGHT   4u   /* such turns not yet ACKed by the standby */
 
 /** Where the areas live: CONFDIR and DATADIR (DATADIR/<area> created). */
 int ha_file_init(const char *confdir, const char *datadir);
