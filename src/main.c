@@ -28,6 +28,7 @@
 #include "dialplan/dialplan.h"
 #include "ha/cluster.h"
 #include "ha/failover.h"
+#include "ha/file.h"
 #include "ha/ha.h"
 #include "ha/jnl.h"
 #include "ha/turn.h"
@@ -300,6 +301,14 @@ static int media_init(const char *confdir)
 	return e;
 }
 
+/* CONF_APPLY applied on the standby: the same reload as SIGHUP. */
+static void reload_replicated(void)
+{
+	char err[512];
+
+	tandemd_reload(err, sizeof(err));
+}
+
 /* End of a loop turn: journal (with [cluster]), commit, confirm (ha.h). */
 static void commit_turn(void *arg)
 {
@@ -318,6 +327,10 @@ static int open_journal(const struct cluster_conf *cc)
 		return 0;
 	ha_set_node(g.nodename);
 	ha_jnl_set_opts(&o);
+	/* the file areas first: the journal's replay may hold files */
+	if ((e = ha_file_init(g.confdir, g.datadir)))
+		return e;
+	ha_file_set_reload(reload_replicated);
 	if ((e = ha_jnl_open(g.datadir, err, sizeof(err))))
 		log_error("%s", err[0] ? err : strerror(e));
 	return e;
@@ -570,6 +583,7 @@ int main(int argc, char **argv)
 	queue_log_close();
 	auth_close();
 	cdr_store_close();
+	ha_file_close();
 	ha_jnl_close();   /* after the CDRs of calls still up at shutdown */
 	astdb_close();
 	store_close();

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "ha/file.h"
 #include "ha/turn.h"
 #include "pbx/queue.h"
 #include "pbx/queue_log.h"
@@ -127,6 +128,9 @@ int ha_apply(const struct jnl_entry *e, enum ha_apply_mode m)
 		return cdr_store_apply_spool_done(&e->u.spool_done);
 	case JNL_SEQ:
 		return cdr_store_apply_seq(&e->u.seq);
+	case JNL_FILE_BEGIN: case JNL_FILE_CHUNK: case JNL_FILE_END:
+	case JNL_FILE_DEL: case JNL_FILE_RENAME: case JNL_CONF_APPLY:
+		return ha_file_apply(e, m);
 	default:
 		if (e->type < 0x60 && !(warned & (1u << (e->type & 31)))) {
 			warned |= 1u << (e->type & 31);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "ha/file.h"
 #include "ha/ha.h"
 #include "ha/jnl.h"
 #include "ha/repl_int.h"
@@ -217,6 +218,7 @@ void repl_full_pump(void)
 		return;
 	}
 	progress_end();
+	ha_file_push_all("full resync of the databases done");   /* design 3.4 step 4 */
 	g.frame.len = 0;
 	if ((e = repl_u64_encode(&g.frame, o->offset)) ||
 	    (e = ha_link_send(g.link, HA_F_SYNC_DONE, g.frame.p, g.frame.len)))

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "ha/file.h"
 #include "ha/ha.h"
 #include "ha/jnl.h"
 #include "ha/turn.h"
@@ -272,6 +273,7 @@ void ha_turn_end(void)
 		commit_stores();
 		return;
 	}
+	ha_file_pump();   /* queued file changes, bounded per turn */
 	start = end = jnl_head(T.j);
 	if (T.nent && ha_role() != HA_ROLE_ACTIVE && ha_role() != HA_ROLE_SINGLE) {
 		/* only the active writes the history; a standby's own change

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "ha/file.h"
 #include "media/mixmon.h"
 #include "media/rec.h"
 #include "media/sound.h"
@@ -196,9 +197,14 @@ int mixmon_finish(struct mixmon *m, uint64_t now)
 			*f[i] = mem_deref(*f[i]);
 		return err;
 	}
-	for (int i = 0; i < 3; i++)
-		if (*f[i] && (e = rec_finish(*f[i])) && !err)
+	for (int i = 0; i < 3; i++) {
+		if (!*f[i])
+			continue;
+		if ((e = rec_finish(*f[i])) && !err)
 			err = e;
+		else if (!e)   /* the finished file, to the standby (file.h) */
+			ha_file_put_path(rec_path(*f[i]));
+	}
 	return err;
 }
 

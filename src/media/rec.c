@@ -232,6 +232,11 @@ int rec_silence(struct rec *r, size_t n)
 	return rec_write(r, NULL, n);
 }
 
+const char *rec_path(const struct rec *r)
+{
+	return r->path;
+}
+
 int rec_finish(struct rec *r)
 {
 	int err;

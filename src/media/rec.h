@@ -47,5 +47,7 @@ int  rec_finish(struct rec *r);
 uint64_t rec_samples(const struct rec *r);
 /** True once a write failed. */
 bool rec_failed(const struct rec *r);
+/** The final name given to rec_open(). */
+const char *rec_path(const struct rec *r);
 
 #endif

@@ -35,6 +35,8 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "ha/file.h"
+#include "ha/ha.h"
 #include "core/mem.h"
 #include "dialplan/exec.h"
 #include "media/rec.h"
@@ -387,6 +389,34 @@ static void record_end(struct vmr *v)
 
 /* ---------------------------------------------------------- VoiceMail */
 
+/* The message is on the standby too (or this node went on alone): the
+ * caller hears auth-thankyou (design 1.3: VoiceMail() goes on after). */
+static void durable_h(bool ok, void *arg)
+{
+	struct vmr *v = arg;
+
+	if (!ok)
+		log_warn("voicemail %s@%s: the message is saved here but the standby did not "
+			 "confirm it", v->box, v->ctx);
+	if (v->c && !v->finished && v->st == V_SAVING)
+		cvm_play(v, V_THANKS, "auth-thankyou");
+	mem_deref(v);
+}
+
+static void thank_when_durable(struct vmr *v)
+{
+	if (!ha_jnl()) {   /* a single node: saved is confirmed */
+		cvm_play(v, V_THANKS, "auth-thankyou");
+		return;
+	}
+	v->st = V_SAVING;
+	mem_ref(v);
+	if (ha_file_on_durable(durable_h, v)) {
+		mem_deref(v);
+		cvm_play(v, V_THANKS, "auth-thankyou");
+	}
+}
+
 static void start_recording(struct vmr *v)
 {
 	const struct vmconf *vc = cvm_conf();
@@ -446,7 +476,7 @@ static void vm_event(struct vmr *v, enum call_play_ev ev, char d)
 		} else if (ev == CALL_PLAY_TIMER || (ev == CALL_PLAY_DIGIT && d == '#')) {
 			cvm_ops->timer(v->c, 0);
 			record_end(v);
-			cvm_play(v, V_THANKS, "auth-thankyou");
+			thank_when_durable(v);
 		}
 		break;
 	case V_THANKS:
@@ -494,6 +524,7 @@ static enum dp_app_ret resumed(struct dp_chan *chan, enum dp_res res)
 		cvm_main_close(v);
 		if (res != DP_RES_HANGUP)
 			ret = v->ret;
+		v->c = NULL;   /* a confirmation still waiting finds no call */
 	}
 	release(c);   /* drops v */
 	return ret;

@@ -17,6 +17,7 @@
 enum vm_state {
 	V_GREET,      /* VoiceMail: greeting, intro, beep */
 	V_RECORD,     /* recording the message */
+	V_SAVING,     /* saved; waiting for the standby to hold it (ha.h) */
 	V_THANKS,     /* auth-thankyou, then on */
 	M_BOX,        /* VoiceMailMain: asking the mailbox */
 	M_PIN,        /* asking the PIN */

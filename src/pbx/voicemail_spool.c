@@ -16,6 +16,7 @@
 
 #include "core/log.h"
 #include "core/fs.h"
+#include "ha/file.h"
 #include "pbx/voicemail_spool.h"
 
 static const char *const folders[VM_NFOLDERS] = {
@@ -301,6 +302,8 @@ int vm_msg_info_write(const char *path, const struct vm_msg_info *m)
 	if (rename(tmp, path) < 0) {
 		e = errno;
 		unlink(tmp);
+	} else {
+		ha_file_put_path(path);
 	}
 	return e;
 }
@@ -440,12 +443,15 @@ int vm_msg_delete(const char *dir, int msgnum)
 		return ENAMETOOLONG;
 	if (unlink(p) < 0 && errno != ENOENT)   /* the .txt first: no longer a message */
 		return errno;
+	ha_file_del_path(p);
 	if ((e = msg_files(dir, msgnum, &names, &n)))
 		return e;
 	for (i = 0; i < n; i++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
 		if (unlink(p) < 0 && !e)
 			e = errno;
+		else
+			ha_file_del_path(p);
 	}
 	free_list(names, n);
 	return e;
@@ -475,8 +481,10 @@ static int msg_rename(const char *dir, int n, const char *dir2, int m)
 				e = ENAMETOOLONG;
 			else if (rename(from, to) < 0)
 				e = errno;
-			else
+			else {
 				done++;
+				ha_file_rename_path(from, to);
+			}
 		}
 	}
 	if (e) {   /* undo: the .txt was last, so only audio can have moved */
@@ -484,8 +492,10 @@ static int msg_rename(const char *dir, int n, const char *dir2, int m)
 			const char *ext = names[i] + 8;
 			snprintf(from, sizeof(from), "%s/%s", dir, names[i]);
 			snprintf(to, sizeof(to), "%s/msg%04d.%s", dir2, m, ext);
-			if (access(from, F_OK) < 0 && rename(to, from) == 0)
+			if (access(from, F_OK) < 0 && rename(to, from) == 0) {
+				ha_file_rename_path(to, from);
 				done--;
+			}
 		}
 	}
 	free_list(names, count);
@@ -628,6 +638,8 @@ int vm_rec_commit(struct vm_rec *r, enum vm_folder f, uint32_t maxmsg,
 			e = errno;
 		else
 			moved[nmoved++] = exts[i];
+		if (!e)
+			ha_file_put_path(dst);
 	}
 	if (!e && !nmoved)
 		e = ENOENT;
@@ -635,11 +647,14 @@ int vm_rec_commit(struct vm_rec *r, enum vm_folder f, uint32_t maxmsg,
 		snprintf(dst, sizeof(dst), "%s/msg%04d.txt", dir, n);
 		if (!(e = vm_rec_path(r, "txt", src, sizeof(src))) && rename(src, dst) < 0)
 			e = errno;
+		if (!e)
+			ha_file_put_path(dst);
 	}
 	if (e) {
 		for (i = 0; i < nmoved; i++) {
 			snprintf(dst, sizeof(dst), "%s/msg%04d.%s", dir, n, moved[i]);
 			unlink(dst);
+			ha_file_del_path(dst);
 		}
 		goto out;
 	}
@@ -660,6 +675,7 @@ int vm_rec_install(struct vm_rec *r, const char *ext, const char *dest)
 		return e;
 	if (rename(src, dest) < 0)
 		return errno;
+	ha_file_put_path(dest);
 	return 0;
 }
 

@@ -1,0 +1,24 @@
+/**
+ * @file file_int.h  Shared by file.c (the serving node's queue) and
+ * file_apply.c (what the standby does with FILE_* entries).
+ */
+#ifndef TANDEM_HA_FILE_INT_H
+#define TANDEM_HA_FILE_INT_H
+
+#include <limits.h>
+
+#include "ha/jnl_codec.h"
+
+struct ha_file_roots {
+	char root[JNL_AREA_COUNT][PATH_MAX];
+};
+extern struct ha_file_roots ha_file_roots;
+
+/** Watch the admin areas while this node is active (file_watch.c). */
+int ha_file_watch_init(void);
+void ha_file_watch_close(void);
+
+/** Drop the transfers being received (part files removed). */
+void ha_file_apply_close(void);
+
+#endif
