@@ -194,11 +194,18 @@ ra monitor OCF_RESKEY_nodename=a; expect_rc 1 "monitor of a hung cluster node"
 ms=$(( $(now_ms) - t0 ))
 grep -q "not healthy" "$T/ra.out" || fail "hung cluster node: reason is not the heartbeat: $(cat "$T/ra.out")"
 [ "$ms" -lt 2000 ] || fail "monitor of a hung cluster node took $ms ms (the heartbeat should answer within ~1 s)"
-kill -CONT "$P"
 ok "hung cluster node: monitor 1 in $ms ms ($(grep -m1 'exit-reason' "$T/ra.out" | sed 's/^.*ocf-exit-reason://'))"
+t0=$(now_ms)
+ra stop OCF_RESKEY_nodename=a; expect_rc 0 "stop of hung node a"
+ms=$(( $(now_ms) - t0 ))
+gone "$P" || fail "node a still runs after stop"
+grep -q "is hung: SIGKILL" "$T/ra.out" || fail "stop of a hung cluster node: no SIGKILL at once: $(cat "$T/ra.out")"
+ok "hung cluster node stopped by SIGKILL at once, in $ms ms (stop timeout 20 s)"
+ra start OCF_RESKEY_nodename=a; expect_rc 0 "start of node a again"
 P=$(daemon_pid "$DATA")
 ra stop OCF_RESKEY_nodename=a; expect_rc 0 "stop of node a"
 gone "$P" || fail "node a still runs after stop"
+grep -q "SIGKILL" "$T/ra.out" && fail "a healthy node a was stopped by SIGKILL: $(cat "$T/ra.out")"
 
 ls "$T"/sanitizer* >/dev/null 2>&1 && fail "sanitizer reports: $(head -n 20 "$T"/sanitizer*)"
 ok "no sanitizer reports"
