@@ -16,7 +16,8 @@
 # no fencing (stonith-enabled=false: one host, nothing to power off; see
 # docs/pacemaker.md for why production wants fencing or a quorum device).
 # Needs root, pcs, corosync, pacemaker, resource-agents, sipp; exit 77
-# (skip) without them.
+# (skip) without them. TP_PAUSE=SECS keeps the pair up that long after a
+# failure, for a look inside (pk_in-style: nsenter -t $(cat DIR/n1.pid) ...).
 set -u
 set -o pipefail
 TP_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -38,9 +39,11 @@ done
 
 # shellcheck source=../../bench/failover/pacemaker.sh
 . "$TANDEM_SRC/bench/failover/pacemaker.sh"
+# shellcheck disable=SC2034  # read by pcmk-pair.sh and pacemaker.sh
 PK_SERVICE=tandem PK_SERVICE_ROLE=Promoted PK_CONFIGURE=tp_configure
 PCMK_INTERVAL=0.02
 W=$(mktemp -d /tmp/tandem-pcmk.XXXXXX) || exit 1
+# shellcheck disable=SC2034
 PCMK_OUT=$W
 D=$W/pair
 KEEP=0
