@@ -5,8 +5,10 @@
 # ocf:tandem:tandemd as a promotable clone (engine = pacemaker), the
 # floating address (IPaddr2) colocated with the promoted instance, a SIP
 # OPTIONS prober in the client namespace. Each move:
-#   kill -9 of the promoted tandemd, SIGSTOP of it, `pcs node standby` of
-#   its node (then `unstandby`, which must not move it back: stickiness);
+#   kill -9 of the promoted tandemd, SIGSTOP of it, death of its node (its
+#   link down, every process kill -9'd: Corosync's token and consensus
+#   run out before Pacemaker acts), `pcs node standby` of its node (then
+#   `unstandby`, which must not move it back: stickiness);
 # after each, the other node is promoted and answers on the address, and
 # every REGISTER (SIPp, to the address) made before the move is listed by
 # the new active node. The time from the failure to the first answer from
@@ -76,7 +78,7 @@ mkdir -p "$D/resource.d/tandem"
 install -m 755 "$TANDEM_SRC/packaging/ocf/tandemd" "$D/resource.d/tandem/tandemd"
 C=$W/conf
 printf '[general]\nudpbindaddr=0.0.0.0:5060\n\n' > "$C/sip.conf"
-for u in 100 101 102 103 104; do
+for u in 100 101 102 103 104 105; do
 	printf '[%s-tfg]\ntype=friend\nhost=dynamic\nsecret=tf2020\ncontext=default\n\n' "$u" >> "$C/sip.conf"
 done
 printf '[default]\nexten => 1,1,Hangup()\n' > "$C/extensions.conf"
@@ -188,13 +190,16 @@ move "kill -9" 100-tfg kill9
 recover "kill -9"
 move "SIGSTOP" 101-tfg sigstop
 recover "SIGSTOP"
+move "node death" 104-tfg pk_node_die
+pk_node_revive "$(pcmk_other "$(pk_active)")" || fail "the dead node did not start again"
+recover "the node's return"
 move "pcs node standby" 102-tfg standby
 standby_node=$(pcmk_other "$(pk_active)")
 pk_in "$standby_node" pcs node unstandby "$standby_node" || fail "pcs node unstandby"
 pk_until 60 tp_unpromoted_on n1 || fail "$standby_node does not run an unpromoted instance after unstandby"
 now=$(pk_active)
 [ "$now" != "$standby_node" ] || fail "unstandby moved the service back (stickiness INFINITY)"
-register 103-tfg
+register 105-tfg
 pk_until 10 regs_kept "$standby_node" || fail "$standby_node does not catch up after unstandby: $(regs_on "$standby_node")"
 note "ok: pcs node unstandby $standby_node: unpromoted again, in sync ($REGS), service stays on $now"
 
