@@ -44,6 +44,11 @@
 #   pk_wait_settled S   wait until both nodes are online and the
 #                       resources run together on one node
 #   pk_client CMD...    run CMD in the client namespace
+# Other services (tests/cluster/test_pacemaker.sh): PK_CONFIGURE=FUNC
+# configures the resources instead of pk_configure; PK_SERVICE (asterisk)
+# and PK_SERVICE_ROLE (Started) name the resource pk_where looks for;
+# PK_DIR/resource.d, when it exists, replaces /usr/lib/ocf/resource.d in
+# the nodes, and PK_DIR/NODE/data is mounted on PK_DIR/data in NODE.
 # Needs: iproute2, util-linux (unshare, nsenter), corosync, pacemaker,
 # pcs, resource-agents, python3 (scripts/install-deps.sh bench).
 
@@ -153,6 +158,10 @@ mount --bind "$D/lib-corosync" /var/lib/corosync
 mount --bind "$D/log-pacemaker" /var/log/pacemaker
 mount --bind "$D/log-corosync" /var/log/corosync
 mkdir -p /run/resource-agents /run/crm
+# optional (tests/cluster/test_pacemaker.sh): agents of our own over
+# /usr/lib/ocf/resource.d, and a per-node data directory at DIR/data
+[ -d "$1/resource.d" ] && mount --bind "$1/resource.d" /usr/lib/ocf/resource.d
+[ -d "$1/data" ] && [ -d "$D/data" ] && mount --bind "$D/data" "$1/data"
 set +e
 corosync -f -c "$3" &
 i=0
@@ -230,6 +239,7 @@ pk_mon() { pk_in "$1" crm_mon -1 --output-as=xml 2>/dev/null; }
 pk_where() {
 	pk_mon "$1" | python3 -c '
 import sys, xml.etree.ElementTree as E
+ROLE = {"Promoted": ("Promoted", "Master")}.get(sys.argv[2], (sys.argv[2],))
 try:
     r = E.fromstring(sys.stdin.read())
 except Exception:
@@ -237,11 +247,11 @@ except Exception:
 on = sum(1 for n in r.iter("node") if n.get("online") == "true" and n.get("name"))
 loc = {}
 for res in r.iter("resource"):
-    if res.get("role") == "Started" and res.get("active") == "true" and res.get("failed") != "true":
+    if res.get("role") in (ROLE if res.get("id") == sys.argv[1] else ("Started",)) and res.get("active") == "true" and res.get("failed") != "true":
         nodes = [x.get("name") for x in res.iter("node")]
         if nodes:
             loc[res.get("id")] = nodes[0]
-print(on, loc.get("VirtualIP", "-"), loc.get("asterisk", "-"))'
+print(on, loc.get("VirtualIP", "-"), loc.get(sys.argv[1], "-"))' "${PK_SERVICE:-asterisk}" "${PK_SERVICE_ROLE:-Started}"
 }
 
 pk_active() { pk_until 30 pk_active1; }
@@ -316,7 +326,7 @@ pk_setup() {
 	pk_write_conf || { pk_log "corosync-keygen failed"; return 1; }
 	pk_node_start n1 && pk_node_start n2 || return 1
 	pk_until 60 pk_two_online || { pk_log "the two nodes did not join (see $PK_DIR/n?/log-*)"; return 1; }
-	pk_configure n1 > "$PK_DIR/pcs.out" 2>&1 || { pk_log "pcs failed: $(tail -n 3 "$PK_DIR/pcs.out")"; return 1; }
+	"${PK_CONFIGURE:-pk_configure}" n1 > "$PK_DIR/pcs.out" 2>&1 || { pk_log "pcs failed: $(tail -n 3 "$PK_DIR/pcs.out")"; return 1; }
 	pk_wait_settled 120 || { pk_log "resources did not start"; return 1; }
 	pk_log "pair up: service on $(pk_active), VIP $PK_VIP answers"
 }

@@ -103,6 +103,7 @@ static json_t *node_json(unsigned i)
 								  : json_null());
 		json_object_set(n, "admin_standby", json_object_get(f, "admin_standby"));
 		json_object_set(n, "keepalived", json_object_get(f, "keepalived"));
+		json_object_set(n, "eligible", json_object_get(f, "eligible"));   /* pcmk */
 		json_decref(f);
 	} else {
 		json_object_set_new(n, "state", json_string(up ? json_string_value(

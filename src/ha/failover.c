@@ -28,6 +28,7 @@
 #include "ha/ha.h"
 #include "ha/health.h"
 #include "ha/keepalived.h"
+#include "ha/pcmk.h"
 #include "ha/repl.h"
 #include "ha/turn.h"
 #include "ha/role.h"
@@ -480,6 +481,9 @@ json_t *failover_ctl_cmd(json_t *args, char *err, size_t errsize)
 		verb = "";
 	if (!strcmp(verb, "notify"))
 		return cmd_notify(a1, err, errsize);
+	if (g.cc.engine == CLUSTER_ENGINE_PACEMAKER &&
+	    (!strcmp(verb, "standby") || !strcmp(verb, "takeover")))
+		return pcmk_ctl_cmd(args, err, errsize);   /* Pacemaker decides: pcmk.c */
 	if (!strcmp(verb, "standby"))
 		return cmd_standby(force, err, errsize);
 	if (!strcmp(verb, "unstandby")) {
@@ -494,6 +498,18 @@ json_t *failover_ctl_cmd(json_t *args, char *err, size_t errsize)
 		return cmd_takeover(force, err, errsize);
 	snprintf(err, errsize, "usage: cluster notify|standby|unstandby|takeover");
 	return NULL;
+}
+
+/* engine = pacemaker (pcmk.c) */
+int failover_promote(const char *why)
+{
+	return promote(why);
+}
+
+int failover_demote(const char *why)
+{
+	demote(why);
+	return ha_role() == HA_ROLE_STANDBY ? 0 : EINVAL;
 }
 
 json_t *failover_status_json(void)

@@ -31,4 +31,9 @@ json_t *failover_status_json(void);
 typedef bool (failover_synced_h)(void);
 void failover_set_synced(failover_synced_h *h);
 
+/** engine = pacemaker (pcmk.c): the promotion's named steps (P_SHIFT,
+ * P_RESTORE) and the step-down (DEMOTING -> STANDBY), at once. 0 or EINVAL. */
+int failover_promote(const char *why);
+int failover_demote(const char *why);
+
 #endif

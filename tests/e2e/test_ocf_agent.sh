@@ -13,9 +13,10 @@
 #    start with tandemd's FILE:LINE in the exit reason;
 #  - with tandem.conf [cluster] (the peer absent): monitor's answer follows
 #    the role `tandemctl cluster status --json` reports (active -> 8,
-#    standby -> 0); promote/demote run `tandemctl cluster takeover|standby`
-#    and, while tandemd answers that role changes are not built, fail with
-#    that message (tested; the success path is tested once they are).
+#    standby -> 0); with engine = pacemaker promote/demote run `tandemctl
+#    cluster takeover|standby`, which act at once (monitor 8, then 0); a
+#    SIGSTOPped cluster node fails the monitor through its heartbeat file
+#    (tandemctl health), not after tandemctl's 5 s.
 . "$(dirname "$0")/lib.sh"
 e2e_init
 need ocf-tester xmllint
@@ -167,26 +168,44 @@ want=$([ "$role" = active ] && echo 8 || echo 0)
 ra monitor OCF_RESKEY_nodename=a; expect_rc "$want" "monitor of node a (role $role)"
 ok "[cluster] node a: role '$role', monitor $want"
 
-if ctl cluster takeover >/dev/null || ! grep -q "not built" "$T/ctl.err"; then
-	ra promote OCF_RESKEY_nodename=a; expect_rc 0 promote
-	ra monitor OCF_RESKEY_nodename=a; expect_rc 8 "monitor after promote"
-	ra demote OCF_RESKEY_nodename=a; expect_rc 0 demote
-	ra monitor OCF_RESKEY_nodename=a; expect_rc 0 "monitor after demote"
-	ok "promote -> monitor 8, demote -> monitor 0"
-else
-	# tandemd answers "role changes are not built yet": the agent must
-	# fail the action with that message, never claim the role
-	if [ "$want" = 8 ]; then
-		ra demote OCF_RESKEY_nodename=a; expect_rc 1 "demote while tandemd cannot change roles"
-	else
-		ra promote OCF_RESKEY_nodename=a; expect_rc 1 "promote while tandemd cannot change roles"
-	fi
-	grep -q "not built" "$T/ra.out" || fail "role change: tandemd's reason not passed on: $(cat "$T/ra.out")"
-	ok "role change refused by this tandemd ('$(cat "$T/ctl.err")'): agent fails it with the reason (success path not testable yet)"
-fi
+ra promote OCF_RESKEY_nodename=a; expect_rc 0 promote
+ra monitor OCF_RESKEY_nodename=a; expect_rc 8 "monitor after promote"
+assert_eq "$(ctl cluster status --json | python3 -c 'import json,sys; print([n["state"] for n in json.load(sys.stdin)["nodes"] if n["self"]][0])')" \
+	ACTIVE "state after promote"
+ra promote OCF_RESKEY_nodename=a; expect_rc 0 "promote of the promoted node"
+ra demote OCF_RESKEY_nodename=a; expect_rc 0 demote
+ra monitor OCF_RESKEY_nodename=a; expect_rc 0 "monitor after demote"
+ra demote OCF_RESKEY_nodename=a; expect_rc 0 "demote of the unpromoted node"
+ra promote OCF_RESKEY_nodename=a; expect_rc 0 "promote again"
+ra monitor OCF_RESKEY_nodename=a; expect_rc 8 "monitor after the second promote"
+ok "engine = pacemaker: promote -> monitor 8 (ACTIVE), demote -> monitor 0, both idempotent, promote again"
+
+# a hung promoted node: the heartbeat fails the monitor without waiting for
+# tandemctl's 5 s (the issue: a few seconds, not the seed's 20-50 s)
+P=$(daemon_pid "$DATA")
+kill -STOP "$P"
+t0=$(now_ms)
+ra monitor OCF_RESKEY_nodename=a; expect_rc 1 "monitor of a hung cluster node (at once)"
+ms=$(( $(now_ms) - t0 ))
+[ "$ms" -lt 4000 ] || fail "monitor of a node hung just now took $ms ms (tandemctl is bounded to 2 s)"
+ok "node hung just now: monitor 1 in $ms ms ($(grep -m1 'exit-reason' "$T/ra.out" | sed 's/^.*ocf-exit-reason://'))"
+t0=$(now_ms)
+ra monitor OCF_RESKEY_nodename=a; expect_rc 1 "monitor of a hung cluster node"
+ms=$(( $(now_ms) - t0 ))
+grep -q "not healthy" "$T/ra.out" || fail "hung cluster node: reason is not the heartbeat: $(cat "$T/ra.out")"
+[ "$ms" -lt 2000 ] || fail "monitor of a hung cluster node took $ms ms (the heartbeat should answer within ~1 s)"
+ok "hung cluster node: monitor 1 in $ms ms ($(grep -m1 'exit-reason' "$T/ra.out" | sed 's/^.*ocf-exit-reason://'))"
+t0=$(now_ms)
+ra stop OCF_RESKEY_nodename=a; expect_rc 0 "stop of hung node a"
+ms=$(( $(now_ms) - t0 ))
+gone "$P" || fail "node a still runs after stop"
+grep -q "is hung: SIGKILL" "$T/ra.out" || fail "stop of a hung cluster node: no SIGKILL at once: $(cat "$T/ra.out")"
+ok "hung cluster node stopped by SIGKILL at once, in $ms ms (stop timeout 20 s)"
+ra start OCF_RESKEY_nodename=a; expect_rc 0 "start of node a again"
 P=$(daemon_pid "$DATA")
 ra stop OCF_RESKEY_nodename=a; expect_rc 0 "stop of node a"
 gone "$P" || fail "node a still runs after stop"
+grep -q "SIGKILL" "$T/ra.out" && fail "a healthy node a was stopped by SIGKILL: $(cat "$T/ra.out")"
 
 ls "$T"/sanitizer* >/dev/null 2>&1 && fail "sanitizer reports: $(head -n 20 "$T"/sanitizer*)"
 ok "no sanitizer reports"
