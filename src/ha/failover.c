@@ -27,6 +27,7 @@
 #include "ha/failover.h"
 #include "ha/ha.h"
 #include "ha/health.h"
+#include "ha/jnl.h"
 #include "ha/keepalived.h"
 #include "ha/repl.h"
 #include "ha/turn.h"
@@ -59,22 +60,29 @@ void failover_set_synced(failover_synced_h *h)
 	g.synced = h;
 }
 
-/* P_SHIFT: epoch + 1 as an EPOCH entry of this turn (replid2/offset2 = the
- * position now; the write path keeps the replid), so the standby and the
- * HELLO of a resumed old active see the new epoch. */
+/* P_SHIFT: a new history (design 3.3, Redis shiftReplicationId): a new
+ * replid from this offset on, replid2/offset2 = the history and position
+ * it continues, epoch + 1, as an EPOCH entry of this turn. The standby and
+ * the HELLO of a resumed old active see them: an old active that wrote
+ * past offset2 (an unACKed tail) no longer gets CONTINUE. */
 static void shift(const char *why)
 {
-	char id[JNL_REPLID_LEN + 1], id2[JNL_REPLID_LEN + 1];
+	char id[JNL_REPLID_LEN + 1], id2[JNL_REPLID_LEN + 1], nid[JNL_REPLID_LEN + 1];
 	uint64_t off, off2, epoch;
 	struct jnl_entry e = { .type = JNL_EPOCH };
+	struct jnl *j = ha_jnl();
 
 	ha_position(id, &off, id2, &off2, &epoch);
 	if (epoch < ha_role_epoch())
 		epoch = ha_role_epoch();
-	/* design 5 P_SHIFT: replid2 = replid, offset2 = offset */
-	e.u.epoch = (struct jnl_epoch){ epoch + 1, jnl_pl(g.cc.nodes[g.self].name), jnl_pl(id),
+	/* design 5 P_SHIFT: replid2 = replid, offset2 = offset, new replid */
+	if (j && (jnl_replid_new(nid) || jnl_shift(j, nid))) {
+		log_error("cluster: P_SHIFT: cannot start a new history; keeping %s", id);
+		snprintf(nid, sizeof(nid), "%s", id);
+	}
+	e.u.epoch = (struct jnl_epoch){ epoch + 1, jnl_pl(g.cc.nodes[g.self].name), jnl_pl(nid),
 					jnl_pl(id), off, jnl_pl(why) };
-	if (ha_jnl() && ha_write(&e))
+	if (j && ha_write(&e))
 		log_error("cluster: P_SHIFT: the EPOCH entry was not journaled");
 	ha_role_epoch_set(epoch + 1);
 }

@@ -356,9 +356,16 @@ static void psync_got(const struct repl_pos *want)
 		repl_stream_from(want->offset, true);
 		return;
 	}
-	log_notice("cluster: %s at %s:%" PRIu64 " is not in this node's journal (%s:%" PRIu64
-		   "-%" PRIu64 "): full resync", g.cc.nodes[!g.self].name, want->replid,
-		   want->offset, replid, j ? jnl_first(j) : 0, j ? jnl_head(j) : 0);
+	if (!strcmp(want->replid, replid2) && want->offset > off2)
+		log_warn("cluster: %s at %s:%" PRIu64 " wrote %" PRIu64 " bytes past this "
+			 "node's promotion at %" PRIu64 " (diverged): full resync; its "
+			 "tail is discarded", g.cc.nodes[!g.self].name, want->replid,
+			 want->offset, want->offset - off2, off2);
+	else
+		log_notice("cluster: %s at %s:%" PRIu64 " is not in this node's journal "
+			   "(%s:%" PRIu64 "-%" PRIu64 "): full resync", g.cc.nodes[!g.self].name,
+			   want->replid, want->offset, replid, j ? jnl_first(j) : 0,
+			   j ? jnl_head(j) : 0);
 	g.resync_kind = "full resync";
 	repl_full_start();
 }

@@ -295,6 +295,47 @@ static void refuse(const char *fmt, const char *detail)
 	ha_link_error(g.link, what);
 }
 
+/*
+ * Design 3.3 step 4 before MERGE (7) exists: this node was active and wrote
+ * past the point where the peer's history branched off ours (its replid2 is
+ * our replid, our head is beyond its offset2: turns never ACKed before the
+ * failover, or written while split). The full resync replaces them: say how
+ * much and of which kinds, so an operator can tell what was lost.
+ */
+static void diverged_note(void)
+{
+	const struct ha_link_hello *h = &g.peer_hello;
+	struct jnl *j = ha_jnl();
+	struct jnl_reader *r = NULL;
+	unsigned n[256] = { 0 };
+	const uint8_t *buf;
+	size_t len, used, pos;
+	struct jnl_entry e;
+	char kinds[600] = "";
+	size_t kl = 0;
+
+	if (!j || !h->replid2[0] || strcmp(h->replid2, jnl_replid(j)) ||
+	    jnl_head(j) <= h->offset2)
+		return;
+	if (h->offset2 >= jnl_first(j) && !jnl_reader_open(&r, j, h->offset2)) {
+		while (!jnl_reader_next(r, &buf, &len))
+			for (pos = 0; pos < len &&
+			     !jnl_entry_decode(&e, buf + pos, len - pos, &used); pos += used)
+				n[e.type & 0xff]++;
+		jnl_reader_close(r);
+	}
+	for (unsigned t = 0; t < 256; t++)
+		if (n[t] && t != JNL_TURN && kl < sizeof(kinds) - 64)
+			kl += (size_t)snprintf(kinds + kl, sizeof(kinds) - kl, "%s%u %s",
+					       kl ? ", " : "", n[t], jnl_type_name((uint16_t)t));
+	log_warn("cluster: %" PRIu64 " bytes written by %s after the split are discarded: "
+		 "%s (%u turns, offsets %" PRIu64 "-%" PRIu64 " of history %s; %s continues "
+		 "history %s from %" PRIu64 ")", jnl_head(j) - h->offset2,
+		 g.cc.nodes[g.self].name, kl ? kinds : "entries not readable",
+		 n[JNL_TURN], h->offset2, jnl_head(j), jnl_replid(j),
+		 g.cc.nodes[!g.self].name, h->replid, h->offset2);
+}
+
 static void fullresync_got(const uint8_t *p, size_t len)
 {
 	struct repl_full_in *in = &g.in;
@@ -306,6 +347,7 @@ static void fullresync_got(const uint8_t *p, size_t len)
 		refuse("%s", "malformed FULLRESYNC");
 		return;
 	}
+	diverged_note();
 	in_close(true);
 	if ((e = repl_mkdirs(g.datadir, "incoming", dir, sizeof(dir)))) {
 		refuse("cannot create repl/incoming: %s", strerror(e));
