@@ -1,0 +1,196 @@
+/**
+ * @file test_witness.c  The witness's decisions (src/ha/witness_state.c):
+ * one holder per epoch, renewals, expiry, release (FIN), the quiet lease
+ * after a restart, outdated nodes never granted, the position rule at a
+ * cold start, and the state file (written, read back, bad lines refused).
+ * Times are passed in: no clock, no thresholds.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "ha/witness_state.h"
+#include "suites.h"
+
+#define L 600
+
+/* a fresh witness whose quiet lease ended at time 1000 */
+static void fresh(struct wit_state *w)
+{
+	wit_state_init(w, "a", "b", L, 1000 - L);
+}
+
+static void t_quiet_after_start(void **state)
+{
+	struct wit_state w;
+	struct wit_answer an;
+
+	(void)state;
+	wit_state_init(&w, "a", "b", L, 0);
+	assert_int_equal(wit_request(&w, "a", 1, 10, 599, &an), 0);
+	assert_false(an.granted);
+	assert_non_null(strstr(an.why, "restarted"));
+	assert_int_equal(wit_request(&w, "a", 1, 10, 600, &an), 0);
+	assert_true(an.granted);
+	assert_int_equal(an.epoch, 1);
+	assert_int_equal(an.lease_ms, L);
+	assert_string_equal(w.holder, "a");
+	assert_true(w.dirty);
+	assert_int_equal(wit_request(&w, "zz", 1, 10, 600, &an), EINVAL);
+}
+
+static void t_one_holder(void **state)
+{
+	struct wit_state w;
+	struct wit_answer an;
+
+	(void)state;
+	fresh(&w);
+	assert_int_equal(wit_request(&w, "a", 5, 100, 1000, &an), 0);
+	assert_true(an.granted);
+	w.dirty = false;
+	/* b, silent active: denied while the lease runs, with what is left */
+	assert_int_equal(wit_request(&w, "b", 6, 100, 1200, &an), 0);
+	assert_false(an.granted);
+	assert_int_equal(an.ms_left, 400);
+	assert_string_equal(an.holder, "a");
+	/* a renews: no write */
+	assert_int_equal(wit_request(&w, "a", 5, 120, 1300, &an), 0);
+	assert_true(an.granted);
+	assert_false(w.dirty);
+	assert_int_equal(wit_ms_left(&w, 1300), L);
+	/* a goes silent: b gets epoch 6 once the lease is past */
+	assert_int_equal(wit_request(&w, "b", 6, 120, 1899, &an), 0);
+	assert_false(an.granted);
+	assert_int_equal(wit_request(&w, "b", 6, 120, 1900, &an), 0);
+	assert_true(an.granted);
+	assert_int_equal(an.epoch, 6);
+	assert_string_equal(w.holder, "b");
+	/* a resumed: its renewal in epoch 5 is refused, so is a new epoch 6 */
+	assert_int_equal(wit_request(&w, "a", 5, 120, 1950, &an), 0);
+	assert_false(an.granted);
+	assert_string_equal(an.holder, "b");
+	assert_int_equal(wit_request(&w, "a", 6, 120, 2600, &an), 0);
+	assert_false(an.granted);
+	assert_non_null(strstr(an.why, "epoch 6 already granted"));
+}
+
+static void t_release(void **state)
+{
+	struct wit_state w;
+	struct wit_answer an;
+
+	(void)state;
+	fresh(&w);
+	assert_int_equal(wit_request(&w, "a", 2, 0, 1000, &an), 0);
+	assert_true(an.granted);
+	wit_release(&w, "b");             /* not the holder: nothing */
+	assert_int_equal(wit_ms_left(&w, 1010), L - 10);
+	wit_release(&w, "a");             /* a's FIN */
+	assert_int_equal(wit_ms_left(&w, 1010), 0);
+	assert_int_equal(wit_request(&w, "b", 3, 0, 1010, &an), 0);
+	assert_true(an.granted);
+	assert_int_equal(an.epoch, 3);
+}
+
+static void t_outdated(void **state)
+{
+	struct wit_state w;
+	struct wit_answer an;
+
+	(void)state;
+	fresh(&w);
+	assert_int_equal(wit_request(&w, "a", 2, 0, 1000, &an), 0);
+	assert_int_equal(wit_outdated(&w, "b", "a", 5), EPERM);   /* not the holder */
+	assert_int_equal(wit_outdated(&w, "a", "b", 81234), 0);
+	assert_string_equal(w.outdated, "b");
+	wit_release(&w, "a");
+	assert_int_equal(wit_request(&w, "b", 3, 81000, 1100, &an), 0);
+	assert_false(an.granted);
+	assert_non_null(strstr(an.why, "outdated at offset 81234"));
+	/* a back, clears b once it caught up */
+	assert_int_equal(wit_request(&w, "a", 2, 0, 1100, &an), 0);
+	assert_true(an.granted);
+	assert_int_equal(wit_current(&w, "a", "b"), 0);
+	assert_string_equal(w.outdated, "");
+	wit_release(&w, "a");
+	assert_int_equal(wit_request(&w, "b", 3, 90000, 1200, &an), 0);
+	assert_true(an.granted);
+}
+
+static void t_cold_position(void **state)
+{
+	struct wit_state w;
+	struct wit_answer an;
+
+	(void)state;
+	fresh(&w);
+	/* both cold in epoch 4: a at 100, b at 200 */
+	assert_int_equal(wit_request(&w, "b", 5, 200, 1000, &an), 0);
+	assert_true(an.granted);       /* a unknown yet */
+	fresh(&w);
+	assert_int_equal(wit_request(&w, "b", 5, 200, 900, &an), 0);   /* quiet: seen */
+	assert_false(an.granted);
+	assert_int_equal(wit_request(&w, "a", 5, 100, 1000, &an), 0);
+	assert_false(an.granted);
+	assert_non_null(strstr(an.why, "b is ahead"));
+	assert_int_equal(wit_request(&w, "b", 5, 200, 1000, &an), 0);
+	assert_true(an.granted);
+}
+
+static void t_file(void **state)
+{
+	char dir[] = "/tmp/tandem-wit-XXXXXX", path[64], err[256] = "";
+	struct wit_state w, r;
+	struct wit_answer an;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	fresh(&w);
+	fresh(&r);
+	assert_int_equal(wit_state_load(&r, dir, err, sizeof(err)), ENOENT);
+	assert_int_equal(wit_request(&w, "a", 9, 0, 1000, &an), 0);
+	assert_int_equal(wit_outdated(&w, "a", "b", 77), 0);
+	assert_int_equal(wit_state_save(&w, dir), 0);
+	assert_false(w.dirty);
+	assert_int_equal(wit_state_load(&r, dir, err, sizeof(err)), 0);
+	assert_int_equal(r.epoch, 9);
+	assert_string_equal(r.holder, "a");
+	assert_string_equal(r.outdated, "b");
+	assert_int_equal(r.outdated_off, 77);
+	snprintf(path, sizeof(path), "%s/witness.state", dir);
+	assert_non_null(f = fopen(path, "a"));
+	fputs("garbage\n", f);
+	fclose(f);
+	assert_int_equal(wit_state_load(&r, dir, err, sizeof(err)), EBADMSG);
+	assert_non_null(strstr(err, "witness.state:4:"));
+	assert_non_null(f = fopen(path, "w"));
+	fputs("epoch 3\nholder c\n", f);
+	fclose(f);
+	assert_int_equal(wit_state_load(&r, dir, err, sizeof(err)), EBADMSG);
+	assert_non_null(strstr(err, "not in [cluster] (c)"));
+	unlink(path);
+	rmdir(dir);
+}
+
+int test_witness_run(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_quiet_after_start),
+		cmocka_unit_test(t_one_holder),
+		cmocka_unit_test(t_release),
+		cmocka_unit_test(t_outdated),
+		cmocka_unit_test(t_cold_position),
+		cmocka_unit_test(t_file),
+	};
+
+	return cmocka_run_group_tests_name("witness", tests, NULL, NULL);
+}
