@@ -33,6 +33,7 @@
 #include "ha/turn.h"
 #include "ha/role.h"
 #include "ha/vip.h"
+#include "ha/witness.h"
 
 static struct {
 	bool running;
@@ -96,8 +97,13 @@ static int promote(const char *why)
 	if (ha_role_set(HA_ROLE_PROMOTING, why))
 		return EINVAL;
 	t = us_now();
-	log_info("cluster: P_VOTE: two-node mode, keepalived's election stands for the "
-		 "vote (%llu us)", (unsigned long long)(t - t0));
+	if (quorum_witness())
+		log_info("cluster: P_VOTE: %s (%llu us)", quorum_granted() ?
+			 "the witness granted the next epoch" : "the peer released the address",
+			 (unsigned long long)(t - t0));
+	else
+		log_info("cluster: P_VOTE: two-node mode, keepalived's election stands for "
+			 "the vote (%llu us)", (unsigned long long)(t - t0));
 	shift(why);
 	log_info("cluster: P_SHIFT: epoch %llu (%llu us)", (unsigned long long)ha_role_epoch(),
 		 (unsigned long long)(us_now() - t));
@@ -176,15 +182,32 @@ static bool link_info(char *state, size_t ssize, char *last, size_t lsize)
  * between the nodes: the peer may still serve) unless two_node_takeover =
  * yes. NULL when allowed, else why not.
  */
+static const char ASKING[] = "asking the witness";
+
 static const char *peer_silent(void)
 {
 	static char why[512];
 	char state[32], last[200];
 
-	if (g.cc.two_node_takeover || !link_info(state, sizeof(state), last, sizeof(last)))
+	if (!link_info(state, sizeof(state), last, sizeof(last)))
 		return NULL;
 	if (!strcmp(state, "up") || strstr(last, "connection closed") ||
 	    strstr(last, "closed by") || strstr(last, "Connection refused"))
+		return NULL;
+	/* design 6: on silence a standby promotes with the witness's grant */
+	if (quorum_witness()) {
+		switch (quorum_vote()) {
+		case QV_GRANTED: return NULL;
+		case QV_DENIED: break;
+		default: return ASKING;
+		}
+		if (snprintf(why, sizeof(why), "peer %s silent (link %s: %s); %s",
+			     g.cc.nodes[!g.self].name, state, last[0] ? last : "-",
+			     quorum_denied()) >= (int)sizeof(why))
+			why[sizeof(why) - 2] = '.';
+		return why;
+	}
+	if (g.cc.two_node_takeover)
 		return NULL;
 	if (snprintf(why, sizeof(why), "peer %s silent (link %s: %s); not taking over "
 		     "without a witness (two_node_takeover = no): `tandemctl cluster takeover "
@@ -207,13 +230,15 @@ static void decide(void)
 	    !ha_role_hold()[0]) {
 		const char *no = cold || g.forced ? NULL : peer_silent();
 
+		if (no == ASKING)
+			return;                 /* quorum.c calls decide() with the answer */
 		if (no) {
 			ha_role_hold_set(no);   /* eligible=1: keepalived drops the address */
 			return;
 		}
 		promote(cold ? "this node holds the address (keepalived MASTER); both were "
-			"cold and this node is ahead" :
-			"this node holds the address (keepalived MASTER)");
+			"cold and this node is ahead" : quorum_granted() ? "this node holds the address (keepalived MASTER); "
+			"witness granted" : "this node holds the address (keepalived MASTER)");
 	} else if (!held && r == HA_ROLE_ACTIVE) {
 		demote("the address left this node (keepalived BACKUP or FAULT)");
 	}
@@ -249,6 +274,9 @@ static void tick(void *arg)
 	if (ha_role_hold()[0] && link_info(state, sizeof(state), last, sizeof(last)) &&
 	    !strcmp(state, "up"))
 		ha_role_hold_set(NULL);   /* the peer is heard again */
+	if (quorum_witness() && ha_role() == HA_ROLE_STANDBY &&
+	    link_info(state, sizeof(state), last, sizeof(last)) && !strcmp(state, "up"))
+		quorum_vote_reset();
 	cold_eval();
 	decide();
 	tmr_start(&g.tick, 100, tick, NULL);
@@ -259,6 +287,10 @@ static void resume_h(void)
 {
 	log_warn("cluster: the loop was frozen over 300 ms; checking the address before "
 		 "serving");
+	if (ha_role() == HA_ROLE_ACTIVE && !quorum_resume_ok()) {
+		quorum_fence("resumed after a freeze: the witness lease ran out meanwhile");
+		return;
+	}
 	vip_check_now();
 	if (g.cc.engine == CLUSTER_ENGINE_NONE && !vip_held() && ha_role() == HA_ROLE_ACTIVE)
 		demote("the address is no longer on this node");
@@ -302,6 +334,12 @@ int failover_start(const struct cluster_conf *cc, const char *nodename, const ch
 	snprintf(g.datadir, sizeof(g.datadir), "%s", datadir);
 	if ((e = cluster_conf_self(cc, nodename, &g.self, err, errsize)))
 		return e;
+	if ((e = quorum_start(cc, g.self))) {   /* before the key is gone */
+		snprintf(err, errsize, "cluster: cannot start the witness link: %s",
+			 strerror(e));
+		return e;
+	}
+	quorum_on_change(decide);
 	/* roles were started by cluster_start (ha_role_start); replication runs,
 	 * so it, not role.c's autosync, moves STARTING -> SYNCING -> STANDBY: a
 	 * node that has not caught up is never eligible (design 5) */
@@ -347,6 +385,7 @@ out:
 
 void failover_stop(void)
 {
+	quorum_stop();
 	tmr_cancel(&g.tick);
 	tmr_cancel(&g.handover);
 	vip_stop();

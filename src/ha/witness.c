@@ -5,8 +5,9 @@
  * own port (PORT, PORT + 1) with the nodes' TLS-PSK link, and answers
  * W_REQUEST with witness_state.c's decision. The durable part of the state
  * goes to DIR/witness.state (fsync'd) before the answer that depends on
- * it is sent. A node's link closing (its FIN, or silence past
- * peer_timeout) ends its lease at once.
+ * it is sent. A node's link closing (its FIN, a reset) ends its lease at
+ * once; a link closed for silence (a hang, a cut) does not: the lease
+ * runs out on its own.
  */
 #include <errno.h>
 #include <signal.h>
@@ -151,6 +152,11 @@ static void down_h(struct ha_link *l, const char *why, void *arg)
 	(void)arg;
 	if (i < 0)
 		return;
+	/* silence (a hang, a cut) is not a death: the lease runs its course */
+	if (strstr(why, "silent")) {
+		log_notice("witness: node %s silent (%s)", w.cc.nodes[i].name, why);
+		return;
+	}
 	if (!strcmp(w.st.holder, w.cc.nodes[i].name) && wit_ms_left(&w.st, loop_now()))
 		log_notice("witness: holder %s gone (%s): its lease ends now", w.cc.nodes[i].name,
 			   why);

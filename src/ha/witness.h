@@ -71,6 +71,8 @@ enum quorum_vote { QV_NONE, QV_WAIT, QV_GRANTED, QV_DENIED };
  * DENIED: not taking over, quorum_denied() says why.
  */
 enum quorum_vote quorum_vote(void);
+/** The last vote asked was granted (no side effect). */
+bool quorum_granted(void);
 /** Forget the vote (the peer is heard again). */
 void quorum_vote_reset(void);
 const char *quorum_denied(void);
