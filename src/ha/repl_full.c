@@ -30,7 +30,9 @@
 #include "ha/jnl.h"
 #include "ha/repl_int.h"
 #include "ha/turn.h"
+#include "pbx/queue.h"
 #include "pbx/registrar.h"
+#include "store/cdr.h"
 #include "store/repl_meta.h"
 #include "store/store.h"
 
@@ -463,9 +465,12 @@ static void repl_full_installed(void)
 
 		ha_position_epoch(st.epoch, &r2, st.offset2);
 	}
-	if ((e = registrar_restore()))
+	/* the memory views follow the installed databases */
+	if ((e = registrar_reload()))
 		log_warn("cluster: after the snapshot, the registrations could not be read "
 			 "again from %s: %s", store_path(), strerror(e));
+	queue_store_reload();
+	cdr_store_reload();
 	ha_quiesce();
 }
 

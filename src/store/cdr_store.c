@@ -193,6 +193,21 @@ int cdr_store_apply_seq(const struct jnl_seq *q)
 	return 0;
 }
 
+void cdr_store_reload(void)
+{
+	uint64_t v;
+
+	if (!s.db)
+		return;
+	v = (uint64_t)meta_get("sequence");
+	if (v > s.seq_next) {   /* never hand out a number below the installed one */
+		s.seq_next = v;
+		s.seq_reserved = v;
+	}
+	if (!s.inflight)
+		s.handed = 0;   /* the spool is the installed one */
+}
+
 uint64_t cdr_seq_next(void)
 {
 	if (!s.db)
