@@ -8,7 +8,9 @@
 #    the VIP, is ACTIVE, the VIP answers from a;
 #  - cluster standby on a: the VIP leaves a, a is STANDBY; takeover --force
 #    on b: the VIP answers from b (the client's ARP entry followed the
-#    gratuitous ARP), never both nodes in one probe cycle.
+#    gratuitous ARP), never both nodes in one probe cycle;
+#  - an OPTIONS sent to the VIP is answered from the VIP (IP_PKTINFO: the
+#    socket is bound to 0.0.0.0), its Server header naming the node.
 . "$(dirname "$0")/lib_netns.sh"
 export NN_ENGINE=none
 
@@ -37,6 +39,33 @@ nn_has_vip a || nn_fail "a has no VIP after takeover --force"
 nn_is a ACTIVE || nn_fail "a is $(nn_state a) after takeover --force"
 nn_wait 5 "the VIP answers from a" nn_vip_back "$c" "${NN_IP[a]}"
 nn_note "ok: takeover --force on a: ACTIVE, VIP added, answering after $(nn_outage "$c" "${NN_IP[a]}") ms"
+# one OPTIONS to the VIP from a fresh socket: "SOURCE_ADDRESS SERVER_HEADER"
+vip_reply() {
+	ip netns exec "$NS_C" python3 - "$VIP" <<'EOF'
+import socket, sys
+vip = sys.argv[1]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.0.0.10", 0))
+s.settimeout(2)
+p = s.getsockname()[1]
+s.sendto(("OPTIONS sip:probe@%s SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.10:%d;branch=z9hG4bK-src%d\r\n"
+          "Max-Forwards: 70\r\nFrom: <sip:t@10.0.0.10>;tag=1\r\nTo: <sip:probe@%s>\r\n"
+          "Call-ID: src-%d\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n" % (vip, p, p, vip, p)).encode(),
+         (vip, 5060))
+try:
+    data, src = s.recvfrom(65535)
+except socket.timeout:
+    print("none -")
+    sys.exit(0)
+srv = [l for l in data.decode("latin-1").split("\r\n") if l.lower().startswith("server:")]
+print(src[0], srv[0] if srv else "-")
+EOF
+}
+r=$(vip_reply)
+case $r in
+"$VIP Server: Tandem/"*"(node a)") nn_note "ok: the VIP answers from $VIP: $r" ;;
+*) nn_fail "an OPTIONS to $VIP: answer from/Server '$r' (want $VIP and (node a))" ;;
+esac
 
 nn_ctl a cluster standby > "$T/ctl.out" 2>&1 || nn_fail "standby on a: $(cat "$T/ctl.out")"
 nn_has_vip a && nn_fail "a still holds the VIP after cluster standby"
