@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -403,6 +404,17 @@ int main(int argc, char **argv)
 	}
 	req = json_pack("{s:s, s:o}", "cmd", cmd, "args", args);
 	rc = request(datadir, req, &reply);
+	/* `cluster digest` runs in a thread of the daemon: ask again until the
+	 * result is there (every 50 ms, at most 60 s) */
+	for (int tries = 0; !rc && tries < 1200 && json_is_true(json_object_get(
+		     json_object_get(reply, "data"), "pending")); tries++) {
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+		json_decref(reply);
+		reply = NULL;
+		nanosleep(&ts, NULL);
+		rc = request(datadir, req, &reply);
+	}
 	json_decref(req);
 	if (rc)
 		return rc;
