@@ -184,6 +184,17 @@ static bool link_info(char *state, size_t ssize, char *last, size_t lsize)
  */
 static const char ASKING[] = "asking the witness";
 
+/* The peer's last word over the link: it serves (ACTIVE or PROMOTING). */
+static bool peer_serving(void)
+{
+	json_t *p = repl_peer_status_json();
+	const char *ps = json_string_value(json_object_get(p, "role_state"));
+	bool serving = ps && (!strcmp(ps, "ACTIVE") || !strcmp(ps, "PROMOTING"));
+
+	json_decref(p);
+	return serving;
+}
+
 static const char *peer_silent(void)
 {
 	static char why[512];
@@ -191,7 +202,10 @@ static const char *peer_silent(void)
 
 	if (!link_info(state, sizeof(state), last, sizeof(last)))
 		return NULL;
-	if (!strcmp(state, "up") || strstr(last, "connection closed") ||
+	/* with a witness, a link still up with a peer that said it serves is
+	 * not a release: the link may be cut and not yet closed for silence */
+	if ((!strcmp(state, "up") && !(quorum_witness() && peer_serving())) ||
+	    strstr(last, "connection closed") ||
 	    strstr(last, "closed by") || strstr(last, "Connection refused"))
 		return NULL;
 	/* design 6: on silence a standby promotes with the witness's grant */
@@ -277,6 +291,8 @@ static void tick(void *arg)
 	if (quorum_witness() && ha_role() == HA_ROLE_STANDBY &&
 	    link_info(state, sizeof(state), last, sizeof(last)) && !strcmp(state, "up"))
 		quorum_vote_reset();
+	if (ha_role_hold()[0] && quorum_granted())
+		ha_role_hold_set(NULL);   /* asked again in the background: granted */
 	cold_eval();
 	decide();
 	tmr_start(&g.tick, 100, tick, NULL);

@@ -47,7 +47,9 @@ static struct {
 	/* a standby's vote */
 	enum quorum_vote vote;
 	bool asking, retried;
-	uint64_t ask_epoch;
+	bool transient;                 /* DENIED for a reason that may pass */
+	uint64_t denied_at;
+	uint64_t ask_epoch, ask_since;
 	char why[400];
 	/* what the witness last said (status) */
 	char holder[CLUSTER_NAME_MAX];
@@ -118,6 +120,8 @@ static void vote_set(enum quorum_vote v, const char *why)
 {
 	bool changed = q.vote != v;
 
+	if (v == QV_DENIED)
+		q.denied_at = loop_now_update();
 	q.vote = v;
 	q.asking = v == QV_WAIT;
 	snprintf(q.why, sizeof(q.why), "%s", why ? why : "");
@@ -155,9 +159,32 @@ static void tick_h(void *arg)
 	enum ha_role r = ha_role();
 
 	(void)arg;
+	/* no answer for two leases (the witness unreachable too): give up, so
+	 * that keepalived drops the address this standby cannot serve */
+	if (q.asking && !tmr_isset(&q.retry) && q.answered < q.ask_since &&
+	    loop_now() - q.ask_since > 2ull * q.cc.lease_ms) {
+		char why[320];
+
+		snprintf(why, sizeof(why), "witness %s unreachable (link %s): not taking over",
+			 q.cc.witness_str, ha_link_state_name(ha_link_state(q.link)));
+		if (strcmp(why, q.why))
+			log_warn("cluster: %s", why);
+		q.transient = true;
+		vote_set(QV_DENIED, why);
+	}
+	/* held back for a reason that may pass: ask again every lease, in the
+	 * background (no address needed); a grant makes this node eligible */
+	if (q.vote == QV_DENIED && q.transient && !q.n &&
+	    loop_now() - q.denied_at >= q.cc.lease_ms) {
+		q.ask_epoch = ha_role_epoch() + 1;
+		q.ask_since = q.denied_at = loop_now();
+		q.retried = false;
+		q.asking = true;
+		send_request(q.ask_epoch);
+	}
 	if (r == HA_ROLE_ACTIVE)
 		send_request(ha_role_epoch());
-	else if (q.asking && !tmr_isset(&q.retry))
+	else if (q.asking && !q.n && !tmr_isset(&q.retry))
 		send_request(q.ask_epoch);
 	check_votes();
 	tmr_start(&q.tick, Q_TICK_MS, tick_h, NULL);
@@ -206,7 +233,9 @@ static void denied(const struct wit_msg *m)
 
 			snprintf(why, sizeof(why), "witness: %s renewed its lease: it is alive and "
 				 "serving (%s)", m->node, m->why);
-			log_warn("cluster: not taking over: %s", why);
+			if (q.vote != QV_DENIED)
+				log_warn("cluster: not taking over: %s", why);
+			q.transient = true;
 			vote_set(QV_DENIED, why);
 			return;
 		}
@@ -221,6 +250,7 @@ static void denied(const struct wit_msg *m)
 
 		snprintf(why, sizeof(why), "witness denied: %s", m->why);
 		log_warn("cluster: not taking over: %s", why);
+		q.transient = false;
 		vote_set(QV_DENIED, why);
 	}
 }
@@ -330,6 +360,7 @@ enum quorum_vote quorum_vote(void)
 		return QV_DENIED;
 	if (!q.asking) {
 		q.ask_epoch = ha_role_epoch() + 1;
+		q.ask_since = loop_now_update();
 		q.retried = false;
 		q.vote = QV_WAIT;
 		q.asking = true;

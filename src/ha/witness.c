@@ -21,6 +21,7 @@
 #include "core/conf.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "ha/ha.h"
 #include "ha/witness.h"
 #include "ha/witness_state.h"
 
@@ -137,6 +138,16 @@ static void frame_h(struct ha_link *l, uint8_t type, const uint8_t *p, size_t le
 	}
 }
 
+/* W_STATE: the link's PING carries the node's role */
+static void ping_h(struct ha_link *l, const struct ha_link_ping *pg, void *arg)
+{
+	int i = node_index(l);
+
+	(void)arg;
+	if (i >= 0 && !pg->pong)
+		wit_role(&w.st, w.cc.nodes[i].name, pg->role == HA_ROLE_ACTIVE);
+}
+
 static void up_h(struct ha_link *l, const struct ha_link_hello *peer, void *arg)
 {
 	(void)arg;
@@ -242,7 +253,7 @@ static int setup(const char *confdir, const char *listen, struct sockaddr_storag
 int witness_main(const char *confdir, const char *dir, const char *listen)
 {
 	static const struct ha_link_handlers h = {
-		.up = up_h, .down = down_h, .frame = frame_h,
+		.up = up_h, .down = down_h, .frame = frame_h, .ping = ping_h,
 	};
 	struct sockaddr_storage base;
 	int rc = 0;

@@ -37,6 +37,13 @@ void wit_state_init(struct wit_state *w, const char *n0, const char *n1,
 	snprintf(w->nodes[1].name, sizeof(w->nodes[1].name), "%s", n1);
 	w->lease_ms = lease_ms;
 	w->quiet_until = now + lease_ms;
+	w->served = true;           /* not known after a restart: assume used */
+}
+
+void wit_role(struct wit_state *w, const char *node, bool active)
+{
+	if (active && node && !strcmp(w->holder, node))
+		w->served = true;
 }
 
 uint32_t wit_ms_left(const struct wit_state *w, uint64_t now)
@@ -82,15 +89,18 @@ int wit_request(struct wit_state *w, const char *node, uint64_t epoch, uint64_t 
 	if (!strcmp(w->outdated, node))
 		return deny(w, a, now, "%s is outdated at offset %" PRIu64
 			    " until it catches up", node, w->outdated_off);
-	if (epoch <= w->epoch)
+	if (epoch <= w->epoch && (w->served || !w->holder[0] || epoch < w->prev_epoch))
 		return deny(w, a, now, "epoch %s%" PRIu64 " already granted", "", w->epoch);
 	if (strcmp(w->holder, other->name) && other->seen &&
 	    (other->epoch > epoch || (other->epoch == epoch && other->offset > offset)))
 		return deny(w, a, now, "%s is ahead (offset %" PRIu64 ")", other->name,
 			    other->offset);
+	if (epoch > w->epoch)
+		w->prev_epoch = w->epoch;
 	w->epoch = epoch;
 	snprintf(w->holder, sizeof(w->holder), "%s", node);
 	w->lease_end = now + w->lease_ms;
+	w->served = false;
 	w->dirty = true;
 grant:
 	a->granted = true;

@@ -29,6 +29,8 @@ struct wit_state {
 	uint32_t lease_ms;
 	uint64_t lease_end;                   /* holder's lease, witness clock */
 	uint64_t quiet_until;                 /* no grant before (restart) */
+	bool served;                          /* the holder said ACTIVE since its grant */
+	uint64_t prev_epoch;                  /* w.epoch before the holder's grant */
 	bool dirty;                           /* durable part changed */
 	struct wit_node nodes[2];
 };
@@ -52,12 +54,16 @@ void wit_state_init(struct wit_state *w, const char *n0, const char *n1,
  * Granted when: the node holds it already for this epoch (renewal); or
  * no lease is valid (expired, released, holder's FIN), the restart's
  * quiet lease is over, the node is not outdated, epoch is above every
- * epoch granted (one holder per epoch) and, when neither node held the
+ * epoch granted (one holder per epoch; except that a grant its holder
+ * never used, never saying ACTIVE, may be taken back by the other node
+ * at an epoch not below the one before it) and, when neither node held the
  * last lease, its (epoch, offset) is not behind the other's. EINVAL for
  * an unknown node.
  */
 int wit_request(struct wit_state *w, const char *node, uint64_t epoch, uint64_t offset,
 		uint64_t now, struct wit_answer *a);
+/** A node's W_STATE (its link's PING): active or not. */
+void wit_role(struct wit_state *w, const char *node, bool active);
 /** The holder's W_RELEASE or its link closed (FIN): its lease ends now. */
 void wit_release(struct wit_state *w, const char *node);
 /** W_OUTDATED(node, offset) from the holder (other senders: EPERM). */

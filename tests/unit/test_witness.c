@@ -73,6 +73,7 @@ static void t_one_holder(void **state)
 	assert_true(an.granted);
 	assert_int_equal(an.epoch, 6);
 	assert_string_equal(w.holder, "b");
+	wit_role(&w, "b", true);       /* b promoted: its W_STATE says ACTIVE */
 	/* a resumed: its renewal in epoch 5 is refused, so is a new epoch 6 */
 	assert_int_equal(wit_request(&w, "a", 5, 120, 1950, &an), 0);
 	assert_false(an.granted);
@@ -80,6 +81,38 @@ static void t_one_holder(void **state)
 	assert_int_equal(wit_request(&w, "a", 6, 120, 2600, &an), 0);
 	assert_false(an.granted);
 	assert_non_null(strstr(an.why, "epoch 6 already granted"));
+}
+
+static void t_unused_grant(void **state)
+{
+	struct wit_state w;
+	struct wit_answer an;
+
+	(void)state;
+	fresh(&w);
+	assert_int_equal(wit_request(&w, "a", 4, 0, 1000, &an), 0);
+	wit_role(&w, "a", true);
+	/* a silent: b granted epoch 5, but b never says ACTIVE */
+	assert_int_equal(wit_request(&w, "b", 5, 0, 1600, &an), 0);
+	assert_true(an.granted);
+	wit_role(&w, "b", false);
+	/* a, still active on the peer's vote, asks again in epoch 4 once b's
+	 * lease is past: b's unused grant is taken back */
+	assert_int_equal(wit_request(&w, "a", 4, 0, 2000, &an), 0);
+	assert_false(an.granted);      /* b's lease runs */
+	assert_int_equal(wit_request(&w, "a", 4, 0, 2200, &an), 0);
+	assert_true(an.granted);
+	assert_int_equal(an.epoch, 4);
+	assert_int_equal(w.epoch, 4);
+	/* not below the epoch before b's grant */
+	wit_release(&w, "a");
+	assert_int_equal(wit_request(&w, "b", 3, 0, 2300, &an), 0);
+	assert_false(an.granted);
+	/* a used grant is never taken back */
+	wit_role(&w, "a", true);
+	assert_int_equal(wit_request(&w, "b", 4, 0, 2300, &an), 0);
+	assert_false(an.granted);
+	assert_non_null(strstr(an.why, "epoch 4 already granted"));
 }
 
 static void t_release(void **state)
@@ -186,6 +219,7 @@ int test_witness_run(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_quiet_after_start),
 		cmocka_unit_test(t_one_holder),
+		cmocka_unit_test(t_unused_grant),
 		cmocka_unit_test(t_release),
 		cmocka_unit_test(t_outdated),
 		cmocka_unit_test(t_cold_position),
