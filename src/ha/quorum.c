@@ -27,6 +27,7 @@
 #include "core/loop.h"
 #include "ha/cluster.h"
 #include "ha/ha.h"
+#include "ha/repl.h"
 #include "ha/role.h"
 #include "ha/witness.h"
 
@@ -50,14 +51,15 @@ static struct {
 	bool transient;                 /* DENIED for a reason that may pass */
 	uint64_t denied_at;
 	uint64_t ask_epoch, ask_since;
-	char why[400];
+	char why[480];
 	/* what the witness last said (status) */
 	char holder[CLUSTER_NAME_MAX];
 	uint32_t ms_left;
 	uint64_t answered;              /* loop time of the last answer */
 	quorum_changed_h *changed;
-	/* W_OUTDATED recorded */
-	bool outdated_sent, outdated_ok;
+	/* going alone recorded (W_OUTDATED), W_CURRENT once in sync again */
+	bool outdated_ok;
+	uint64_t outdated_sent;         /* loop time; 0 none */
 } q;
 
 bool quorum_witness(void)
@@ -154,6 +156,34 @@ static void check_votes(void)
 	fence(why);
 }
 
+/*
+ * Design 4: the active without its standby in sync records at the witness
+ * that the standby is outdated (at this offset), so the witness never
+ * grants it the lease, and that it is current again once in sync. Only
+ * the holder may: sent while the lease runs, again every 500 ms until
+ * the witness echoes it.
+ */
+static void alone_check(void)
+{
+	char id[JNL_REPLID_LEN + 1], id2[JNL_REPLID_LEN + 1];
+	uint64_t off, off2, e, now = loop_now();
+
+	if (repl_state() == REPL_SYNC) {
+		if (q.outdated_sent) {
+			quorum_current();
+			q.outdated_sent = 0;
+			q.outdated_ok = false;
+		}
+		return;
+	}
+	if (!quorum_lease_valid() || q.outdated_ok ||
+	    (q.outdated_sent && now - q.outdated_sent < 500))
+		return;
+	ha_position(id, &off, id2, &off2, &e);
+	quorum_outdated(off);
+	q.outdated_sent = now ? now : 1;
+}
+
 static void tick_h(void *arg)
 {
 	enum ha_role r = ha_role();
@@ -163,7 +193,7 @@ static void tick_h(void *arg)
 	 * that keepalived drops the address this standby cannot serve */
 	if (q.asking && !tmr_isset(&q.retry) && q.answered < q.ask_since &&
 	    loop_now() - q.ask_since > 2ull * q.cc.lease_ms) {
-		char why[320];
+		char why[400];
 
 		snprintf(why, sizeof(why), "witness %s unreachable (link %s): not taking over",
 			 q.cc.witness_str, ha_link_state_name(ha_link_state(q.link)));
@@ -186,6 +216,8 @@ static void tick_h(void *arg)
 		send_request(ha_role_epoch());
 	else if (q.asking && !q.n && !tmr_isset(&q.retry))
 		send_request(q.ask_epoch);
+	if (r == HA_ROLE_ACTIVE)
+		alone_check();
 	check_votes();
 	tmr_start(&q.tick, Q_TICK_MS, tick_h, NULL);
 }
@@ -229,7 +261,7 @@ static void denied(const struct wit_msg *m)
 	if (m->ms_left && (!strcmp(m->node, q.cc.nodes[!q.self].name) ||
 			   strstr(m->why, "restarted"))) {
 		if (q.retried && !strstr(m->why, "restarted")) {
-			char why[320];
+			char why[400];
 
 			snprintf(why, sizeof(why), "witness: %s renewed its lease: it is alive and "
 				 "serving (%s)", m->node, m->why);
@@ -246,7 +278,7 @@ static void denied(const struct wit_msg *m)
 	if (m->ms_left)
 		return;
 	{
-		char why[320];
+		char why[400];
 
 		snprintf(why, sizeof(why), "witness denied: %s", m->why);
 		log_warn("cluster: not taking over: %s", why);
@@ -322,6 +354,7 @@ static void pos_h(struct ha_link_pos *pos, void *arg)
 	ha_position(pos->replid, &pos->offset, id2, &pos->offset2, &e);
 	pos->epoch = ha_role_epoch();
 	pos->role = (uint8_t)ha_role();
+	pos->repl_state = (uint8_t)repl_state();
 }
 
 /* A role change ends a standby's asking; leaving ACTIVE gives the lease back. */
@@ -334,6 +367,10 @@ static void role_h(enum ha_role from, enum ha_role to, void *arg)
 	}
 	if (to == HA_ROLE_FENCED)
 		q.lease_end = 0;
+	if (from == HA_ROLE_ACTIVE) {
+		q.outdated_sent = 0;
+		q.outdated_ok = false;
+	}
 	if (to != HA_ROLE_STANDBY && to != HA_ROLE_PROMOTING && to != HA_ROLE_ACTIVE) {
 		tmr_cancel(&q.retry);
 		q.asking = q.retried = false;
@@ -396,7 +433,6 @@ void quorum_outdated(uint64_t offset)
 	struct wit_msg m = { .offset = offset };
 
 	snprintf(m.node, sizeof(m.node), "%s", q.cc.nodes[!q.self].name);
-	q.outdated_ok = false;
 	send_plain(HA_F_W_OUTDATED, &m);
 }
 

@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "ha/ha.h"
+#include "ha/repl.h"
 #include "ha/witness.h"
 #include "ha/witness_state.h"
 
@@ -144,8 +145,16 @@ static void ping_h(struct ha_link *l, const struct ha_link_ping *pg, void *arg)
 	int i = node_index(l);
 
 	(void)arg;
-	if (i >= 0 && !pg->pong)
-		wit_role(&w.st, w.cc.nodes[i].name, pg->role == HA_ROLE_ACTIVE);
+	if (i < 0 || pg->pong)
+		return;
+	wit_role(&w.st, w.cc.nodes[i].name, pg->role == HA_ROLE_ACTIVE);
+	if (pg->role == HA_ROLE_STANDBY && pg->repl_state == REPL_SYNC &&
+	    !strcmp(w.st.outdated, w.cc.nodes[i].name)) {
+		wit_in_sync(&w.st, w.cc.nodes[i].name);
+		if (persist())
+			log_notice("witness: %s is in sync again: no longer outdated",
+				   w.cc.nodes[i].name);
+	}
 }
 
 static void up_h(struct ha_link *l, const struct ha_link_hello *peer, void *arg)

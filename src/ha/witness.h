@@ -34,7 +34,7 @@ struct wit_msg {
 	uint64_t epoch, offset;
 	uint32_t lease_ms, ms_left;
 	char node[CLUSTER_NAME_MAX];     /* OUTDATED, CURRENT; DENY: holder */
-	char why[160];                   /* DENY */
+	char why[256];                   /* DENY */
 };
 
 /** Encode frame type from m into b (0 or ENOMEM/EINVAL). */

@@ -116,6 +116,15 @@ void wit_release(struct wit_state *w, const char *node)
 		w->lease_end = 0;
 }
 
+void wit_in_sync(struct wit_state *w, const char *node)
+{
+	if (node && w->outdated[0] && !strcmp(w->outdated, node)) {
+		w->outdated[0] = '\0';
+		w->outdated_off = 0;
+		w->dirty = true;
+	}
+}
+
 int wit_outdated(struct wit_state *w, const char *from, const char *node, uint64_t offset)
 {
 	if (!from || strcmp(w->holder, from) || !node_of(w, node) || !strcmp(node, from))

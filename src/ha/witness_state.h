@@ -42,7 +42,7 @@ struct wit_answer {
 	uint32_t lease_ms;         /* granted */
 	uint32_t ms_left;          /* deny: the current lease's rest (0: none) */
 	char holder[CLUSTER_NAME_MAX];
-	char why[160];
+	char why[256];
 };
 
 /** Fresh state for nodes n0, n1; nothing granted before now + lease_ms. */
@@ -64,6 +64,9 @@ int wit_request(struct wit_state *w, const char *node, uint64_t epoch, uint64_t 
 		uint64_t now, struct wit_answer *a);
 /** A node's W_STATE (its link's PING): active or not. */
 void wit_role(struct wit_state *w, const char *node, bool active);
+/** A node's W_STATE says it is a standby in sync with the active: it is
+ * current (clears its outdated mark; dirty). */
+void wit_in_sync(struct wit_state *w, const char *node);
 /** The holder's W_RELEASE or its link closed (FIN): its lease ends now. */
 void wit_release(struct wit_state *w, const char *node);
 /** W_OUTDATED(node, offset) from the holder (other senders: EPERM). */

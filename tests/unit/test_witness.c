@@ -156,6 +156,14 @@ static void t_outdated(void **state)
 	wit_release(&w, "a");
 	assert_int_equal(wit_request(&w, "b", 3, 90000, 1200, &an), 0);
 	assert_true(an.granted);
+	/* a standby's W_STATE "in sync" clears its mark too */
+	assert_int_equal(wit_outdated(&w, "b", "a", 95000), 0);
+	w.dirty = false;
+	wit_in_sync(&w, "b");             /* not the outdated one: nothing */
+	assert_false(w.dirty);
+	wit_in_sync(&w, "a");
+	assert_string_equal(w.outdated, "");
+	assert_true(w.dirty);
 }
 
 static void t_cold_position(void **state)
