@@ -269,6 +269,25 @@ static void print_repl(json_t *r)
 	printf("\n");
 }
 
+/* "Quorum: 3 of 3; witness 10.0.0.3:7390 connected, lease held by a (512 ms left)" */
+static void print_quorum(json_t *q)
+{
+	json_t *w = json_object_get(q, "witness");
+
+	if (!json_is_object(q))
+		return;
+	printf("Quorum: %lld of %lld", ji(q, "have"), ji(q, "of"));
+	if (json_is_object(w)) {
+		printf("; witness %s %s", js(w, "address"), js(w, "state"));
+		if (*js(w, "holder"))
+			printf(", lease held by %s (%lld ms left)", js(w, "holder"),
+			       ji(w, "lease_ms_left"));
+	} else {
+		printf(" (no witness)");
+	}
+	printf("\n");
+}
+
 /* As `pcs status`: the cluster, its nodes and their roles, the link. */
 static void print_cluster(json_t *d)
 {
@@ -296,6 +315,7 @@ static void print_cluster(json_t *d)
 	if (*js(l, "last_error"))
 		printf(" (last error: %s)", js(l, "last_error"));
 	printf("\n");
+	print_quorum(json_object_get(d, "quorum"));
 }
 
 /* `blacklist add|del NUMBER`, `blacklist show`: the db command on family

@@ -7,7 +7,9 @@
 #  - SIGSTOP of the active: the standby takes over with the witness's grant
 #    (its log: "witness granted"), without two_node_takeover;
 #  - SIGCONT: the resumed node fences (its lease ran out), answers nothing,
-#    and comes back as STANDBY; at no 20 ms probe cycle do both answer.
+#    and comes back as STANDBY; the new active recorded it as outdated at
+#    the witness meanwhile, and as current once it caught up;
+#    at no 20 ms probe cycle do both answer.
 #  - kill -9 of the new active: its FIN ends its lease at the witness at
 #    once and the other takes over.
 . "$(dirname "$0")/lib_witness.sh"
@@ -26,6 +28,8 @@ nn_wait 10 "$s STANDBY (in sync)" nn_is "$s" STANDBY
 nn_wait 5 "$v holds the witness lease" eval '[ "$(nw_status "$v" holder)" = "$v" ]'
 have=$(nn_ctl "$v" cluster status --json | python3 -c 'import json,sys; q=json.load(sys.stdin)["quorum"]; print(q["have"], q["of"], q["witness"]["state"])')
 [ "$have" = "3 3 connected" ] || nn_fail "quorum on $v: $have, expected 3 3 connected"
+nn_ctl "$v" cluster status | grep -q "^Quorum: 3 of 3; witness $NW_IP:7390 connected, lease held by $v" ||
+	nn_fail "cluster status (text) on $v: no quorum line: $(nn_ctl "$v" cluster status | grep Quorum)"
 nn_note "ok: $v ACTIVE holds the witness lease, quorum $have"
 nn_prober_start 300
 sleep 0.5
@@ -45,7 +49,11 @@ nn_wait 10 "$v FENCED or back as standby" eval \
 nn_wait 30 "$v STANDBY again" nn_is "$v" STANDBY
 n=$(awk -v ip="${NN_IP[$v]}" -v t="$c" '$4 == ip && $1 >= t' "$T/probe.log" | wc -l)
 [ "$n" = 0 ] || nn_fail "$v answered $n probes after SIGCONT"
-nn_note "ok: SIGCONT: $v fenced without answering, STANDBY again"
+grep -q "witness: $v is outdated at offset" "$T/w.log" ||
+	nn_fail "$s did not record $v as outdated at the witness"
+nn_wait 5 "$v current again at the witness" eval \
+	'grep -Eq "witness: $v is (current again|in sync again)" "$T/w.log"'
+nn_note "ok: SIGCONT: $v fenced without answering, STANDBY again (outdated, then current, at the witness)"
 
 sleep 1
 k=$(now_ns)
