@@ -251,7 +251,8 @@ static void decide(void)
 			return;
 		}
 		promote(cold ? "this node holds the address (keepalived MASTER); both were "
-			"cold and this node is ahead" : quorum_granted() ? "this node holds the address (keepalived MASTER); "
+			"cold and this node is ahead" : quorum_granted() ?
+			"this node holds the address (keepalived MASTER); "
 			"witness granted" : "this node holds the address (keepalived MASTER)");
 	} else if (!held && r == HA_ROLE_ACTIVE) {
 		demote("the address left this node (keepalived BACKUP or FAULT)");

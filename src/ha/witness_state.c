@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,14 +54,18 @@ uint32_t wit_ms_left(const struct wit_state *w, uint64_t now)
 	return (uint32_t)(w->lease_end - now);
 }
 
-static int deny(struct wit_state *w, struct wit_answer *a, uint64_t now, const char *fmt,
-		const char *s, uint64_t n)
+__attribute__((format(printf, 4, 5)))
+static int deny(struct wit_state *w, struct wit_answer *a, uint64_t now, const char *fmt, ...)
 {
+	va_list ap;
+
 	a->granted = false;
 	a->epoch = w->epoch;
 	a->ms_left = wit_ms_left(w, now);
 	snprintf(a->holder, sizeof(a->holder), "%s", w->holder);
-	snprintf(a->why, sizeof(a->why), fmt, s, n);
+	va_start(ap, fmt);
+	vsnprintf(a->why, sizeof(a->why), fmt, ap);
+	va_end(ap);
 	return 0;
 }
 
@@ -77,20 +82,20 @@ int wit_request(struct wit_state *w, const char *node, uint64_t epoch, uint64_t 
 	me->epoch = epoch;
 	me->offset = offset;
 	if (now < w->quiet_until)
-		return deny(w, a, now, "witness restarted%s: granting nothing for %" PRIu64
-			    " ms", "", w->quiet_until - now);
+		return deny(w, a, now, "witness restarted: granting nothing for %" PRIu64
+			    " ms", w->quiet_until - now);
 	if (!strcmp(w->holder, node) && epoch == w->epoch) {
 		w->lease_end = now + w->lease_ms;            /* renewal */
 		goto grant;
 	}
 	if (wit_ms_left(w, now))
 		return deny(w, a, now, "lease held by %s (%" PRIu64 " ms left)", w->holder,
-			    wit_ms_left(w, now));
+			    (uint64_t)wit_ms_left(w, now));
 	if (!strcmp(w->outdated, node))
 		return deny(w, a, now, "%s is outdated at offset %" PRIu64
 			    " until it catches up", node, w->outdated_off);
 	if (epoch <= w->epoch && (w->served || !w->holder[0] || epoch < w->prev_epoch))
-		return deny(w, a, now, "epoch %s%" PRIu64 " already granted", "", w->epoch);
+		return deny(w, a, now, "epoch %" PRIu64 " already granted", w->epoch);
 	if (strcmp(w->holder, other->name) && other->seen &&
 	    (other->epoch > epoch || (other->epoch == epoch && other->offset > offset)))
 		return deny(w, a, now, "%s is ahead (offset %" PRIu64 ")", other->name,

@@ -39,16 +39,18 @@ nw_conf() {
 	printf 'witness = %s:7390\n' "$NW_IP" >> "$T/c$1/tandem.conf"
 }
 
-# nw_start: the witness, on the same tandem.conf as the nodes
+# nw_start: the witness, on the same tandem.conf as the nodes (again: a
+# restart, after the previous one was stopped)
 nw_start() {
 	mkdir -p "$T/cw" "$T/dw"
 	cp "$T/ca/tandem.conf" "$T/cw/tandem.conf"
 	install -m 600 "$T/cluster.key" "$T/cw/cluster.key"
+	local i n0
+	n0=$(grep -c 'witness: cluster' "$T/w.log" 2>/dev/null)
 	ip netns exec "$NS_W" "$TANDEMD" --witness -C "$T/cw" -D "$T/dw" >> "$T/w.log" 2>&1 &
 	NW_PID=$!
-	local i
 	for i in $(seq 1 50); do
-		grep -q 'witness: cluster' "$T/w.log" 2>/dev/null && return 0
+		[ "$(grep -c 'witness: cluster' "$T/w.log" 2>/dev/null)" -gt "${n0:-0}" ] && return 0
 		kill -0 "$NW_PID" 2>/dev/null || nn_fail "the witness exited at start: $(cat "$T/w.log")"
 		sleep 0.1
 	done

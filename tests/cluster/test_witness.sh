@@ -4,6 +4,8 @@
 # VIP and both nodes), tw (tandemd --witness); two_node_takeover = no.
 #  - the active holds the witness lease (cluster status: quorum 3 of 3,
 #    witness connected, holder = the active);
+#  - the witness restarted: the holder is read back from witness.state, the
+#    active serves on (the peer's vote) and renews after the quiet lease;
 #  - SIGSTOP of the active: the standby takes over with the witness's grant
 #    (its log: "witness granted"), without two_node_takeover;
 #  - SIGCONT: the resumed node fences (its lease ran out), answers nothing,
@@ -33,6 +35,17 @@ nn_ctl "$v" cluster status | grep -q "^Quorum: 3 of 3; witness $NW_IP:7390 conne
 nn_note "ok: $v ACTIVE holds the witness lease, quorum $have"
 nn_prober_start 300
 sleep 0.5
+
+# the witness restarted: its state file kept the holder; it grants nothing
+# for a lease, the active serves on with the peer's vote, then renews
+grep -q "^holder $v\$" "$T/dw/witness.state" || nn_fail "witness.state: $(cat "$T/dw/witness.state")"
+kill -TERM "$NW_PID"
+wait "$NW_PID" 2>/dev/null
+nw_start
+grep -q "holder $v; granting nothing for 600 ms" "$T/w.log" || nn_fail "the witness forgot its holder"
+nn_wait 5 "$v holds the witness lease again" eval '[ "$(nw_status "$v" holder)" = "$v" ]'
+nn_is "$v" ACTIVE || nn_fail "$v stopped serving while the witness restarted"
+nn_note "ok: witness restarted: holder $v read back from witness.state, lease renewed, $v served on"
 
 k=$(now_ns)
 kill -STOP "${NN_TPID[$v]}"
