@@ -46,6 +46,7 @@
 #include "ha/jnl.h"
 #include "ha/repl_int.h"
 #include "ha/role.h"
+#include "sip/transp.h"
 
 struct repl g_repl;
 #define g g_repl
@@ -683,6 +684,10 @@ static void role_h(enum ha_role from, enum ha_role to, void *arg)
 	bool now = to == HA_ROLE_ACTIVE || to == HA_ROLE_SINGLE;
 
 	(void)arg;
+	/* while serving, requests to bindings restored or replicated here (no
+	 * local address of their own) leave from the floating address too */
+	if (g.cc.has_vip && was != now)
+		sip_transp_set_source(now ? &g.cc.vip : NULL);
 	if (was == now || !g.link || ha_link_state(g.link) != HA_LINK_UP)
 		return;
 	if (now && g.psync_wanted) {

@@ -252,6 +252,18 @@ static void pktinfo_local(const struct msghdr *mh, struct sockaddr_storage *loca
 	}
 }
 
+/* The address messages without a local address of their own leave from
+ * (sip_transp_set_source: a cluster node's floating address). */
+static struct sockaddr_storage def_src;
+
+void sip_transp_set_source(const struct sockaddr_storage *a)
+{
+	if (a)
+		def_src = *a;
+	else
+		memset(&def_src, 0, sizeof(def_src));
+}
+
 static bool sa_is_any(const struct sockaddr_storage *a)
 {
 	return (a->ss_family == AF_INET &&
@@ -269,17 +281,18 @@ static ssize_t udp_send_from(int fd, const struct sip_src *dst, const char *buf,
 	struct iovec iov = { (void *)buf, len };
 	struct msghdr mh = { .msg_name = (void *)&dst->addr, .msg_namelen = sa_len(&dst->addr),
 			     .msg_iov = &iov, .msg_iovlen = 1 };
+	const struct sockaddr_storage *from = sa_is_any(&dst->local) ? &def_src : &dst->local;
 	struct cmsghdr *c;
 	ssize_t n;
 
 	memset(&ctl, 0, sizeof(ctl));
-	if (!sa_is_any(&dst->local) && dst->local.ss_family == dst->addr.ss_family) {
+	if (!sa_is_any(from) && from->ss_family == dst->addr.ss_family) {
 		mh.msg_control = ctl.b;
 		c = (struct cmsghdr *)ctl.b;
-		if (dst->local.ss_family == AF_INET) {
+		if (from->ss_family == AF_INET) {
 			struct in_pktinfo pi = { 0 };
 
-			pi.ipi_spec_dst = ((const struct sockaddr_in *)&dst->local)->sin_addr;
+			pi.ipi_spec_dst = ((const struct sockaddr_in *)from)->sin_addr;
 			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
 			c->cmsg_level = IPPROTO_IP;
 			c->cmsg_type = IP_PKTINFO;
@@ -288,7 +301,7 @@ static ssize_t udp_send_from(int fd, const struct sip_src *dst, const char *buf,
 		} else {
 			struct in6_pktinfo pi = { 0 };
 
-			pi.ipi6_addr = ((const struct sockaddr_in6 *)&dst->local)->sin6_addr;
+			pi.ipi6_addr = ((const struct sockaddr_in6 *)from)->sin6_addr;
 			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
 			c->cmsg_level = IPPROTO_IPV6;
 			c->cmsg_type = IPV6_PKTINFO;
@@ -734,6 +747,10 @@ int sip_transp_local(const struct sip_src *dst, char *host, size_t hsize, uint16
 		    IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&loc)->sin6_addr)) ||
 		   loc.ss_family == 0;
 	uint16_t p = loc.ss_family ? sip_sa_port(&loc) : 5060;
+	if (any && dst->tp == SIP_TRANSP_UDP && def_src.ss_family == dst->addr.ss_family) {
+		loc = def_src;   /* udp_send_from() sends from it */
+		any = false;
+	}
 	if (any) {   /* ask the kernel which source address routes to dst */
 		int fd = socket(dst->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		socklen_t l = sizeof(loc);
