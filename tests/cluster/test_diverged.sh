@@ -9,7 +9,8 @@
 #    b writes more than a's tail, so a's offset lies inside b's journal;
 #  - a restarted: its PSYNC names the old history at an offset past
 #    offset2, so it must get a FULLRESYNC, never CONTINUE into b's history:
-#    a logs "N bytes written by a after the split are discarded: ... DB_PUT",
+#    a logs "N bytes written by a after the split are discarded: ... DB_PUT"
+#    and keeps those N bytes in DATADIR/repl/discarded/,
 #    b logs the divergence, the tail keys are gone from a, b's keys are on
 #    a, and both nodes' digests are equal.
 # Without the shift, a got CONTINUE and kept its tail (digests differ).
@@ -82,6 +83,11 @@ nn_wait 5 "b's keys on a" got a after k20 written-on-b-after-the-failover-20
 grep -q "bytes written by a after the split are discarded: .*DB_PUT" "$T/a.log" ||
 	nn_fail "a did not log its discarded tail"
 grep -q "(diverged): full resync" "$T/b.log" || nn_fail "b did not log the divergence"
+# the discarded turns are kept, byte for byte, where the log line says
+n=$(grep -o 'cluster: [0-9]* bytes written by a after the split' "$T/a.log" | head -1 | cut -d' ' -f2)
+f=$(grep -o 'kept in [^ ]*\.jnl' "$T/a.log" | head -1 | cut -d' ' -f3)
+[ -n "$f" ] && [ -f "$f" ] || nn_fail "a did not keep its discarded turns (log: '$f')"
+[ "$(stat -c %s "$f")" = "$n" ] || nn_fail "$f holds $(stat -c %s "$f") bytes, the log says $n"
 grep -q "partial resync" "$T/b.log" && nn_fail "b continued a's old history (partial resync)"
 got a tail k1 only-on-a-1 && nn_fail "a kept its tail after rejoining"
 [ -z "$(regs a)" ] || nn_fail "a's memory still lists the discarded registration: '$(regs a)'"
