@@ -55,19 +55,21 @@ sipp_tc() {
 	( cd "$T/$name" && exec ip netns exec "$NS_C" timeout -k 3 "$secs" sipp -nostdin \
 		-trace_err -trace_logs "$@" ) > "$T/$name/out" 2>&1
 }
-# sipp_bg NAME SECS ARGS...: the same in the background; BG = timeout's PID
-# (SIPp is its child: signalled by PID through sipp_quit)
+# sipp_bg NAME SECS ARGS...: the same in the background; BG = the PID of
+# timeout (the subshell execs ip, which execs it): stopping it stops SIPp
 sipp_bg() {
-	sipp_tc "$@" &
+	local name=$1 secs=$2; shift 2
+	mkdir -p "$T/$name"
+	( cd "$T/$name" && exec ip netns exec "$NS_C" timeout -k 3 "$secs" sipp -nostdin \
+		-trace_err -trace_logs "$@" ) > "$T/$name/out" 2>&1 &
 	BG=$!
 	NN_PIDS+=("$BG")
 }
-# sipp_quit PID: SIGUSR1 to the SIPp under that process (no new calls, exit
+# sipp_quit PID: SIGUSR1 to the SIPp under that timeout (no new calls, exit
 # once the calls in progress end), at most 15 s, then stopped
 sipp_quit() {
-	local t c w
-	t=$(pgrep -P "$1" | head -1)            # the subshell's timeout
-	c=$(pgrep -P "${t:-0}" | head -1)       # timeout's SIPp
+	local c w
+	c=$(pgrep -P "$1" | head -1)            # timeout's SIPp
 	[ -n "$c" ] && kill -USR1 "$c" 2>/dev/null
 	for w in $(seq 1 150); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
 	nn_stop_pid "$1" 1 > /dev/null 2>&1
