@@ -29,6 +29,7 @@
 #include "ha/cluster.h"
 #include "ha/failover.h"
 #include "ha/file.h"
+#include "ha/witness.h"
 #include "ha/ha.h"
 #include "ha/jnl.h"
 #include "ha/turn.h"
@@ -77,7 +78,9 @@ static void usage(FILE *f)
 		"  -n  this node's name (default: tandem.conf [general] node, else the host name)\n"
 		"  -V  print the version\n"
 		"  --fake-time 'YYYY-MM-DD HH:MM[:SS]'  FOR TESTS ONLY: the dialplan's clock\n"
-		"      (GotoIfTime, time-ranged includes, STRFTIME, EPOCH) starts there\n");
+		"      (GotoIfTime, time-ranged includes, STRFTIME, EPOCH) starts there\n"
+		"usage: tandemd --witness -C CONFDIR -D DIR [-l ADDR:PORT]\n"
+		"  the third vote of a two-node cluster (tandem.conf [cluster]; foreground)\n");
 }
 
 /* Start-up stopped before anything runs: free the configuration (so that
@@ -368,12 +371,17 @@ int main(int argc, char **argv)
 
 	static const struct option lopts[] = {
 		{ "fake-time", required_argument, NULL, 'T' },
+		{ "witness", no_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	time_t fake = 0;
+	bool witness = false;
+	const char *wlisten = NULL;
 
-	while ((c = getopt_long(argc, argv, "C:D:fn:hV", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "C:D:fn:hVl:", lopts, NULL)) != -1) {
 		switch (c) {
+		case 'W': witness = true; break;
+		case 'l': wlisten = optarg; break;
 		case 'T': g.fake_time = optarg; break;
 		case 'C': g.confdir = optarg; break;
 		case 'D': g.datadir = optarg; break;
@@ -384,10 +392,12 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 1;
 		}
 	}
-	if (!g.confdir || !g.datadir || optind != argc) {
+	if (!g.confdir || !g.datadir || optind != argc || (wlisten && !witness)) {
 		usage(stderr);
 		return 1;
 	}
+	if (witness)
+		return witness_main(g.confdir, g.datadir, wlisten);
 	if (g.fake_time && dialplan_clock_parse(g.fake_time, &fake)) {
 		fprintf(stderr, "tandemd: --fake-time '%s': expected 'YYYY-MM-DD HH:MM[:SS]' "
 			"(local time) or '@SECONDS'\n", g.fake_time);

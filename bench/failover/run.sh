@@ -16,26 +16,48 @@
 # the same format to results/pacemaker.txt; when it is there the summary
 # gives the ratio Tandem / Pacemaker.
 #
+# WITNESS=1: with a witness in its own namespace (tests/cluster/
+# lib_witness.sh; two_node_takeover = no), SIGSTOP rounds only by default:
+# the standby takes over with the witness's grant. Writes
+# results/tandem-witness.txt.
+#
 # Needs root, keepalived, python3, iproute2 and a build (TANDEM_BUILD).
 #   sudo N=20 TANDEM_BUILD=build bench/failover/run.sh
+#   sudo N=20 WITNESS=1 TANDEM_BUILD=build bench/failover/run.sh
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 NN_NAME=bench_failover
-. "$HERE/../../tests/cluster/lib_netns.sh"
+WITNESS=${WITNESS:-0}
+if [ "$WITNESS" = 1 ]; then
+	. "$HERE/../../tests/cluster/lib_witness.sh"
+	SIGS=${SIGS:-STOP}
+	OUT=tandem-witness.txt
+else
+	. "$HERE/../../tests/cluster/lib_netns.sh"
+	SIGS=${SIGS:-KILL STOP}
+	OUT=tandem.txt
+fi
 N=${N:-20}
 RES=$HERE/results
 mkdir -p "$RES"
 
 nn_require
-nn_net
-nn_conf a
-nn_conf b
+if [ "$WITNESS" = 1 ]; then
+	nw_net
+	nw_conf a
+	nw_conf b
+	nw_start
+else
+	nn_net
+	nn_conf a
+	nn_conf b
+fi
 nn_start a
 nn_start b
 nn_wait 30 "one node ACTIVE" nn_one_active
 nn_prober_start 3600
 sleep 1
-: > "$RES/tandem.txt.new"
+: > "$RES/$OUT.new"
 
 round() {  # SIGNAL: ROUND_MS = the outage; the pair restored (no subshell:
 	   # nn_start must update NN_TPID here)
@@ -62,17 +84,17 @@ round() {  # SIGNAL: ROUND_MS = the outage; the pair restored (no subshell:
 	sleep 0.5
 }
 
-for sig in KILL STOP; do
+for sig in $SIGS; do
 	for i in $(seq 1 "$N"); do
 		round "$sig"
 		word=$([ "$sig" = KILL ] && echo kill || echo stop)
-		echo "$word $ROUND_MS" >> "$RES/tandem.txt.new"
+		echo "$word $ROUND_MS" >> "$RES/$OUT.new"
 		nn_note "$word $i/$N: $ROUND_MS ms"
 	done
 done
 nn_prober_stop
 read -r nb first < <(nn_both)
 [ "$nb" = 0 ] || nn_fail "both nodes answered in $nb probe cycles (first $first)"
-mv "$RES/tandem.txt.new" "$RES/tandem.txt"
+mv "$RES/$OUT.new" "$RES/$OUT"
 python3 "$HERE/summary.py" "$RES"
 exit 0

@@ -19,6 +19,7 @@ def load(p):
 
 res = Path(sys.argv[1])
 eng = {"Tandem + keepalived": load(res / "tandem.txt"),
+       "Tandem + keepalived + witness": load(res / "tandem-witness.txt"),
        "Pacemaker (seed-style pair)": load(res / "pacemaker.txt")}
 print("| engine | event | runs | median ms | worst ms |")
 print("|---|---|---|---|---|")

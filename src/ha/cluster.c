@@ -13,6 +13,7 @@
 #include "ha/role.h"
 #include "ha/turn.h"
 #include "ha/vip.h"
+#include "ha/witness.h"
 
 static struct {
 	struct cluster_conf cc;
@@ -138,8 +139,14 @@ static json_t *status_json(void)
 	json_object_set_new(j, "last_failover",
 			    json_incref(json_object_get(roles, "last_failover")));
 	json_object_set_new(j, "link", ha_link_status_json(g.link));
+	json_object_set_new(j, "quorum", quorum_status_json());   /* quorum.c */
 	json_decref(roles);
 	return j;
+}
+
+bool cluster_peer_up(void)
+{
+	return g.running && g.link && ha_link_state(g.link) == HA_LINK_UP;
 }
 
 json_t *cluster_ctl_cmd(json_t *args, char *err, size_t errsize)

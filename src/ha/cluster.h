@@ -9,6 +9,7 @@
 #define TANDEM_HA_CLUSTER_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ha/cluster_conf.h"
@@ -26,5 +27,7 @@ void cluster_stop(void);
 void cluster_reloaded(const struct cluster_conf *cc);
 /** ctl handler of `cluster status|digest|standby|unstandby|takeover`. */
 json_t *cluster_ctl_cmd(json_t *args, char *err, size_t errsize);
+/** The replication link is up: the peer was heard within peer_timeout. */
+bool cluster_peer_up(void);
 
 #endif

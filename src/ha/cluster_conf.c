@@ -570,6 +570,11 @@ out:
 	EVP_MD_CTX_free(md);
 }
 
+int cluster_addr_parse(const char *s, uint16_t defport, struct sockaddr_storage *sa)
+{
+	return addr_parse(s, defport, sa);
+}
+
 int cluster_conf_load(struct cluster_conf *cc, const struct conf_section *sec,
 		      const char *confdir, char *err, size_t errsize)
 {

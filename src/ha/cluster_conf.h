@@ -92,6 +92,9 @@ void cluster_conf_defaults(struct cluster_conf *cc);
 int cluster_conf_load(struct cluster_conf *cc, const struct conf_section *sec,
 		      const char *confdir, char *err, size_t errsize);
 
+/** "ADDR[:PORT]" or "[V6]:PORT" (defport when none): 0 or EINVAL. */
+int cluster_addr_parse(const char *s, uint16_t defport, struct sockaddr_storage *sa);
+
 /** Wipe the key (call before freeing or reusing cc). */
 void cluster_conf_clear(struct cluster_conf *cc);
 

@@ -27,12 +27,14 @@
 #include "ha/failover.h"
 #include "ha/ha.h"
 #include "ha/health.h"
+#include "ha/jnl.h"
 #include "ha/keepalived.h"
 #include "ha/pcmk.h"
 #include "ha/repl.h"
 #include "ha/turn.h"
 #include "ha/role.h"
 #include "ha/vip.h"
+#include "ha/witness.h"
 
 static struct {
 	bool running;
@@ -60,22 +62,29 @@ void failover_set_synced(failover_synced_h *h)
 	g.synced = h;
 }
 
-/* P_SHIFT: epoch + 1 as an EPOCH entry of this turn (replid2/offset2 = the
- * position now; the write path keeps the replid), so the standby and the
- * HELLO of a resumed old active see the new epoch. */
+/* P_SHIFT: a new history (design 3.3, Redis shiftReplicationId): a new
+ * replid from this offset on, replid2/offset2 = the history and position
+ * it continues, epoch + 1, as an EPOCH entry of this turn. The standby and
+ * the HELLO of a resumed old active see them: an old active that wrote
+ * past offset2 (an unACKed tail) no longer gets CONTINUE. */
 static void shift(const char *why)
 {
-	char id[JNL_REPLID_LEN + 1], id2[JNL_REPLID_LEN + 1];
+	char id[JNL_REPLID_LEN + 1], id2[JNL_REPLID_LEN + 1], nid[JNL_REPLID_LEN + 1];
 	uint64_t off, off2, epoch;
 	struct jnl_entry e = { .type = JNL_EPOCH };
+	struct jnl *j = ha_jnl();
 
 	ha_position(id, &off, id2, &off2, &epoch);
 	if (epoch < ha_role_epoch())
 		epoch = ha_role_epoch();
-	/* design 5 P_SHIFT: replid2 = replid, offset2 = offset */
-	e.u.epoch = (struct jnl_epoch){ epoch + 1, jnl_pl(g.cc.nodes[g.self].name), jnl_pl(id),
+	/* design 5 P_SHIFT: replid2 = replid, offset2 = offset, new replid */
+	if (j && (jnl_replid_new(nid) || jnl_shift(j, nid))) {
+		log_error("cluster: P_SHIFT: cannot start a new history; keeping %s", id);
+		snprintf(nid, sizeof(nid), "%s", id);
+	}
+	e.u.epoch = (struct jnl_epoch){ epoch + 1, jnl_pl(g.cc.nodes[g.self].name), jnl_pl(nid),
 					jnl_pl(id), off, jnl_pl(why) };
-	if (ha_jnl() && ha_write(&e))
+	if (j && ha_write(&e))
 		log_error("cluster: P_SHIFT: the EPOCH entry was not journaled");
 	ha_role_epoch_set(epoch + 1);
 }
@@ -89,8 +98,13 @@ static int promote(const char *why)
 	if (ha_role_set(HA_ROLE_PROMOTING, why))
 		return EINVAL;
 	t = us_now();
-	log_info("cluster: P_VOTE: two-node mode, keepalived's election stands for the "
-		 "vote (%llu us)", (unsigned long long)(t - t0));
+	if (quorum_witness())
+		log_info("cluster: P_VOTE: %s (%llu us)", quorum_granted() ?
+			 "the witness granted the next epoch" : "the peer released the address",
+			 (unsigned long long)(t - t0));
+	else
+		log_info("cluster: P_VOTE: two-node mode, keepalived's election stands for "
+			 "the vote (%llu us)", (unsigned long long)(t - t0));
 	shift(why);
 	log_info("cluster: P_SHIFT: epoch %llu (%llu us)", (unsigned long long)ha_role_epoch(),
 		 (unsigned long long)(us_now() - t));
@@ -169,15 +183,46 @@ static bool link_info(char *state, size_t ssize, char *last, size_t lsize)
  * between the nodes: the peer may still serve) unless two_node_takeover =
  * yes. NULL when allowed, else why not.
  */
+static const char ASKING[] = "asking the witness";
+
+/* The peer's last word over the link: it serves (ACTIVE or PROMOTING). */
+static bool peer_serving(void)
+{
+	json_t *p = repl_peer_status_json();
+	const char *ps = json_string_value(json_object_get(p, "role_state"));
+	bool serving = ps && (!strcmp(ps, "ACTIVE") || !strcmp(ps, "PROMOTING"));
+
+	json_decref(p);
+	return serving;
+}
+
 static const char *peer_silent(void)
 {
 	static char why[512];
 	char state[32], last[200];
 
-	if (g.cc.two_node_takeover || !link_info(state, sizeof(state), last, sizeof(last)))
+	if (!link_info(state, sizeof(state), last, sizeof(last)))
 		return NULL;
-	if (!strcmp(state, "up") || strstr(last, "connection closed") ||
+	/* with a witness, a link still up with a peer that said it serves is
+	 * not a release: the link may be cut and not yet closed for silence */
+	if ((!strcmp(state, "up") && !(quorum_witness() && peer_serving())) ||
+	    strstr(last, "connection closed") ||
 	    strstr(last, "closed by") || strstr(last, "Connection refused"))
+		return NULL;
+	/* design 6: on silence a standby promotes with the witness's grant */
+	if (quorum_witness()) {
+		switch (quorum_vote()) {
+		case QV_GRANTED: return NULL;
+		case QV_DENIED: break;
+		default: return ASKING;
+		}
+		if (snprintf(why, sizeof(why), "peer %s silent (link %s: %s); %s",
+			     g.cc.nodes[!g.self].name, state, last[0] ? last : "-",
+			     quorum_denied()) >= (int)sizeof(why))
+			why[sizeof(why) - 2] = '.';
+		return why;
+	}
+	if (g.cc.two_node_takeover)
 		return NULL;
 	if (snprintf(why, sizeof(why), "peer %s silent (link %s: %s); not taking over "
 		     "without a witness (two_node_takeover = no): `tandemctl cluster takeover "
@@ -200,13 +245,16 @@ static void decide(void)
 	    !ha_role_hold()[0]) {
 		const char *no = cold || g.forced ? NULL : peer_silent();
 
+		if (no == ASKING)
+			return;                 /* quorum.c calls decide() with the answer */
 		if (no) {
 			ha_role_hold_set(no);   /* eligible=1: keepalived drops the address */
 			return;
 		}
 		promote(cold ? "this node holds the address (keepalived MASTER); both were "
-			"cold and this node is ahead" :
-			"this node holds the address (keepalived MASTER)");
+			"cold and this node is ahead" : quorum_granted() ?
+			"this node holds the address (keepalived MASTER); "
+			"witness granted" : "this node holds the address (keepalived MASTER)");
 	} else if (!held && r == HA_ROLE_ACTIVE) {
 		demote("the address left this node (keepalived BACKUP or FAULT)");
 	}
@@ -242,6 +290,11 @@ static void tick(void *arg)
 	if (ha_role_hold()[0] && link_info(state, sizeof(state), last, sizeof(last)) &&
 	    !strcmp(state, "up"))
 		ha_role_hold_set(NULL);   /* the peer is heard again */
+	if (quorum_witness() && ha_role() == HA_ROLE_STANDBY &&
+	    link_info(state, sizeof(state), last, sizeof(last)) && !strcmp(state, "up"))
+		quorum_vote_reset();
+	if (ha_role_hold()[0] && quorum_granted())
+		ha_role_hold_set(NULL);   /* asked again in the background: granted */
 	cold_eval();
 	decide();
 	tmr_start(&g.tick, 100, tick, NULL);
@@ -252,6 +305,10 @@ static void resume_h(void)
 {
 	log_warn("cluster: the loop was frozen over 300 ms; checking the address before "
 		 "serving");
+	if (ha_role() == HA_ROLE_ACTIVE && !quorum_resume_ok()) {
+		quorum_fence("resumed after a freeze: the witness lease ran out meanwhile");
+		return;
+	}
 	vip_check_now();
 	if (g.cc.engine == CLUSTER_ENGINE_NONE && !vip_held() && ha_role() == HA_ROLE_ACTIVE)
 		demote("the address is no longer on this node");
@@ -295,6 +352,12 @@ int failover_start(const struct cluster_conf *cc, const char *nodename, const ch
 	snprintf(g.datadir, sizeof(g.datadir), "%s", datadir);
 	if ((e = cluster_conf_self(cc, nodename, &g.self, err, errsize)))
 		return e;
+	if ((e = quorum_start(cc, g.self))) {   /* before the key is gone */
+		snprintf(err, errsize, "cluster: cannot start the witness link: %s",
+			 strerror(e));
+		return e;
+	}
+	quorum_on_change(decide);
 	/* roles were started by cluster_start (ha_role_start); replication runs,
 	 * so it, not role.c's autosync, moves STARTING -> SYNCING -> STANDBY: a
 	 * node that has not caught up is never eligible (design 5) */
@@ -340,6 +403,7 @@ out:
 
 void failover_stop(void)
 {
+	quorum_stop();
 	tmr_cancel(&g.tick);
 	tmr_cancel(&g.handover);
 	vip_stop();

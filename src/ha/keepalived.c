@@ -185,7 +185,11 @@ int keepalived_render(const struct cluster_conf *cc, unsigned self, const char *
 	    "    weight 0\n    init_file 1\n}\n", datadir);
 	put(&o, "track_file tandem_health_watch {\n    file \"%s/cluster/health\"\n"
 	    "    weight 0\n    init_file 1\n}\n", datadir);
+	/* garp_master_refresh: after a partition in which the other node held
+	 * the address for a moment, the clients' ARP caches come back to the
+	 * master within a second, not after the cache's own expiry */
 	put(&o, "vrrp_instance tandem {\n    state BACKUP\n    nopreempt\n"
+	    "    garp_master_refresh 1\n"
 	    "    interface %s\n    virtual_router_id %u\n    version 3\n"
 	    "    advert_int %u.%02u\n    priority 100\n"
 	    "    unicast_src_ip %s\n    unicast_peer {\n        %s\n    }\n"

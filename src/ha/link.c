@@ -276,7 +276,7 @@ static void hello_got(struct conn *c, const uint8_t *p, size_t len)
 	l->backoff = HA_LINK_RETRY_MIN_MS;
 	l->connects++;
 	ha_link_update(l);
-	log_notice("cluster: replication link with %s (%s) up", l->peer, c->addr);
+	log_notice("cluster: %s with %s (%s) up", l->what, l->peer, c->addr);
 	tmr_start(&l->ping, 0, ping_h, l);
 	if (l->h.up)
 		l->h.up(l, &h, l->arg);
@@ -346,7 +346,7 @@ static void dial_h(void *arg)
 		return;
 	fd = socket(l->peer_addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		log_error("cluster: replication link to %s: socket: %s", l->peer,
+		log_error("cluster: %s to %s: socket: %s", l->what, l->peer,
 			  strerror(errno));
 		ha_link_retry(l, false);
 		return;
@@ -387,15 +387,15 @@ static void accept_h(int fd, uint32_t events, void *arg)
 		if (cfd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
 			    errno != ECONNABORTED)
-				log_warn("cluster: replication link: accept: %s", strerror(errno));
+				log_warn("cluster: %s: accept: %s", l->what, strerror(errno));
 			return;
 		}
 		if (l->npending >= LINK_PENDING) {
 			char a[64], h[48];
 			ha_sa_str(&sa, a, sizeof(a), h, sizeof(h));
 			if (ha_link_say(l, h, "busy"))
-				log_warn("cluster: replication link from %s dropped: %u handshakes "
-					 "in progress already", a, LINK_PENDING);
+				log_warn("cluster: %s from %s dropped: %u handshakes "
+					 "in progress already", l->what, a, LINK_PENDING);
 			close(cfd);
 			continue;
 		}
@@ -423,8 +423,8 @@ static int listen_start(struct ha_link *l)
 	if (bind(fd, (const struct sockaddr *)&l->self_addr, sa_len(&l->self_addr)) < 0 ||
 	    listen(fd, 16) < 0) {
 		e = errno;
-		log_error("cluster: replication link: cannot listen on %s: %s",
-			  l->self_addr_str, strerror(e));
+		log_error("cluster: %s: cannot listen on %s: %s",
+			  l->what, l->self_addr_str, strerror(e));
 		close(fd);
 		return e;
 	}
@@ -448,11 +448,27 @@ static void link_destroy(void *data)
 int ha_link_start(struct ha_link **lp, const struct cluster_conf *cc, unsigned self,
 		  const struct ha_link_handlers *h, void *arg)
 {
+	struct ha_link_pair p;
+
+	if (self > 1)
+		return EINVAL;
+	p.self = cc->nodes[self].name;
+	p.peer = cc->nodes[!self].name;
+	p.self_addr = cc->nodes[self].addr;
+	p.peer_addr = cc->nodes[!self].addr;
+	p.dials = cluster_conf_dials(cc, self);
+	p.what = "replication link";
+	return ha_link_start_pair(lp, cc, &p, h, arg);
+}
+
+int ha_link_start_pair(struct ha_link **lp, const struct cluster_conf *cc,
+		       const struct ha_link_pair *p, const struct ha_link_handlers *h, void *arg)
+{
 	struct ha_link *l;
 	const char *client, *server;
 	int e;
 
-	if (self > 1 || !cc->keylen)
+	if (!cc->keylen)
 		return EINVAL;
 	if (!(l = mem_zalloc(sizeof(*l), link_destroy)))
 		return ENOMEM;
@@ -460,13 +476,14 @@ int ha_link_start(struct ha_link **lp, const struct cluster_conf *cc, unsigned s
 	tmr_init(&l->retry);
 	tmr_init(&l->ping);
 	snprintf(l->cluster, sizeof(l->cluster), "%s", cc->name);
-	snprintf(l->self, sizeof(l->self), "%s", cc->nodes[self].name);
-	snprintf(l->peer, sizeof(l->peer), "%s", cc->nodes[!self].name);
-	l->self_addr = cc->nodes[self].addr;
-	l->peer_addr = cc->nodes[!self].addr;
+	snprintf(l->self, sizeof(l->self), "%s", p->self);
+	snprintf(l->peer, sizeof(l->peer), "%s", p->peer);
+	snprintf(l->what, sizeof(l->what), "%s", p->what ? p->what : "link");
+	l->self_addr = p->self_addr;
+	l->peer_addr = p->peer_addr;
 	ha_sa_str(&l->self_addr, l->self_addr_str, sizeof(l->self_addr_str), NULL, 0);
 	ha_sa_str(&l->peer_addr, l->peer_addr_str, sizeof(l->peer_addr_str), NULL, 0);
-	l->dials = cluster_conf_dials(cc, self);
+	l->dials = p->dials;
 	client = l->dials ? l->self : l->peer;
 	server = l->dials ? l->peer : l->self;
 	snprintf(l->identity, sizeof(l->identity), "tandem/%s/%s/%s", l->cluster, client,
@@ -479,7 +496,7 @@ int ha_link_start(struct ha_link **lp, const struct cluster_conf *cc, unsigned s
 	l->arg = arg;
 	l->state_since = loop_now();
 	if ((e = ha_tls_derive(l, cc, client, server)) || (e = ha_tls_ctx(l))) {
-		log_error("cluster: replication link: TLS setup failed: %s",
+		log_error("cluster: %s: TLS setup failed: %s", l->what,
 			  ERR_reason_error_string(ERR_peek_error()) ?
 			  ERR_reason_error_string(ERR_peek_error()) : strerror(e));
 		ERR_clear_error();
@@ -492,7 +509,7 @@ int ha_link_start(struct ha_link **lp, const struct cluster_conf *cc, unsigned s
 	}
 	if (l->dials)
 		tmr_start(&l->retry, 0, dial_h, l);
-	log_info("cluster: replication link: node %s %s %s (%s)", l->self,
+	log_info("cluster: %s: node %s %s %s (%s)", l->what, l->self,
 		 l->dials ? "dials" : "waits for", l->peer,
 		 l->dials ? l->peer_addr_str : l->self_addr_str);
 	*lp = l;

@@ -44,6 +44,13 @@ enum ha_link_frame {
 	HA_F_FAILOVER,
 	HA_F_MERGE,
 	HA_F_ERROR,
+	/* node <-> witness (witness.h; W_STATE is the link's PING) */
+	HA_F_W_REQUEST = 32,
+	HA_F_W_GRANT,
+	HA_F_W_DENY,
+	HA_F_W_RELEASE,
+	HA_F_W_OUTDATED,
+	HA_F_W_CURRENT,
 };
 
 /* ERROR frame codes. */
@@ -124,6 +131,20 @@ struct ha_link_handlers {
  */
 int ha_link_start(struct ha_link **lp, const struct cluster_conf *cc, unsigned self,
 		  const struct ha_link_handlers *h, void *arg);
+/**
+ * A link between any two named ends with the same keyfile (the witness's:
+ * a node dials the witness, docs/design/cluster.md 6). The per-pair key and
+ * identity are "tandem/<cluster>/<client>/<server>" as for the nodes.
+ */
+struct ha_link_pair {
+	const char *self, *peer;
+	struct sockaddr_storage self_addr, peer_addr;
+	bool dials;
+	const char *what;            /* for the logs: "witness link" */
+};
+int ha_link_start_pair(struct ha_link **lp, const struct cluster_conf *cc,
+		       const struct ha_link_pair *p, const struct ha_link_handlers *h,
+		       void *arg);
 /** Close everything (no down callback) and free; NULL-safe. */
 void ha_link_stop(struct ha_link *l);
 

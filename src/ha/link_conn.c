@@ -160,13 +160,13 @@ void ha_conn_fail(struct conn *c, bool refused, const char *fmt, ...)
 	who(c, w, sizeof(w));
 	if (refused) {
 		if (ha_link_say(c->l, c->host, why)) {
-			log_warn("cluster: replication link %s refused: %s", w, why);
+			log_warn("cluster: %s %s refused: %s", c->l->what, w, why);
 			log_security("cluster_link_refused", c->addr, c->ident, why);
 		}
 	} else if (c->phase == C_UP) {
-		log_warn("cluster: replication link %s lost: %s", w, why);
+		log_warn("cluster: %s %s lost: %s", c->l->what, w, why);
 	} else if (ha_link_say(c->l, c->host, why)) {
-		log_info("cluster: replication link %s failed: %s", w, why);
+		log_info("cluster: %s %s failed: %s", c->l->what, w, why);
 	}
 	ha_conn_close(c, why, refused);
 }

@@ -53,6 +53,7 @@ struct said {
 
 struct ha_link {
 	char cluster[CLUSTER_NAME_MAX], self[CLUSTER_NAME_MAX], peer[CLUSTER_NAME_MAX];
+	char what[32];                /* "replication link", "witness link" (logs) */
 	struct sockaddr_storage self_addr, peer_addr;
 	char self_addr_str[64], peer_addr_str[64];
 	bool dials, stopped, refused;

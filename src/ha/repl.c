@@ -46,6 +46,7 @@
 #include "ha/jnl.h"
 #include "ha/repl_int.h"
 #include "ha/role.h"
+#include "sip/transp.h"
 
 struct repl g_repl;
 #define g g_repl
@@ -356,9 +357,16 @@ static void psync_got(const struct repl_pos *want)
 		repl_stream_from(want->offset, true);
 		return;
 	}
-	log_notice("cluster: %s at %s:%" PRIu64 " is not in this node's journal (%s:%" PRIu64
-		   "-%" PRIu64 "): full resync", g.cc.nodes[!g.self].name, want->replid,
-		   want->offset, replid, j ? jnl_first(j) : 0, j ? jnl_head(j) : 0);
+	if (!strcmp(want->replid, replid2) && want->offset > off2)
+		log_warn("cluster: %s at %s:%" PRIu64 " wrote %" PRIu64 " bytes past this "
+			 "node's promotion at %" PRIu64 " (diverged): full resync; its "
+			 "tail is discarded", g.cc.nodes[!g.self].name, want->replid,
+			 want->offset, want->offset - off2, off2);
+	else
+		log_notice("cluster: %s at %s:%" PRIu64 " is not in this node's journal "
+			   "(%s:%" PRIu64 "-%" PRIu64 "): full resync", g.cc.nodes[!g.self].name,
+			   want->replid, want->offset, replid, j ? jnl_first(j) : 0,
+			   j ? jnl_head(j) : 0);
 	g.resync_kind = "full resync";
 	repl_full_start();
 }
@@ -676,6 +684,10 @@ static void role_h(enum ha_role from, enum ha_role to, void *arg)
 	bool now = to == HA_ROLE_ACTIVE || to == HA_ROLE_SINGLE;
 
 	(void)arg;
+	/* while serving, requests to bindings restored or replicated here (no
+	 * local address of their own) leave from the floating address too */
+	if (g.cc.has_vip && was != now)
+		sip_transp_set_source(now ? &g.cc.vip : NULL);
 	if (was == now || !g.link || ha_link_state(g.link) != HA_LINK_UP)
 		return;
 	if (now && g.psync_wanted) {

@@ -31,7 +31,9 @@
 #include "ha/jnl.h"
 #include "ha/repl_int.h"
 #include "ha/turn.h"
+#include "pbx/queue.h"
 #include "pbx/registrar.h"
+#include "store/cdr.h"
 #include "store/repl_meta.h"
 #include "store/store.h"
 
@@ -297,6 +299,62 @@ static void refuse(const char *fmt, const char *detail)
 	ha_link_error(g.link, what);
 }
 
+/*
+ * Design 3.3 step 4 before MERGE (7) exists: this node was active and wrote
+ * past the point where the peer's history branched off ours (its replid2 is
+ * our replid, our head is beyond its offset2: turns never ACKed before the
+ * failover, or written while split). The full resync replaces them: say how
+ * much and of which kinds, and keep those turns as they were in
+ * DATADIR/repl/discarded/<replid>-<offset2>.jnl (whole turns, the journal's
+ * encoding) for whoever has to recover them until MERGE exists.
+ */
+static void diverged_note(void)
+{
+	const struct ha_link_hello *h = &g.peer_hello;
+	struct jnl *j = ha_jnl();
+	struct jnl_reader *r = NULL;
+	unsigned n[256] = { 0 };
+	const uint8_t *buf;
+	size_t len, used, pos;
+	struct jnl_entry e;
+	char kinds[600] = "", dir[PATH_MAX], path[PATH_MAX + 128] = "";
+	size_t kl = 0;
+	int fd = -1;
+
+	if (!j || !h->replid2[0] || strcmp(h->replid2, jnl_replid(j)) ||
+	    jnl_head(j) <= h->offset2)
+		return;
+	if (!repl_mkdirs(g.datadir, "discarded", dir, sizeof(dir))) {
+		snprintf(path, sizeof(path), "%s/%s-%" PRIu64 ".jnl", dir, jnl_replid(j),
+			 h->offset2);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+			path[0] = '\0';
+	}
+	if (h->offset2 >= jnl_first(j) && !jnl_reader_open(&r, j, h->offset2)) {
+		while (!jnl_reader_next(r, &buf, &len)) {
+			if (fd >= 0 && write(fd, buf, len) != (ssize_t)len)
+				path[0] = '\0';
+			for (pos = 0; pos < len &&
+			     !jnl_entry_decode(&e, buf + pos, len - pos, &used); pos += used)
+				n[e.type & 0xff]++;
+		}
+		jnl_reader_close(r);
+	}
+	if (fd >= 0 && close(fd))
+		path[0] = '\0';
+	for (unsigned t = 0; t < 256; t++)
+		if (n[t] && t != JNL_TURN && kl < sizeof(kinds) - 64)
+			kl += (size_t)snprintf(kinds + kl, sizeof(kinds) - kl, "%s%u %s",
+					       kl ? ", " : "", n[t], jnl_type_name((uint16_t)t));
+	log_warn("cluster: %" PRIu64 " bytes written by %s after the split are discarded: "
+		 "%s (%u turns, offsets %" PRIu64 "-%" PRIu64 " of history %s; %s continues "
+		 "history %s from %" PRIu64 "); kept in %s", jnl_head(j) - h->offset2,
+		 g.cc.nodes[g.self].name, kl ? kinds : "entries not readable",
+		 n[JNL_TURN], h->offset2, jnl_head(j), jnl_replid(j),
+		 g.cc.nodes[!g.self].name, h->replid, h->offset2,
+		 path[0] ? path : "no file (it could not be written)");
+}
+
 static void fullresync_got(const uint8_t *p, size_t len)
 {
 	struct repl_full_in *in = &g.in;
@@ -308,6 +366,7 @@ static void fullresync_got(const uint8_t *p, size_t len)
 		refuse("%s", "malformed FULLRESYNC");
 		return;
 	}
+	diverged_note();
 	in_close(true);
 	if ((e = repl_mkdirs(g.datadir, "incoming", dir, sizeof(dir)))) {
 		refuse("cannot create repl/incoming: %s", strerror(e));
@@ -423,9 +482,12 @@ static void repl_full_installed(void)
 
 		ha_position_epoch(st.epoch, &r2, st.offset2);
 	}
-	if ((e = registrar_restore()))
+	/* the memory views follow the installed databases */
+	if ((e = registrar_reload()))
 		log_warn("cluster: after the snapshot, the registrations could not be read "
 			 "again from %s: %s", store_path(), strerror(e));
+	queue_store_reload();
+	cdr_store_reload();
 	ha_quiesce();
 }
 

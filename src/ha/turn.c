@@ -390,6 +390,27 @@ static int validate(const uint8_t *buf, size_t len, uint64_t base, char *err,
 	return 0;
 }
 
+/* The active promoted (P_SHIFT): these turns hold an EPOCH entry naming a
+ * new history. The standby's journal follows it before appending them, so
+ * the segment holding the EPOCH entry carries the new replid, as on the
+ * active, and a PSYNC after a restart asks for the new history. */
+static void follow_shift(const uint8_t *buf, size_t len)
+{
+	size_t pos = 0, used;
+	struct jnl_entry e;
+	char id[JNL_REPLID_LEN + 1] = "";
+
+	while (pos < len && !jnl_entry_decode(&e, buf + pos, len - pos, &used)) {
+		pos += used;
+		if (e.type == JNL_EPOCH && e.u.epoch.replid.l == JNL_REPLID_LEN)
+			snprintf(id, sizeof(id), "%.*s", (int)e.u.epoch.replid.l,
+				 e.u.epoch.replid.p);
+	}
+	if (id[0] && strcmp(id, jnl_replid(T.j)) && !jnl_shift(T.j, id))
+		log_notice("cluster: the active started history %s (promotion); this "
+			   "node's journal follows", id);
+}
+
 int ha_turn_receive(uint64_t start, const uint8_t *buf, size_t len, uint64_t *end,
 		    char *err, size_t errsize)
 {
@@ -417,6 +438,7 @@ int ha_turn_receive(uint64_t start, const uint8_t *buf, size_t len, uint64_t *en
 		astdb_abort();
 		commit_stores();
 	}
+	follow_shift(buf, len);
 	if ((rc = jnl_append(T.j, &iov, 1, &e_off))) {
 		snprintf(err, errsize, "cannot append to the journal: %s", strerror(rc));
 		return EIO;

@@ -398,6 +398,9 @@ int queue_store_attach(struct queue_state *qs);
 /** Cluster standby: queue's dynamic members become those of value (the
  * persistent format; NULL: none), not written back. Always 0. */
 int queue_store_apply(const char *queue, const char *value);
+/** Cluster standby after a full resync: every queue's dynamic members
+ * read again from the DB. Always 0 (failures logged). */
+int queue_store_reload(void);
 
 /**
  * tandemctl queue ... (ctl_cmd_h):

@@ -5,6 +5,7 @@
  * format (queue_persist_dump). Written on every change, read at start.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -52,6 +53,29 @@ int queue_store_attach(struct queue_state *qs)
 	if (!qs->cf->gen.persistentmembers)
 		return 0;
 	return astdb_show("Queue", restore, qs);
+}
+
+/* Cluster standby after a full resync (the DB replaced under it): every
+ * queue's dynamic members become those of the installed DB. */
+int queue_store_reload(void)
+{
+	struct queue_state *qs = queue_state_current();
+
+	if (!qs || !qs->cf || !qs->cf->gen.persistentmembers)
+		return 0;
+	for (size_t i = 0; i < qs->n; i++) {
+		char *v = NULL;
+		int e = astdb_get(FAMILY, qs->queues[i]->name, &v);
+
+		if (e && e != ENOENT) {
+			log_warn("queue %s: cannot read its dynamic members from %s: %s",
+				 qs->queues[i]->name, astdb_path(), strerror(e));
+			continue;
+		}
+		queue_store_apply(qs->queues[i]->name, e ? NULL : v);
+		free(v);
+	}
+	return 0;
 }
 
 /* The standby's view: queue's dynamic members become exactly those of

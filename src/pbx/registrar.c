@@ -434,6 +434,17 @@ int registrar_restore(void)
 	return err;
 }
 
+static bool free_all(void *obj, void *arg);
+
+/* After a full resync (the standby's tandem.db replaced under it): the
+ * memory view becomes exactly the installed bindings; ones the snapshot
+ * lacks no longer linger (nothing is written, nothing sent). */
+int registrar_reload(void)
+{
+	hash_apply(&bindings, free_all, NULL);
+	return registrar_restore();
+}
+
 /* ------------------------------------------------- the standby's view */
 
 static char *pl_dup(const struct pl *v)

@@ -41,6 +41,9 @@ int  registrar_init(void);
 void registrar_close(void);
 /** Restore stored bindings (at start-up, after the config is loaded). */
 int  registrar_restore(void);
+/** Cluster standby after a full resync: drop every binding in memory and
+ * restore the stored ones (registrar_restore). */
+int  registrar_reload(void);
 /* The cluster's write path (ha/turn.h): on the standby, replicated
  * bindings update memory only (no expiry timer, no qualify, nothing sent);
  * registrar_promote() starts timers and qualify for every binding (an

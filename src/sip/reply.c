@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ha/turn.h"
 #include "sip/sip.h"
 
 const char sip_server_hdr[] = "Server: Tandem/" TANDEM_VERSION;
@@ -156,6 +157,8 @@ int sip_reply_build(char *buf, size_t size, const struct sip_msg *req,
 	if (extra)
 		w_str(&w, extra);
 	w_str(&w, sip_server_hdr);
+	if (*ha_node())   /* a cluster node names itself: replies leave from the VIP */
+		w_fmt(&w, " (node %s)", ha_node());
 	w_str(&w, "\r\n");
 	if (ctype && body)
 		w_fmt(&w, "Content-Type: %s\r\n", ctype);

@@ -225,12 +225,106 @@ static socklen_t sa_len(const struct sockaddr_storage *sa)
 
 /* ---------------------------------------------------------------- UDP */
 
+/*
+ * A socket bound to the wildcard answers from the address the request was
+ * sent to (IP_PKTINFO / IPV6_PKTINFO), not from the one the routing table
+ * picks: on a cluster node, requests to the floating address are answered
+ * from it (phones that check the source drop anything else).
+ */
+static void pktinfo_local(const struct msghdr *mh, struct sockaddr_storage *local)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+		    local->ss_family == AF_INET) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			((struct sockaddr_in *)local)->sin_addr = pi.ipi_addr;
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+			   local->ss_family == AF_INET6) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			((struct sockaddr_in6 *)local)->sin6_addr = pi.ipi6_addr;
+		}
+	}
+}
+
+/* The address messages without a local address of their own leave from
+ * (sip_transp_set_source: a cluster node's floating address). */
+static struct sockaddr_storage def_src;
+
+void sip_transp_set_source(const struct sockaddr_storage *a)
+{
+	if (a)
+		def_src = *a;
+	else
+		memset(&def_src, 0, sizeof(def_src));
+}
+
+static bool sa_is_any(const struct sockaddr_storage *a)
+{
+	return (a->ss_family == AF_INET &&
+		((const struct sockaddr_in *)a)->sin_addr.s_addr == htonl(INADDR_ANY)) ||
+	       (a->ss_family == AF_INET6 &&
+		IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)a)->sin6_addr)) ||
+	       !a->ss_family;
+}
+
+/* sendto from local's address (when it is one) on a wildcard socket; when
+ * that address is gone (the VIP moved), from the routing table's choice. */
+static ssize_t udp_send_from(int fd, const struct sip_src *dst, const char *buf, size_t len)
+{
+	union { char b[CMSG_SPACE(sizeof(struct in6_pktinfo))]; struct cmsghdr a; } ctl;
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr mh = { .msg_name = (void *)&dst->addr, .msg_namelen = sa_len(&dst->addr),
+			     .msg_iov = &iov, .msg_iovlen = 1 };
+	const struct sockaddr_storage *from = sa_is_any(&dst->local) ? &def_src : &dst->local;
+	struct cmsghdr *c;
+	ssize_t n;
+
+	memset(&ctl, 0, sizeof(ctl));
+	if (!sa_is_any(from) && from->ss_family == dst->addr.ss_family) {
+		mh.msg_control = ctl.b;
+		c = (struct cmsghdr *)ctl.b;
+		if (from->ss_family == AF_INET) {
+			struct in_pktinfo pi = { 0 };
+
+			pi.ipi_spec_dst = ((const struct sockaddr_in *)from)->sin_addr;
+			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+			c->cmsg_level = IPPROTO_IP;
+			c->cmsg_type = IP_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		} else {
+			struct in6_pktinfo pi = { 0 };
+
+			pi.ipi6_addr = ((const struct sockaddr_in6 *)from)->sin6_addr;
+			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+			c->cmsg_level = IPPROTO_IPV6;
+			c->cmsg_type = IPV6_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		}
+	}
+	n = sendmsg(fd, &mh, MSG_DONTWAIT);
+	if (n < 0 && mh.msg_control && (errno == EINVAL || errno == EADDRNOTAVAIL)) {
+		mh.msg_control = NULL;
+		mh.msg_controllen = 0;
+		n = sendmsg(fd, &mh, MSG_DONTWAIT);
+	}
+	return n;
+}
+
 static void udp_recv(int fd, uint32_t events, void *arg)
 {
 	struct listener *l = arg;
 	struct mmsghdr mm[UDP_BATCH];
 	struct iovec iov[UDP_BATCH];
 	struct sockaddr_storage from[UDP_BATCH];
+	union { char b[CMSG_SPACE(sizeof(struct in6_pktinfo))]; struct cmsghdr a; } ctl[UDP_BATCH];
 	int b, i, n;
 
 	(void)events;
@@ -243,6 +337,8 @@ static void udp_recv(int fd, uint32_t events, void *arg)
 			mm[i].msg_hdr.msg_iovlen = 1;
 			mm[i].msg_hdr.msg_name = &from[i];
 			mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			mm[i].msg_hdr.msg_control = ctl[i].b;
+			mm[i].msg_hdr.msg_controllen = sizeof(ctl[i].b);
 		}
 		n = recvmmsg(fd, mm, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
@@ -261,6 +357,7 @@ static void udp_recv(int fd, uint32_t events, void *arg)
 			src.tp = SIP_TRANSP_UDP;
 			src.fd = fd;
 			src.local = l->addr;
+			pktinfo_local(&mm[i].msg_hdr, &src.local);
 			if (len >= UDP_BUFSZ - 1) {
 				stats.rx_bad++;
 				continue;
@@ -543,6 +640,10 @@ int sip_transp_listen(enum sip_transp tp, const struct sockaddr_storage *addr)
 		int sz = 4 << 20;
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+		if (addr->ss_family == AF_INET)   /* pktinfo_local() */
+			setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+		else
+			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on));
 	}
 	if (bind(fd, (const struct sockaddr *)addr, sa_len(addr)) < 0 ||
 	    (tp == SIP_TRANSP_TCP && listen(fd, 256) < 0)) {
@@ -606,8 +707,7 @@ int sip_transp_send(const struct sip_src *dst, const char *buf, size_t len)
 		int fd = dst->fd > 0 ? dst->fd : udp_fd_for(&dst->addr);
 		if (fd < 0)
 			return ENOTCONN;
-		if (sendto(fd, buf, len, MSG_DONTWAIT, (const struct sockaddr *)&dst->addr,
-			   sa_len(&dst->addr)) < 0)
+		if (udp_send_from(fd, dst, buf, len) < 0)
 			return errno;
 		stats.tx_msgs++;
 		return 0;
@@ -647,6 +747,10 @@ int sip_transp_local(const struct sip_src *dst, char *host, size_t hsize, uint16
 		    IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&loc)->sin6_addr)) ||
 		   loc.ss_family == 0;
 	uint16_t p = loc.ss_family ? sip_sa_port(&loc) : 5060;
+	if (any && dst->tp == SIP_TRANSP_UDP && def_src.ss_family == dst->addr.ss_family) {
+		loc = def_src;   /* udp_send_from() sends from it */
+		any = false;
+	}
 	if (any) {   /* ask the kernel which source address routes to dst */
 		int fd = socket(dst->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		socklen_t l = sizeof(loc);

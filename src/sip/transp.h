@@ -52,6 +52,10 @@ void sip_transp_describe(char *buf, size_t size);
  */
 int  sip_transp_send(const struct sip_src *dst, const char *buf, size_t len);
 /** Local address to put in Via/Contact when sending to dst. */
+/** UDP messages that carry no local address of their own (a binding
+ * restored or replicated, a trunk) leave from a (NULL: the routing table's
+ * choice); a cluster node sets its floating address while it serves. */
+void sip_transp_set_source(const struct sockaddr_storage *a);
 int  sip_transp_local(const struct sip_src *dst, char *host, size_t hsize,
 		      uint16_t *port);
 

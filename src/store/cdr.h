@@ -237,6 +237,9 @@ struct jnl_seq;
 struct repl_stamp;
 int cdr_store_apply(const struct jnl_cdr *c);
 int cdr_store_apply_seq(const struct jnl_seq *q);
+/** Cluster standby after a full resync (cdr.db replaced under the open
+ * store): the sequence and the spool position read again. */
+void cdr_store_reload(void);
 /** Stamp the journal position (store/repl_meta.h) with the next commit. */
 int cdr_store_stamp(const struct repl_stamp *st);
 int cdr_store_stamp_get(struct repl_stamp *st);

@@ -36,6 +36,7 @@
 
 #include "core/log.h"
 #include "core/loop.h"
+#include "ha/ha.h"
 #include "ha/turn.h"
 #include "store/repl_meta.h"
 #include "store/cdr.h"
@@ -190,6 +191,21 @@ int cdr_store_apply_seq(const struct jnl_seq *q)
 	s.seq_reserved = q->next;
 	reserve();
 	return 0;
+}
+
+void cdr_store_reload(void)
+{
+	uint64_t v;
+
+	if (!s.db)
+		return;
+	v = (uint64_t)meta_get("sequence");
+	if (v > s.seq_next) {   /* never hand out a number below the installed one */
+		s.seq_next = v;
+		s.seq_reserved = v;
+	}
+	if (!s.inflight)
+		s.handed = 0;   /* the spool is the installed one */
 }
 
 uint64_t cdr_seq_next(void)
@@ -502,7 +518,9 @@ static void refill(void)
 	size_t n = 0, want;
 	int64_t last = s.handed;
 
-	if (!s.w || s.inflight > INFLIGHT_MAX / 2)
+	/* only the serving node writes to MariaDB (a standby's spool is the
+	 * active's, replicated; it is sent from when this node serves) */
+	if (!s.w || !ha_serving() || s.inflight > INFLIGHT_MAX / 2)
 		return;
 	want = INFLIGHT_MAX - s.inflight;
 	rows = malloc(want * sizeof(*rows));
@@ -713,8 +731,26 @@ static void release(void)
 	cdr_open_close();
 }
 
+/* A node that starts serving sends what is left in its spool: rows the old
+ * active wrote but whose SPOOL_DONE it never got (INSERT IGNORE on
+ * uniqueid makes those harmless). */
+static void role_h(enum ha_role from, enum ha_role to, void *arg)
+{
+	(void)from;
+	(void)arg;
+	if (to != HA_ROLE_ACTIVE || !s.w)
+		return;
+	if (!s.inflight)
+		s.handed = 0;
+	if (cdr_spool_count())
+		log_notice("cdr: serving now: writing %lu spooled call records to MariaDB %s",
+			   cdr_spool_count(), s.target);
+	refill();
+}
+
 static int start_writer(void)
 {
+	static bool watching;
 	unsigned long n = cdr_spool_count();
 	int e;
 
@@ -729,7 +765,10 @@ static int start_writer(void)
 		s.w = NULL;
 		return e;
 	}
-	log_info("cdr: call records go to %s and MariaDB %s", s.path, s.target);
+	if (!watching && !ha_role_watch(role_h, NULL))
+		watching = true;
+	log_info("cdr: call records go to %s and MariaDB %s%s", s.path, s.target,
+		 ha_serving() ? "" : " (from when this node serves)");
 	if (n)
 		log_notice("cdr: %lu call records from before wait in the spool for MariaDB",
 			   n);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -271,6 +272,25 @@ static void print_repl(json_t *r)
 	printf("\n");
 }
 
+/* "Quorum: 3 of 3; witness 10.0.0.3:7390 connected, lease held by a (512 ms left)" */
+static void print_quorum(json_t *q)
+{
+	json_t *w = json_object_get(q, "witness");
+
+	if (!json_is_object(q))
+		return;
+	printf("Quorum: %lld of %lld", ji(q, "have"), ji(q, "of"));
+	if (json_is_object(w)) {
+		printf("; witness %s %s", js(w, "address"), js(w, "state"));
+		if (*js(w, "holder"))
+			printf(", lease held by %s (%lld ms left)", js(w, "holder"),
+			       ji(w, "lease_ms_left"));
+	} else {
+		printf(" (no witness)");
+	}
+	printf("\n");
+}
+
 /* As `pcs status`: the cluster, its nodes and their roles, the link. */
 static void print_cluster(json_t *d)
 {
@@ -298,6 +318,7 @@ static void print_cluster(json_t *d)
 	if (*js(l, "last_error"))
 		printf(" (last error: %s)", js(l, "last_error"));
 	printf("\n");
+	print_quorum(json_object_get(d, "quorum"));
 }
 
 /* `blacklist add|del NUMBER`, `blacklist show`: the db command on family
@@ -406,6 +427,17 @@ int main(int argc, char **argv)
 	}
 	req = json_pack("{s:s, s:o}", "cmd", cmd, "args", args);
 	rc = request(datadir, req, &reply);
+	/* `cluster digest` runs in a thread of the daemon: ask again until the
+	 * result is there (every 50 ms, at most 60 s) */
+	for (int tries = 0; !rc && tries < 1200 && json_is_true(json_object_get(
+		     json_object_get(reply, "data"), "pending")); tries++) {
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+		json_decref(reply);
+		reply = NULL;
+		nanosleep(&ts, NULL);
+		rc = request(datadir, req, &reply);
+	}
 	json_decref(req);
 	if (rc)
 		return rc;

@@ -200,6 +200,8 @@ nn_one_active() { [ -n "$(nn_active)" ]; }
 # The prober in tc: OPTIONS to the VIP and both nodes every 20 ms.
 nn_prober_start() {
 	rm -f "$T/stop"
+	# replies come from the VIP itself: the Server header names the node
+	PROBE_NODES=a=${NN_IP[a]},b=${NN_IP[b]} \
 	ip netns exec "$NS_C" python3 "$NN_DIR/prober.py" "$T/probe.log" "$T/stop" \
 		"${1:-600}" 0.02 5060 "$VIP" 10.0.0.1 10.0.0.2 &
 	NN_PROBER=$!

@@ -4,10 +4,14 @@
 Every INTERVAL seconds it sends one OPTIONS to each target (the VIP and the
 two node addresses) from one UDP socket and logs every answer as
   RECV_NS SENT_NS TARGET RESPONDER STATUS
-(CLOCK_REALTIME ns; RESPONDER is the source address of the answer: tandemd
-answers from its own address, so it names the node that served). It stops
+(CLOCK_REALTIME ns; RESPONDER names the node that served: tandemd answers
+from the address a request was sent to, the VIP included, so the source
+address no longer tells the nodes apart; a cluster node names itself in its
+Server header, "Server: Tandem/x.y.z (node a)". With PROBE_NODES=a=IP,b=IP
+in the environment RESPONDER is the IP of the node named there; otherwise,
+or for an answer without the name, the answer's source address.) It stops
 when STOPFILE exists or after MAX seconds.
-usage: prober.py LOG STOPFILE MAX INTERVAL PORT TARGET...
+usage: [PROBE_NODES=a=IP,b=IP] prober.py LOG STOPFILE MAX INTERVAL PORT TARGET...
 """
 import os
 import select
@@ -18,6 +22,7 @@ import time
 log_path, stop, maxs, interval, port = sys.argv[1:6]
 targets = sys.argv[6:]
 maxs, interval, port = float(maxs), float(interval), int(port)
+nodes = dict(kv.split("=", 1) for kv in os.environ.get("PROBE_NODES", "").split(",") if "=" in kv)
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("0.0.0.0", 0))
 lport = s.getsockname()[1]
@@ -55,10 +60,15 @@ while time.time() < end and not os.path.exists(stop):
     text = data.decode("latin-1")
     status = text.split(" ", 2)[1] if text.startswith("SIP/2.0 ") else "?"
     cid = ""
+    who = src[0]
     for line in text.split("\r\n"):
-        if line.lower().startswith("call-id:"):
+        low = line.lower()
+        if low.startswith("call-id:"):
             cid = line.split(":", 1)[1].strip()
+        elif low.startswith("server:") and "(node " in line:
+            name = line.split("(node ", 1)[1].split(")", 1)[0].strip()
+            who = nodes.get(name, who)
     if cid in sent:
         t0, tgt = sent[cid]
-        out.write("%d %d %s %s %s %s\n" % (recv, t0, tgt, src[0], status, cid))
+        out.write("%d %d %s %s %s %s\n" % (recv, t0, tgt, who, status, cid))
 out.close()

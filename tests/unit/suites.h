@@ -33,6 +33,7 @@ int test_turn_run(void);
 int test_repl_run(void);
 int test_role_run(void);
 int test_file_run(void);
+int test_witness_run(void);
 
 #define TANDEM_SUITES \
 	X(core) X(conf) X(sip_msg) X(auth) X(trans) X(registrar) \
@@ -41,6 +42,6 @@ int test_file_run(void);
 	X(queue) X(vmconf) X(moh_conf) X(presence) \
 	X(call_apps) X(call_vm) X(call_queue) \
 	X(jnl) \
-	X(cluster_conf) X(link) X(turn) X(repl) X(role) X(file) \
+	X(cluster_conf) X(link) X(turn) X(repl) X(role) X(file) X(witness) \
 	X(tftp)
 #endif

@@ -1,0 +1,93 @@
+/**
+ * @file witness.h  The witness (docs/design/cluster.md 6): the process
+ * (`tandemd --witness`), its frames, and the nodes' side of it (quorum.c).
+ *
+ * Link: the nodes' TLS-PSK link (link.h) between node N and the end named
+ * "witness", key and identity "tandem/<cluster>/N/witness"; the node dials.
+ * The witness listens on `witness = ADDR[:PORT]` of [cluster] (or -l), one
+ * port per node: PORT for the first node of [cluster], PORT + 1 for the
+ * second. The link's PINGs (every 50 ms: epoch, role, offset) are W_STATE.
+ *
+ * Frames (little-endian, str = u16 length + bytes):
+ *   W_REQUEST  u64 epoch; u64 offset          node -> witness (renewal too)
+ *   W_GRANT    u64 epoch; u32 lease_ms        witness -> node
+ *   W_DENY     u64 epoch; u32 ms_left; str holder; str why
+ *   W_RELEASE  (empty)                        node -> witness
+ *   W_OUTDATED str node; u64 offset           holder -> witness, echoed back
+ *   W_CURRENT  str node                       holder -> witness, echoed back
+ */
+#ifndef TANDEM_HA_WITNESS_H
+#define TANDEM_HA_WITNESS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ha/cluster_conf.h"
+#include "ha/jnl_codec.h"
+#include "ha/link.h"
+
+#define WITNESS_NAME "witness"
+
+struct wit_msg {
+	uint64_t epoch, offset;
+	uint32_t lease_ms, ms_left;
+	char node[CLUSTER_NAME_MAX];     /* OUTDATED, CURRENT; DENY: holder */
+	char why[256];                   /* DENY */
+};
+
+/** Encode frame type from m into b (0 or ENOMEM/EINVAL). */
+int wit_msg_encode(struct jnl_wbuf *b, uint8_t type, const struct wit_msg *m);
+/** Decode; 0 or EBADMSG (lengths, trailing bytes). */
+int wit_msg_decode(struct wit_msg *m, uint8_t type, const uint8_t *p, size_t len);
+const char *wit_msg_name(uint8_t type);
+
+/** The witness's address for node i (port + i). */
+void witness_addr_of(const struct sockaddr_storage *base, unsigned i,
+		     struct sockaddr_storage *out);
+
+/**
+ * `tandemd --witness -C CONFDIR -D DIR [-l ADDR:PORT]`: runs until SIGTERM
+ * or SIGINT. The exit status (0, or 1 with why on stderr and in the log).
+ */
+int witness_main(const char *confdir, const char *dir, const char *listen);
+
+/* ------------------------------------------------- the nodes' side */
+
+/** Start the witness link of node self (nothing when cc has no witness). */
+int  quorum_start(const struct cluster_conf *cc, unsigned self);
+void quorum_stop(void);
+/** True when a witness is configured. */
+bool quorum_witness(void);
+/** This node holds a witness lease that has not run out (own clock). */
+bool quorum_lease_valid(void);
+
+/** A standby's vote to promote on the peer's silence. */
+enum quorum_vote { QV_NONE, QV_WAIT, QV_GRANTED, QV_DENIED };
+/**
+ * GRANTED: the witness granted the next epoch (always, without a witness);
+ * WAIT: asked, no answer yet (the change callback runs when it comes);
+ * DENIED: not taking over, quorum_denied() says why.
+ */
+enum quorum_vote quorum_vote(void);
+/** The last vote asked was granted (no side effect). */
+bool quorum_granted(void);
+/** Forget the vote (the peer is heard again). */
+void quorum_vote_reset(void);
+const char *quorum_denied(void);
+typedef void (quorum_changed_h)(void);
+void quorum_on_change(quorum_changed_h *h);
+
+/** After a freeze: may an ACTIVE node go on (its lease still runs)? */
+bool quorum_resume_ok(void);
+/** ACTIVE -> FENCED with why (ha_quiesce). */
+void quorum_fence(const char *why);
+
+/** Going alone: W_OUTDATED(peer, offset); W_CURRENT(peer) once caught up. */
+void quorum_outdated(uint64_t offset);
+void quorum_current(void);
+/** {"have", "of", "witness": {address, state, holder, lease_ms_left} | null} */
+json_t *quorum_status_json(void);
+
+#endif

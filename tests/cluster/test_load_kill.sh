@@ -1,0 +1,171 @@
+#!/bin/bash
+# "Two nodes, one floating address, nothing lost" (docs/failover.md): the
+# netns cluster of lib_netns.sh with keepalived, under load from tc:
+#  - REGISTER load: SIPp (register_load.xml) registers users u2000-u2049
+#    in turn through the VIP, REG_RATE per second, all along;
+#  - call load: SIPp (call_uac_load.xml) calls 101-tfg through the VIP,
+#    CALL_RATE per second, CALL_HOLD ms each; a SIPp UAS in tc answers as
+#    101-tfg (registered from its port first);
+#  - ROUNDS times (default 4; the issue says 20: ROUNDS=20): kill -9 of the
+#    active, alternating nodes; the other takes over; the killed one is
+#    restarted and must rejoin as STANDBY (keepalived BACKUP) before the
+#    next round.
+# At the end, with the load stopped: every user whose REGISTER got a 200
+# is registered on the final active, with that REGISTER's Call-ID or a
+# later one of that user (only the latest matters); every call SIPp saw
+# complete (BYE answered 200) has exactly one call record (its clid names
+# the call), no uniqueid twice; the standby is in sync and the digests of
+# both nodes are equal. The figures are printed (nn_note).
+# Needs root, keepalived, sipp. Label: cluster.
+. "$(dirname "$0")/lib_netns.sh"
+ROUNDS=${ROUNDS:-4} REG_RATE=${REG_RATE:-20} CALL_RATE=${CALL_RATE:-2} CALL_HOLD=${CALL_HOLD:-300}
+SC=$NN_DIR/sipp
+CL=10.0.0.10
+command -v sipp > /dev/null || nn_skip "needs sipp"
+
+nn_require
+nn_net
+for n in a b; do
+	nn_conf "$n"
+	c=$T/c$n
+	{
+		printf '[general]\nudpbindaddr=0.0.0.0:5060\nrealm=tandem\n\n'
+		for p in 100-tfg 101-tfg $(seq -f 'u%g' 2000 2049); do
+			printf '[%s]\ntype=friend\nhost=dynamic\nsecret=tf2020\ncontext=default\nqualify=no\n\n' "$p"
+		done
+	} > "$c/sip.conf"
+	printf '[default]\nexten => 101-tfg,1,Dial(SIP/101-tfg,10)\n same => n,Hangup()\n' \
+		> "$c/extensions.conf"
+done
+nn_start a
+nn_start b
+nn_wait 30 "one node ACTIVE with the VIP" nn_one_active
+act=$(nn_active)
+other=$([ "$act" = a ] && echo b || echo a)
+nn_wait 20 "$other STANDBY" nn_is "$other" STANDBY
+nn_note "ok: $act ACTIVE, $other STANDBY"
+
+{ echo SEQUENTIAL; seq -f 'u%g;tf2020' 2000 2049; } > "$T/users.csv"
+printf 'SEQUENTIAL\n101-tfg;tf2020\n' > "$T/callee.csv"
+printf 'SEQUENTIAL\n100-tfg;tf2020\n' > "$T/caller.csv"
+# sipp_tc NAME SECS ARGS...: SIPp in tc, in $T/NAME (its logs land there)
+sipp_tc() {
+	local name=$1 secs=$2; shift 2
+	mkdir -p "$T/$name"
+	( cd "$T/$name" && exec ip netns exec "$NS_C" timeout -k 3 "$secs" sipp -nostdin \
+		-trace_err -trace_logs "$@" ) > "$T/$name/out" 2>&1
+}
+# sipp_bg NAME SECS ARGS...: the same in the background; BG = the PID of
+# timeout (the subshell execs ip, which execs it): stopping it stops SIPp
+sipp_bg() {
+	local name=$1 secs=$2; shift 2
+	mkdir -p "$T/$name"
+	( cd "$T/$name" && exec ip netns exec "$NS_C" timeout -k 3 "$secs" sipp -nostdin \
+		-trace_err -trace_logs "$@" ) > "$T/$name/out" 2>&1 &
+	BG=$!
+	NN_PIDS+=("$BG")
+}
+# sipp_quit PID: SIGUSR1 to the SIPp under that timeout (no new calls, exit
+# once the calls in progress end), at most 15 s, then stopped
+sipp_quit() {
+	local c w
+	c=$(pgrep -P "$1" | head -1)            # timeout's SIPp
+	[ -n "$c" ] && kill -USR1 "$c" 2>/dev/null
+	for w in $(seq 1 150); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	nn_stop_pid "$1" 1 > /dev/null 2>&1
+}
+sipp_tc reg101 20 -sf "$TANDEM_SRC/tests/e2e/sipp/register_auth.xml" -inf "$T/callee.csv" \
+	-i $CL -p 5070 -m 1 "$VIP:5060" || nn_fail "REGISTER of 101-tfg failed"
+LONG=$(( ROUNDS * 40 + 120 ))
+sipp_bg uas "$LONG" -sf "$TANDEM_SRC/tests/e2e/sipp/call_uas.xml" -i $CL -p 5070
+UAS=$BG
+sipp_bg reg "$LONG" -sf "$SC/register_load.xml" -inf "$T/users.csv" -i $CL -p 5090 \
+	-r "$REG_RATE" -max_retrans 4 "$VIP:5060"
+REG=$BG
+sipp_bg uac "$LONG" -sf "$SC/call_uac_load.xml" -inf "$T/caller.csv" -i $CL -p 5080 \
+	-s 101-tfg -r "$CALL_RATE" -d "$CALL_HOLD" -max_retrans 4 "$VIP:5060"
+UAC=$BG
+sleep 3
+
+for i in $(seq 1 "$ROUNDS"); do
+	v=$(nn_active)
+	[ -n "$v" ] || nn_fail "no active node before round $i"
+	s=$([ "$v" = a ] && echo b || echo a)
+	k=$(now_ns)
+	kill -KILL "${NN_TPID[$v]}"
+	wait "${NN_TPID[$v]}" 2>/dev/null
+	nn_wait 10 "$s ACTIVE after kill -9 of $v (round $i)" nn_is "$s" ACTIVE
+	t=$(( ($(now_ns) - k) / 1000000 ))
+	kb=$(nn_ka_count "$v" BACKUP)
+	nn_start "$v"
+	nn_wait 30 "$v back as STANDBY (round $i)" nn_is "$v" STANDBY
+	nn_wait 10 "$v's keepalived BACKUP again (round $i)" nn_rejoined "$v" "$kb"
+	nn_note "round $i: kill -9 of $v, $s ACTIVE after $t ms, $v STANDBY again after $(( ($(now_ns) - k) / 1000000 )) ms"
+	sleep 2
+done
+
+# stop the load, then the callee
+sipp_quit "$REG"
+sipp_quit "$UAC"
+nn_stop_pid "$UAS" 1 > /dev/null 2>&1   # the callee: nothing left to answer
+f=$(nn_active)
+[ -n "$f" ] || nn_fail "no active node at the end"
+o=$([ "$f" = a ] && echo b || echo a)
+nn_wait 20 "$o STANDBY at the end" nn_is "$o" STANDBY
+
+cat "$T"/reg/*_logs.log > "$T/reg.200" 2>/dev/null
+cat "$T"/uac/*_logs.log > "$T/calls.done" 2>/dev/null
+nn_ctl "$f" registrations --json > "$T/regs.json" || nn_fail "registrations on $f"
+python3 - "$T/reg.200" "$T/regs.json" > "$T/reg.check" <<'EOF' || nn_fail "registrations: $(cat "$T/reg.check")"
+import json, sys
+num = lambda cid: int(cid.split("-", 1)[0])
+last = {}
+n = 0
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) >= 3 and f[0] == "REG":
+        n += 1
+        last[f[1]] = max(last.get(f[1], -1), num(f[2]))
+have = {r["peer"]: r["call_id"] for r in json.load(open(sys.argv[2]))["registrations"]}
+bad = [u for u in last if u not in have or num(have[u]) < last[u]]
+if n == 0 or bad:
+    print("%d REGISTERs answered 200; missing or older on the final active: %s" %
+          (n, ", ".join("%s (200 for %d, has %s)" % (u, last[u], have.get(u)) for u in sorted(bad)[:10])))
+    sys.exit(1)
+print("%d REGISTERs answered 200 for %d users, all on the final active" % (n, len(last)))
+EOF
+nn_note "ok: $(cat "$T/reg.check")"
+
+python3 - "$T/calls.done" "$T/d$f/cdr.db" > "$T/cdr.check" <<'EOF' || nn_fail "call records: $(cat "$T/cdr.check")"
+import re, sqlite3, sys
+done = set()
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) >= 2 and f[0] == "DONE":
+        done.add(f[1])
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[2], uri=True, timeout=5)
+rows = db.execute("SELECT clid, uniqueid FROM cdr").fetchall()
+uids = [u for _, u in rows]
+per = {}
+for clid, _ in rows:
+    m = re.match(r'"(c\d+)"', clid or "")
+    if m:
+        per[m.group(1)] = per.get(m.group(1), 0) + 1
+missing = sorted(c for c in done if per.get(c, 0) == 0)
+twice = sorted(c for c in done if per.get(c, 0) > 1)
+if not done or missing or twice or len(set(uids)) != len(uids):
+    print("%d calls completed, %d records (%d distinct uniqueids); without a record: %s; "
+          "more than one: %s" % (len(done), len(rows), len(set(uids)), missing[:10], twice[:10]))
+    sys.exit(1)
+print("%d calls completed, each with exactly one call record; %d records in all "
+      "(calls cut by a kill included), no uniqueid twice" % (len(done), len(rows)))
+EOF
+nn_note "ok: $(cat "$T/cdr.check")"
+
+digest() { nn_ctl "$1" cluster digest --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["stores"])'; }
+same() { [ "$(digest "$f")" = "$(digest "$o")" ]; }
+nn_wait 10 "digests of $f and $o equal" same
+ru=$(grep -c . "$T/reg.200"); cu=$(grep -c . "$T/calls.done")
+nn_note "ok: $ROUNDS kills, digests of $f and $o equal"
+nn_note "figures: rounds=$ROUNDS registers_200=$ru calls_completed=$cu"
+exit 0
