@@ -4,20 +4,24 @@
 #  2. clang build and a gcc Release build, both with -Werror (warnings
 #     differ between compilers and optimisation levels)
 #  3. AddressSanitizer + UndefinedBehaviorSanitizer build, every test again
-#  4. libFuzzer harnesses, each for FUZZ_SECONDS (default 60)
+#  4. libFuzzer harnesses, each for FUZZ_SECONDS (default 30; longer runs:
+#     tests/fuzz/run.sh SECONDS)
 # Exits non-zero on the first failing stage.
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh test
 JOBS=$(nproc)
-FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+# end-to-end tests mostly wait on timers and peers: run more of them than
+# there are cores (the cluster tests run alone: RUN_SERIAL)
+CTEST_JOBS=${CTEST_JOBS:-$((JOBS * 2))}
 
 stage() { printf '\n=== %s ===\n' "$*"; }
 
 stage "gcc build and tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTANDEM_TESTS=ON >/dev/null
 cmake --build build -j"$JOBS"
-(cd build && ctest --output-on-failure -j"$JOBS")
+(cd build && ctest --output-on-failure -j"$CTEST_JOBS")
 
 stage "clang build"
 CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Debug -DTANDEM_TESTS=ON >/dev/null
@@ -32,7 +36,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTANDEM_SANITIZE=ON -DTANDEM_
 cmake --build build-asan -j"$JOBS"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	ctest --output-on-failure -j"$JOBS")
+	ctest --output-on-failure -j"$CTEST_JOBS")
 
 stage "fuzzing, ${FUZZ_SECONDS}s per harness"
 tests/fuzz/run.sh "$FUZZ_SECONDS"
