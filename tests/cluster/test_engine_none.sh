@@ -12,7 +12,10 @@
 #  - an OPTIONS sent to the VIP is answered from the VIP (IP_PKTINFO: the
 #    socket is bound to 0.0.0.0), its Server header naming the node;
 #  - a phone (p1, qualify=yes) registered on a: once b serves, b's qualify
-#    OPTIONS to it (a replicated binding) leave from the VIP too.
+#    OPTIONS to it (a replicated binding) leave from the VIP too;
+#  - phone provisioning: a file put into a's DATADIR/provisioning while a
+#    is active is fetched with tftp-hpa from the VIP, reaches b by
+#    replication, and is fetched from the VIP again once b serves.
 . "$(dirname "$0")/lib_netns.sh"
 export NN_ENGINE=none
 
@@ -20,9 +23,19 @@ nn_require
 nn_net
 nn_conf a
 nn_conf b
+command -v tftp > /dev/null || nn_fail "no tftp client (tftp-hpa: scripts/install-deps.sh test)"
 for n in a b; do
 	printf '\n[p1]\ntype=friend\nhost=dynamic\ncontext=default\nqualify=yes\n' >> "$T/c$n/sip.conf"
+	printf '\n[tftp]\nenabled = yes\n' >> "$T/c$n/tandem.conf"
 done
+# tftp_get OUT: fetch the phone's file from the VIP, as a phone would
+PROV=yealink/y000000000044.cfg
+tftp_get() {
+	rm -f "$1"
+	(cd "$T" && ip netns exec "$NS_C" timeout 10 tftp -m binary "$VIP" -c get "$PROV" "$1") \
+		> "$T/tftp.out" 2>&1
+	cmp -s "$1" "$T/prov.cfg"
+}
 # phone register|listen: p1 at 10.0.0.10:5072 (no secret: no challenge);
 # register: REGISTER to the VIP, prints the status; listen: prints the
 # source address of the first OPTIONS within 4 s ("none" otherwise)
@@ -111,6 +124,12 @@ case $r in
 esac
 
 [ "$(phone register)" = 200 ] || nn_fail "p1 could not register on a"
+head -c 3000 /dev/urandom | base64 > "$T/prov.cfg"
+mkdir -p "$T/da/provisioning/yealink"
+cp "$T/prov.cfg" "$T/da/provisioning/$PROV"
+tftp_get "$T/got-a.cfg" || nn_fail "tftp from the VIP (a active): $(cat "$T/tftp.out")"
+nn_wait 10 "the provisioning file replicated to b" cmp -s "$T/db/provisioning/$PROV" "$T/prov.cfg"
+nn_note "ok: tftp get $PROV from $VIP while a serves; the file is on b too"
 nn_ctl a cluster standby > "$T/ctl.out" 2>&1 || nn_fail "standby on a: $(cat "$T/ctl.out")"
 nn_has_vip a && nn_fail "a still holds the VIP after cluster standby"
 nn_wait 5 "a STANDBY" nn_is a STANDBY
@@ -126,6 +145,9 @@ wait "$PH"
 [ "$(cat "$T/qualify.src")" = "$VIP" ] ||
 	nn_fail "b's qualify OPTIONS to p1 came from '$(cat "$T/qualify.src")', not $VIP"
 nn_note "ok: b's qualify OPTIONS to p1 (a binding replicated from a) left from $VIP"
+tftp_get "$T/got-b.cfg" || nn_fail "tftp from the VIP (b active): $(cat "$T/tftp.out")"
+grep -q "tftp: .*$PROV" "$T/b.log" || nn_fail "b's log does not show the transfer"
+nn_note "ok: tftp get $PROV from $VIP after the failover: served by b, byte-identical"
 sleep 0.5
 nn_prober_stop
 read -r nb first < <(nn_both)
