@@ -145,7 +145,11 @@ static void flush(void *arg)
 		struct stat st;
 		struct pend *p = &W.p[i];
 
-		snprintf(path, sizeof(path), "%s/%s", ha_file_roots.root[p->area], p->rel);
+		int n = snprintf(path, sizeof(path), "%s/%s", ha_file_roots.root[p->area],
+				 p->rel);
+
+		if (n < 0 || (size_t)n >= sizeof(path))   /* cannot be: relpath <= 1024 */
+			continue;
 		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
 			log_info("cluster: %s/%s changed: sent to the standby",
 				 ha_file_area_name(p->area), p->rel);
