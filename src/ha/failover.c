@@ -178,8 +178,8 @@ static bool link_info(char *state, size_t ssize, char *last, size_t lsize)
 /*
  * Design 6 without a witness: take the address when the peer released it
  * (the link is up: `cluster standby`, its health FAULT while it still
- * talks) or its death was signalled (the link closed by a FIN, or its port
- * refuses connections), never on silence (a hang, a power cut, a cut
+ * talks) or its death was signalled (the link closed by a FIN or reset,
+ * or its port refuses connections), never on silence (a hang, a power cut, a cut
  * between the nodes: the peer may still serve) unless two_node_takeover =
  * yes. NULL when allowed, else why not.
  */
@@ -207,7 +207,11 @@ static const char *peer_silent(void)
 	 * not a release: the link may be cut and not yet closed for silence */
 	if ((!strcmp(state, "up") && !(quorum_witness() && peer_serving())) ||
 	    strstr(last, "connection closed") ||
-	    strstr(last, "closed by") || strstr(last, "Connection refused"))
+	    strstr(last, "closed by") || strstr(last, "Connection refused") ||
+	    /* a kill -9 with bytes still unread in its socket resets the
+	     * connection instead of closing it: the peer's kernel answered for a
+	     * process that is gone, a signalled death as much as a FIN */
+	    strstr(last, "Connection reset by peer") || strstr(last, "Broken pipe"))
 		return NULL;
 	/* design 6: on silence a standby promotes with the witness's grant */
 	if (quorum_witness()) {
