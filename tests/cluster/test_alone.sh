@@ -76,6 +76,7 @@ sleep 1
 
 # 2. the standby (now $v) cut from the active only: confirmed once recorded
 
+cut=$(date -u +%T.%3N)
 nw_cut "$v" "${NN_IP[$s]}"
 n0=$(regs)
 nn_wait 10 "$s records $v outdated at the witness" \
@@ -88,7 +89,7 @@ nn_is "$s" ACTIVE || nn_fail "$s stopped being ACTIVE"
 nn_is "$v" ACTIVE && nn_fail "$v turned ACTIVE, cut from $s"
 ask=$(grep "standby $v .*recording it outdated" "$T/$s.log" | tail -1 | cut -c12-23)
 rec=$(grep "standby $v .*recorded outdated at the witness" "$T/$s.log" | tail -1 | cut -c12-23)
-nn_note "ok: $v cut from $s: recorded at the witness (asked $ask, echoed $rec, log times)," \
+nn_note "ok: $v cut from $s at $cut: recorded at the witness (asked $ask, echoed $rec, UTC log times)," \
 	"$((n1 - n0)) REGISTERs confirmed during the cut"
 nw_heal "$v"
 nn_wait 30 "$s: $v caught up" grep -q "standby $v caught up" "$T/$s.log"
