@@ -104,6 +104,10 @@ void ha_durable_release(uint64_t acked);
 /** Replication: wait for ACKs (standby in SYNC) or not (alone; releases
  * everything parked). */
 void ha_set_sync(bool wait);
+/** Replication: stop waiting and run everything parked with ok false
+ * (the standby never ACKed it and going alone was never recorded); how
+ * many there were. */
+size_t ha_durable_drop(void);
 
 /**
  * Roles: the memory views on a standby follow the replicated stores

@@ -60,6 +60,10 @@ static struct {
 	/* going alone recorded (W_OUTDATED), W_CURRENT once in sync again */
 	bool outdated_ok;
 	uint64_t outdated_sent;         /* loop time; 0 none */
+	/* W_CURRENT sent, not echoed yet (the witness refuses silently: an
+	 * answer to a W_REQUEST sent after it says it was handled) */
+	unsigned current_unanswered;
+	uint64_t req_sent, req_answered, current_after;
 } q;
 
 bool quorum_witness(void)
@@ -105,17 +109,20 @@ static void send_request(uint64_t epoch)
 			q.n--;
 		}
 		q.sent[(q.head + q.n++) % Q_RING] = loop_now_update();
+		q.req_sent++;
 	}
 	jnl_wbuf_free(&b);
 }
 
-static void send_plain(uint8_t type, const struct wit_msg *m)
+static bool send_plain(uint8_t type, const struct wit_msg *m)
 {
 	struct jnl_wbuf b = { 0 };
+	bool sent = false;
 
-	if (q.link && !wit_msg_encode(&b, type, m))
-		ha_link_send(q.link, type, b.p, b.len);
+	if (q.link && ha_link_state(q.link) == HA_LINK_UP && !wit_msg_encode(&b, type, m))
+		sent = !ha_link_send(q.link, type, b.p, b.len);
 	jnl_wbuf_free(&b);
+	return sent;
 }
 
 static void vote_set(enum quorum_vote v, const char *why)
@@ -161,7 +168,7 @@ static void check_votes(void)
  * that the standby is outdated (at this offset), so the witness never
  * grants it the lease, and that it is current again once in sync. Only
  * the holder may: sent while the lease runs, again every 500 ms until
- * the witness echoes it.
+ * the witness echoes it. The echo lets repl.c go on alone (alone.h).
  */
 static void alone_check(void)
 {
@@ -301,6 +308,8 @@ static void frame_h(struct ha_link *l, uint8_t type, const uint8_t *p, size_t le
 	switch (type) {
 	case HA_F_W_GRANT:
 	case HA_F_W_DENY:
+		if (++q.req_answered > q.current_after)
+			q.current_unanswered = 0;
 		if (q.n) {
 			sent = q.sent[q.head];
 			q.head = (q.head + 1) % Q_RING;
@@ -312,11 +321,17 @@ static void frame_h(struct ha_link *l, uint8_t type, const uint8_t *p, size_t le
 			denied(&m);
 		break;
 	case HA_F_W_OUTDATED:
+		/* an echo sent before a W_CURRENT still unanswered is stale */
+		if (q.current_unanswered || strcmp(m.node, q.cc.nodes[!q.self].name))
+			break;
 		q.outdated_ok = true;
 		log_notice("cluster: witness recorded %s as outdated at offset %llu", m.node,
 			   (unsigned long long)m.offset);
+		repl_alone_recorded(m.offset);
 		break;
 	case HA_F_W_CURRENT:
+		if (q.current_unanswered)
+			q.current_unanswered--;
 		log_notice("cluster: witness recorded %s as current", m.node);
 		break;
 	default:
@@ -331,6 +346,8 @@ static void up_h(struct ha_link *l, const struct ha_link_hello *peer, void *arg)
 	(void)arg;
 	q.n = 0;
 	q.head = 0;
+	q.current_unanswered = 0;
+	q.req_sent = q.req_answered = q.current_after = 0;
 	if (ha_role() == HA_ROLE_ACTIVE)
 		send_request(ha_role_epoch());
 }
@@ -341,6 +358,8 @@ static void down_h(struct ha_link *l, const char *why, void *arg)
 	(void)arg;
 	q.n = 0;
 	q.head = 0;
+	q.current_unanswered = 0;
+	q.req_sent = q.req_answered = q.current_after = 0;
 	log_warn("cluster: witness link down (%s); the lease runs out in %lld ms", why,
 		 (long long)(q.lease_end > loop_now() ? q.lease_end - loop_now() : 0));
 }
@@ -436,12 +455,24 @@ void quorum_outdated(uint64_t offset)
 	send_plain(HA_F_W_OUTDATED, &m);
 }
 
+void quorum_alone(uint64_t offset)
+{
+	if (!q.on)
+		return;
+	q.outdated_ok = false;
+	quorum_outdated(offset);
+	q.outdated_sent = loop_now() ? loop_now() : 1;
+}
+
 void quorum_current(void)
 {
 	struct wit_msg m = { 0 };
 
 	snprintf(m.node, sizeof(m.node), "%s", q.cc.nodes[!q.self].name);
-	send_plain(HA_F_W_CURRENT, &m);
+	if (send_plain(HA_F_W_CURRENT, &m)) {
+		q.current_unanswered++;
+		q.current_after = q.req_sent;
+	}
 }
 
 json_t *quorum_status_json(void)

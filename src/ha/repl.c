@@ -23,9 +23,11 @@
  *    standby ACKed, and waits for ACKs (ha_set_sync(true)) only in SYNC:
  *    the standby's ACK reached the journal's head once.
  *  - Going alone: in SYNC, the oldest unACKed turn older than sync_timeout,
- *    or the link lost: ha_set_sync(false), one log line. No witness yet,
- *    so going alone is not recorded anywhere but the log (design 4 asks
- *    for W_OUTDATED first; witness.c will add it).
+ *    or the link lost (alone.h). With a witness: W_OUTDATED(standby,
+ *    head) first, parked confirmations held until the witness echoes it
+ *    (repl_alone_recorded: ha_set_sync(false), one log line), dropped if
+ *    the node stops serving before (its lease ran out: fenced). Without
+ *    one: ha_set_sync(false) at once, recorded nowhere but the log.
  *  - The journal keeps the standby's ACKed offset (jnl_set_floor) so a
  *    short absence resumes with CONTINUE.
  *
@@ -46,6 +48,7 @@
 #include "ha/jnl.h"
 #include "ha/repl_int.h"
 #include "ha/role.h"
+#include "ha/witness.h"
 #include "sip/transp.h"
 
 struct repl g_repl;
@@ -181,15 +184,44 @@ static void fifo_pop(uint64_t acked)
 static void go_alone(const char *why)
 {
 	uint64_t head = ha_jnl() ? jnl_head(ha_jnl()) : 0;
+	const char *peer = g.cc.nodes[!g.self].name;
 
-	ha_set_sync(false);
 	g.waiting = false;
 	g.alone_since_us = repl_now_us();
 	g.alone_at = head;
 	g.was_alone = true;
-	log_warn("cluster: standby %s %s: going on alone at offset %" PRIu64 "; %s is "
-		 "outdated until it catches up (no witness yet: not recorded)",
-		 g.cc.nodes[!g.self].name, why, head, g.cc.nodes[!g.self].name);
+	snprintf(g.alone_why, sizeof(g.alone_why), "%s", why);
+	switch (alone_silent(&g.alone, quorum_witness(), head)) {
+	case ALONE_DO_RELEASE:
+		ha_set_sync(false);
+		log_warn("cluster: standby %s %s: going on alone at offset %" PRIu64 "; %s is "
+			 "outdated until it catches up (no witness: not recorded)",
+			 peer, why, head, peer);
+		break;
+	case ALONE_DO_ASK:
+		log_warn("cluster: standby %s %s at offset %" PRIu64 ": recording it outdated "
+			 "at the witness; confirmations held until then", peer, why, head);
+		quorum_alone(head);
+		break;
+	default:
+		break;
+	}
+}
+
+void repl_alone_recorded(uint64_t offset)
+{
+	const char *peer = g.cc.nodes[!g.self].name;
+
+	if (alone_recorded(&g.alone, offset) != ALONE_DO_RELEASE)
+		return;
+	ha_set_sync(false);
+	log_warn("cluster: standby %s %s: going on alone at offset %" PRIu64 "; %s recorded "
+		 "outdated at the witness", peer, g.alone_why, g.alone.offset, peer);
+}
+
+bool repl_alone_holding(void)
+{
+	return g.alone.st == ALONE_ASKING;
 }
 
 static void tick_h(void *arg)
@@ -395,6 +427,7 @@ static void check_sync(void)
 		log_notice("cluster: standby %s in sync at offset %" PRIu64 " (%s)",
 			   g.cc.nodes[!g.self].name, head, g.resync_kind);
 	g.was_alone = false;
+	alone_sync(&g.alone);
 	if (g.cc.sync) {
 		ha_set_sync(true);
 		g.waiting = true;
@@ -684,6 +717,13 @@ static void role_h(enum ha_role from, enum ha_role to, void *arg)
 	bool now = to == HA_ROLE_ACTIVE || to == HA_ROLE_SINGLE;
 
 	(void)arg;
+	if (was && !now && alone_stop(&g.alone) == ALONE_DO_DROP) {
+		size_t n = ha_durable_drop();
+
+		log_warn("cluster: no longer serving before the witness recorded %s outdated: "
+			 "%zu held confirmations dropped (never confirmed)",
+			 g.cc.nodes[!g.self].name, n);
+	}
 	/* while serving, requests to bindings restored or replicated here (no
 	 * local address of their own) leave from the floating address too */
 	if (g.cc.has_vip && was != now)

@@ -92,6 +92,11 @@ void repl_close(void);
 enum repl_state repl_state(void);
 /** The active's standby holds every byte written (failover's FO_WAIT_SYNC). */
 bool repl_synced(void);
+/** The witness echoed W_OUTDATED(standby, offset): going alone is
+ * recorded; the held confirmations go (alone.h). */
+void repl_alone_recorded(uint64_t offset);
+/** Going alone asked at the witness, not recorded yet. */
+bool repl_alone_holding(void);
 /** This node's "repl" object of `cluster status` (design 8.5). */
 json_t *repl_status_json(void);
 /** The peer's last known "repl" object (from its HELLO/ACKs), or NULL. */

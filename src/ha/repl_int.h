@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "core/loop.h"
+#include "ha/alone.h"
 #include "ha/repl.h"
 
 #define REPL_TURN_BYTES   (8u << 20)   /* sent per loop turn, at most */
@@ -76,6 +77,8 @@ struct repl {
 	size_t nfifo;
 	bool waiting;                      /* ha_set_sync(true) in force */
 	bool was_alone;
+	struct alone alone;                /* going alone: recorded yet? */
+	char alone_why[160];
 	uint64_t alone_since_us, alone_at;
 	const char *resync_kind;
 	uint64_t resync_from;

@@ -203,6 +203,15 @@ void ha_set_sync(bool wait)
 		dlist_run(&T.park, T.park.n, true);
 }
 
+size_t ha_durable_drop(void)
+{
+	size_t n = T.park.n;
+
+	T.sync = false;
+	dlist_run(&T.park, n, false);
+	return n;
+}
+
 void ha_set_feed(ha_feed_h *h, void *arg)
 {
 	T.feed = h;

@@ -86,6 +86,9 @@ void quorum_fence(const char *why);
 
 /** Going alone: W_OUTDATED(peer, offset); W_CURRENT(peer) once caught up. */
 void quorum_outdated(uint64_t offset);
+/** The standby went silent at offset: W_OUTDATED now, again every 500 ms
+ * until echoed (the echo calls repl_alone_recorded). */
+void quorum_alone(uint64_t offset);
 void quorum_current(void);
 /** {"have", "of", "witness": {address, state, holder, lease_ms_left} | null} */
 json_t *quorum_status_json(void);

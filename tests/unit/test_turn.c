@@ -374,9 +374,25 @@ static void t_durable(void **state)
 	assert_int_equal(ha_on_durable(durable_h, NULL), 0);
 	ha_turn_end();
 	assert_int_equal(calls, 3);
-	node_close();
+	/* dropped (fenced before going alone was recorded): not confirmed,
+	 * and no longer waiting */
+	assert_int_equal(ha_durable_drop(), 1);
 	assert_int_equal(calls, 4);
 	assert_int_equal(oks, 3);
+	assert_int_equal(ha_durable_drop(), 0);
+	assert_int_equal(ha_on_durable(durable_h, NULL), 0);
+	ha_turn_end();
+	assert_int_equal(calls, 5);
+	assert_int_equal(oks, 4);
+	/* closing with one parked: not confirmed */
+	ha_set_sync(true);
+	assert_int_equal(store_binding_put(&b), 0);
+	assert_int_equal(ha_on_durable(durable_h, NULL), 0);
+	ha_turn_end();
+	assert_int_equal(calls, 5);
+	node_close();
+	assert_int_equal(calls, 6);
+	assert_int_equal(oks, 4);
 }
 
 

@@ -3,6 +3,7 @@
  * one holder per epoch, renewals, expiry, release (FIN), the quiet lease
  * after a restart, outdated nodes never granted, the position rule at a
  * cold start, and the state file (written, read back, bad lines refused).
+ * Going alone (src/ha/alone.c): held until the witness records it.
  * Times are passed in: no clock, no thresholds.
  */
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "ha/alone.h"
 #include "ha/witness.h"
 #include "ha/witness_state.h"
 #include "suites.h"
@@ -280,6 +282,60 @@ static void t_codec(void **state)
 	}
 }
 
+/* The active's side of going alone: with a witness, nothing is released
+ * before the echo; without one, at once; stopping first drops. */
+static void t_alone(void **state)
+{
+	struct alone a = { 0 };
+	struct wit_state w;
+	struct wit_answer an;
+
+	(void)state;
+	/* no witness: going alone releases at once, once */
+	assert_int_equal(alone_silent(&a, false, 100), ALONE_DO_RELEASE);
+	assert_int_equal(a.st, ALONE_RECORDED);
+	assert_int_equal(alone_silent(&a, false, 120), ALONE_DO_NOTHING);
+	assert_int_equal(alone_stop(&a), ALONE_DO_NOTHING);
+
+	/* witness: ask first, hold; an echo of an older offset is not it */
+	alone_sync(&a);
+	assert_int_equal(alone_silent(&a, true, 200), ALONE_DO_ASK);
+	assert_int_equal(a.st, ALONE_ASKING);
+	assert_int_equal(alone_silent(&a, true, 250), ALONE_DO_NOTHING);
+	assert_int_equal(a.offset, 200);
+	assert_int_equal(alone_recorded(&a, 199), ALONE_DO_NOTHING);
+	assert_int_equal(a.st, ALONE_ASKING);
+	/* the witness side: a (holder) records b outdated, echoes, then never
+	 * grants b the next epoch */
+	fresh(&w);
+	assert_int_equal(wit_request(&w, "a", 1, 200, 1000, &an), 0);
+	assert_true(an.granted);
+	assert_int_equal(wit_outdated(&w, "a", "b", 200), 0);
+	assert_int_equal(alone_recorded(&a, 200), ALONE_DO_RELEASE);
+	assert_int_equal(a.st, ALONE_RECORDED);
+	assert_int_equal(alone_recorded(&a, 210), ALONE_DO_NOTHING);   /* once */
+	wit_release(&w, "a");
+	assert_int_equal(wit_request(&w, "b", 2, 200, 5000, &an), 0);
+	assert_false(an.granted);
+	/* recorded, then fenced: nothing held any more, nothing to drop */
+	assert_int_equal(alone_stop(&a), ALONE_DO_NOTHING);
+
+	/* witness unreachable: no echo; the lease runs out, the node fences:
+	 * what it held is dropped, and a late echo releases nothing */
+	assert_int_equal(alone_silent(&a, true, 300), ALONE_DO_ASK);
+	assert_int_equal(alone_stop(&a), ALONE_DO_DROP);
+	assert_int_equal(alone_recorded(&a, 300), ALONE_DO_NOTHING);
+	/* a node that is not the holder cannot record (the witness refuses:
+	 * no echo, so its active keeps holding) */
+	assert_int_equal(alone_silent(&a, true, 400), ALONE_DO_ASK);
+	assert_int_equal(wit_outdated(&w, "b", "a", 400), EPERM);
+	assert_int_equal(a.st, ALONE_ASKING);
+	/* back in sync: a later silence asks again */
+	alone_sync(&a);
+	assert_int_equal(alone_silent(&a, true, 500), ALONE_DO_ASK);
+	assert_string_equal(alone_state_name(a.st), "asking the witness");
+}
+
 int test_witness_run(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +347,7 @@ int test_witness_run(void)
 		cmocka_unit_test(t_cold_position),
 		cmocka_unit_test(t_file),
 		cmocka_unit_test(t_codec),
+		cmocka_unit_test(t_alone),
 	};
 
 	return cmocka_run_group_tests_name("witness", tests, NULL, NULL);
