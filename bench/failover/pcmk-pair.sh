@@ -48,7 +48,8 @@
 # configures the resources instead of pk_configure; PK_SERVICE (asterisk)
 # and PK_SERVICE_ROLE (Started) name the resource pk_where looks for;
 # PK_DIR/resource.d, when it exists, replaces /usr/lib/ocf/resource.d in
-# the nodes, and PK_DIR/NODE/data is mounted on PK_DIR/data in NODE.
+# the nodes, PK_DIR/sbin is overlaid on /usr/sbin (fence agents), and
+# PK_DIR/NODE/data is mounted on PK_DIR/data in NODE.
 # Needs: iproute2, util-linux (unshare, nsenter), corosync, pacemaker,
 # pcs, resource-agents, python3 (scripts/install-deps.sh bench).
 
@@ -162,6 +163,9 @@ mkdir -p /run/resource-agents /run/crm
 # /usr/lib/ocf/resource.d, and a per-node data directory at DIR/data
 [ -d "$1/resource.d" ] && mount --bind "$1/resource.d" /usr/lib/ocf/resource.d
 [ -d "$1/data" ] && [ -d "$D/data" ] && mount --bind "$D/data" "$1/data"
+# optional (tests/cluster/test_pacemaker_fence.sh): DIR/sbin over
+# /usr/sbin (an overlay: fence agents of our own next to the system's)
+[ -d "$1/sbin" ] && mount -t overlay overlay -o "lowerdir=$1/sbin:/usr/sbin" /usr/sbin
 set +e
 corosync -f -c "$3" &
 i=0
