@@ -48,9 +48,14 @@
 # configures the resources instead of pk_configure; PK_SERVICE (asterisk)
 # and PK_SERVICE_ROLE (Started) name the resource pk_where looks for;
 # PK_DIR/resource.d, when it exists, replaces /usr/lib/ocf/resource.d in
-# the nodes, and PK_DIR/NODE/data is mounted on PK_DIR/data in NODE.
+# the nodes, PK_DIR/sbin is overlaid on /usr/sbin (fence agents), and
+# PK_DIR/NODE/data is mounted on PK_DIR/data in NODE. PK_QNETD=1 adds a
+# quorum device: corosync-qnetd in ${PK}qn (10.77.0.3), corosync-qdevice
+# on both nodes, two_node off (tests/cluster/test_pacemaker_qdevice.sh;
+# see "quorum device" below).
 # Needs: iproute2, util-linux (unshare, nsenter), corosync, pacemaker,
-# pcs, resource-agents, python3 (scripts/install-deps.sh bench).
+# pcs, resource-agents, python3 (scripts/install-deps.sh bench); with
+# PK_QNETD, corosync-qnetd and corosync-qdevice.
 
 PK_FAILOVER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PK=${PK:-tpk$$}
@@ -71,7 +76,7 @@ pk_until() {
 	done
 }
 
-pk_addr() { case $1 in n1) echo "$PK_NET.1" ;; n2) echo "$PK_NET.2" ;; cl) echo "$PK_NET.10" ;; esac; }
+pk_addr() { case $1 in n1) echo "$PK_NET.1" ;; n2) echo "$PK_NET.2" ;; qn) echo "$PK_NET.3" ;; cl) echo "$PK_NET.10" ;; esac; }
 
 # ------------------------------------------------------------ network
 
@@ -81,7 +86,7 @@ pk_net_up() {
 	ip -n "${PK}sw" link add br0 type bridge || return 1
 	ip -n "${PK}sw" link set br0 up
 	ip -n "${PK}sw" link set lo up
-	for n in n1 n2 cl; do
+	for n in n1 n2 cl ${PK_QNETD:+qn}; do
 		ip netns add "$PK$n" || return 1
 		ip -n "$PK$n" link add eth0 type veth peer name "$n" netns "${PK}sw" || return 1
 		ip -n "${PK}sw" link set "$n" master br0
@@ -123,7 +128,7 @@ nodelist {
 }
 quorum {
     provider: corosync_votequorum
-    two_node: 1
+$(pk_quorum_conf)
 }
 logging {
     to_logfile: yes
@@ -162,12 +167,22 @@ mkdir -p /run/resource-agents /run/crm
 # /usr/lib/ocf/resource.d, and a per-node data directory at DIR/data
 [ -d "$1/resource.d" ] && mount --bind "$1/resource.d" /usr/lib/ocf/resource.d
 [ -d "$1/data" ] && [ -d "$D/data" ] && mount --bind "$D/data" "$1/data"
+# optional (tests/cluster/test_pacemaker_fence.sh): DIR/sbin over
+# /usr/sbin (an overlay: fence agents of our own next to the system's)
+[ -d "$1/sbin" ] && mount -t overlay overlay -o "lowerdir=$1/sbin:/usr/sbin" /usr/sbin
+# optional (PK_QNETD=1): the node's own /etc/corosync (its qdevice NSS
+# database), corosync-qdevice next to corosync
+[ -d "$D/etc-corosync" ] && mount --bind "$D/etc-corosync" /etc/corosync
 set +e
 corosync -f -c "$3" &
 i=0
 while ! corosync-cfgtool -s >/dev/null 2>&1; do
 	i=$((i + 1)); [ $i -gt 100 ] && exit 1; sleep 0.1
 done
+if [ -d "$D/etc-corosync" ]; then
+	mkdir -p /run/corosync-qdevice
+	corosync-qdevice -f > /var/log/corosync/qdevice.out 2>&1 &
+fi
 PCMK_logfacility=none PCMK_logfile=/var/log/pacemaker/pacemaker.log pacemakerd &
 wait
 EOF
@@ -315,15 +330,72 @@ pk_configure() {
 	pk_in "$n" pcs cluster cib-push "$f" || return 1
 }
 
+# ------------------------------------------------------------ quorum device
+
+# PK_QNETD=1: a third namespace ${PK}qn (10.77.0.3) runs corosync-qnetd,
+# both nodes run corosync-qdevice (model net, algorithm ffsplit, TLS with
+# the NSS databases made as corosync-qdevice-net-certutil's usage says),
+# and two_node is off: a node has quorum with two votes of three.
+# Every /etc/corosync is the namespace's own (PK_DIR/{qn,n1,n2}/etc-corosync
+# bind-mounted): the host's is not touched.
+PK_QNETD=${PK_QNETD:-}
+pk_quorum_conf() {
+	if [ -z "$PK_QNETD" ]; then
+		echo "    two_node: 1"
+		return
+	fi
+	printf '    device {\n        model: net\n        votes: 1\n        net {\n'
+	printf '            host: %s\n            algorithm: ffsplit\n            tls: on\n' "$PK_NET.3"
+	printf '        }\n    }\n'
+}
+# pk_etc WHO CMD...: CMD in a mount namespace of its own where
+# PK_DIR/WHO/etc-corosync is /etc/corosync (and /run a tmpfs)
+pk_etc() {
+	local who=$1; shift
+	timeout -k 2 60 unshare -m --propagation private sh -c '
+		mount --bind "$0" /etc/corosync && mount -t tmpfs tmpfs /run && exec "$@"' \
+		"$PK_DIR/$who/etc-corosync" "$@"
+}
+pk_qnetd_setup() {
+	local n c=seedpair
+	for n in qn n1 n2; do mkdir -p "$PK_DIR/$n/etc-corosync" || return 1; done
+	# the qnetd CA and server certificate; the CA to the nodes
+	pk_etc qn corosync-qnetd-certutil -i || return 1
+	cp "$PK_DIR/qn/etc-corosync/qnetd/nssdb/qnetd-cacert.crt" "$PK_DIR/" || return 1
+	# n1: its database, a certificate request, signed by qnetd, imported
+	pk_etc n1 corosync-qdevice-net-certutil -i -c "$PK_DIR/qnetd-cacert.crt" || return 1
+	pk_etc n1 corosync-qdevice-net-certutil -r -n "$c" || return 1
+	cp "$PK_DIR/n1/etc-corosync/qdevice/net/nssdb/qdevice-net-node.crq" "$PK_DIR/" || return 1
+	pk_etc qn sh -c 'cd "$0" && corosync-qnetd-certutil -s -c qdevice-net-node.crq -n "$1"' "$PK_DIR" "$c" || return 1
+	cp "$PK_DIR/qn/etc-corosync/qnetd/nssdb/cluster-$c.crt" "$PK_DIR/" || return 1
+	pk_etc n1 corosync-qdevice-net-certutil -M -c "$PK_DIR/cluster-$c.crt" || return 1
+	cp "$PK_DIR/n1/etc-corosync/qdevice/net/nssdb/qdevice-net-node.p12" "$PK_DIR/" || return 1
+	# n2: the same CA, the cluster certificate and key from n1
+	pk_etc n2 corosync-qdevice-net-certutil -i -c "$PK_DIR/qnetd-cacert.crt" || return 1
+	pk_etc n2 corosync-qdevice-net-certutil -m -c "$PK_DIR/qdevice-net-node.p12" || return 1
+	# qnetd itself, in its namespace (foreground, as root)
+	( ip netns exec "${PK}qn" unshare -m --propagation private sh -c '
+		mount --bind "$0" /etc/corosync && mount -t tmpfs tmpfs /run &&
+		mkdir -p /run/corosync-qnetd && exec corosync-qnetd -f' \
+		"$PK_DIR/qn/etc-corosync" > "$PK_DIR/qnetd.out" 2>&1; exit 0 ) 2>/dev/null &
+	PK_SUB[qn]=$!
+	pk_until 10 pk_qnetd_listens || { echo "corosync-qnetd does not listen: $(tail -n 3 "$PK_DIR/qnetd.out")"; return 1; }
+}
+pk_qnetd_listens() { ip netns exec "${PK}qn" ss -Htln 'sport = :5403' | grep -q .; }
+
 # ------------------------------------------------------------ setup
 
 pk_setup() {
 	PK_DIR=$1
 	mkdir -p "$PK_DIR" || return 1
 	PK_UP=1
-	pk_log "namespaces ${PK}{sw,n1,n2,cl}, files in $PK_DIR"
+	pk_log "namespaces ${PK}{sw,n1,n2,cl${PK_QNETD:+,qn}}, files in $PK_DIR"
 	pk_net_up || { pk_log "network setup failed"; return 1; }
 	pk_write_conf || { pk_log "corosync-keygen failed"; return 1; }
+	if [ -n "$PK_QNETD" ]; then
+		pk_qnetd_setup > "$PK_DIR/qnetd-setup.out" 2>&1 ||
+			{ pk_log "qnetd setup failed: $(tail -n 3 "$PK_DIR/qnetd-setup.out")"; return 1; }
+	fi
 	pk_node_start n1 && pk_node_start n2 || return 1
 	pk_until 60 pk_two_online || { pk_log "the two nodes did not join (see $PK_DIR/n?/log-*)"; return 1; }
 	"${PK_CONFIGURE:-pk_configure}" n1 > "$PK_DIR/pcs.out" 2>&1 || { pk_log "pcs failed: $(tail -n 3 "$PK_DIR/pcs.out")"; return 1; }
@@ -335,10 +407,10 @@ pk_two_online() { local w; w=$(pk_where n1) && [ "${w%% *}" = 2 ]; }
 pk_teardown() {
 	[ "$PK_UP" = 1 ] || return 0
 	local ns pids="" i
-	for ns in n1 n2 cl sw; do pids="$pids $(pk_ns_pids "$PK$ns")"; done
+	for ns in n1 n2 cl qn sw; do pids="$pids $(pk_ns_pids "$PK$ns")"; done
 	pk_kill_all "$(echo $pids)"
 	for i in "${PK_SUB[@]}"; do [ -n "$i" ] && wait "$i" 2>/dev/null; done
-	for ns in n1 n2 cl sw; do ip netns del "$PK$ns" 2>/dev/null; done
+	for ns in n1 n2 cl qn sw; do ip netns del "$PK$ns" 2>/dev/null; done
 	PK_UP=0
 	pk_log "namespaces removed"
 }

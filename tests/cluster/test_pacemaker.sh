@@ -15,8 +15,9 @@
 # the address is printed (the prober's longest gap).
 # Test settings: monitor 1 s promoted / 2 s unpromoted, migration-threshold
 # 1 (a failed node is not promoted again until `pcs resource cleanup`),
-# no fencing (stonith-enabled=false: one host, nothing to power off; see
-# docs/pacemaker.md for why production wants fencing or a quorum device).
+# no fencing (stonith-enabled=false; see docs/pacemaker.md for why
+# production wants fencing or a quorum device: test_pacemaker_fence.sh and
+# test_pacemaker_qdevice.sh run each on this pair).
 # Needs root, pcs, corosync, pacemaker, resource-agents, sipp; exit 77
 # (skip) without them. TP_PAUSE=SECS keeps the pair up that long after a
 # failure, for a look inside (pk_in-style: nsenter -t $(cat DIR/n1.pid) ...).
