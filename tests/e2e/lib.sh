@@ -153,12 +153,27 @@ free_port() {
 	local addr=${1:-$SIP_ADDR} p i
 	for i in $(seq 1 20); do
 		p=$(python3 - "$addr" <<'EOF'
-import socket, sys
+import random, socket, sys
 addr = sys.argv[1]
 fam = socket.AF_INET6 if ':' in addr else socket.AF_INET
-for _ in range(50):
+# Above the kernel's ephemeral range (ip_local_port_range, 32768-60999 by
+# default): a port handed out there can be taken by any process's next
+# outgoing socket before the test's peer binds it (seen with parallel
+# ctest: SIPp's "Address already in use"). Below 61000 only as a fallback.
+lo, hi = 61000, 65535
+try:
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        e_hi = int(f.read().split()[1])
+    lo = max(lo, e_hi + 1)
+except (OSError, ValueError, IndexError):
+    pass
+cands = [random.randint(lo, hi) for _ in range(100)] if lo < hi else []
+for cand in cands + [0] * 50:
     t = socket.socket(fam, socket.SOCK_STREAM)
-    t.bind((addr, 0))
+    try:
+        t.bind((addr, cand))
+    except OSError:
+        continue
     port = t.getsockname()[1]
     u = socket.socket(fam, socket.SOCK_DGRAM)
     try:
