@@ -23,37 +23,15 @@
 #  - b's DATADIR wiped: after the full resync b holds every file again.
 # Root needed (namespaces), else SKIP.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_pair.sh"
 e2e_init
 need sipp espeak-ng sox
 
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
-need ip
 # one SIP port for both: CONFDIR is replicated, so it is the same on both
 PA=$(free_port) PB=$(free_port) SA=$(free_port)
 SB=$SA
 KEY=$(openssl rand -hex 32)
-SFX=$(printf '%04x' $(( (RANDOM << 1 ^ $$) & 0xffff )))
-NSA=fa$SFX NSB=fb$SFX
-NET=10.$(( 100 + RANDOM % 100 )).$(( RANDOM % 250 ))
-declare -A IP=([a]=$NET.1 [b]=$NET.2) NS=([a]=$NSA [b]=$NSB)
-
-netns_cleanup() {
-	local rc=$? p
-	for p in "${E2E_BG_PIDS[@]}"; do stop_pid "$p" >/dev/null 2>&1; done
-	[ -n "${E2E_MOUNTS:-}" ] && mountpoint -q "$E2E_MOUNTS" && umount "$E2E_MOUNTS"
-	ip netns del "$NSA" 2>/dev/null
-	ip netns del "$NSB" 2>/dev/null
-	(exit "$rc"); e2e_cleanup
-}
-trap netns_cleanup EXIT
-ip netns add "$NSA" 2>/dev/null || skip "cannot create network namespaces here"
-ip netns add "$NSB" || fail "ip netns add $NSB"
-ip link add "v$NSA" netns "$NSA" type veth peer name "v$NSB" netns "$NSB" || fail "veth pair"
-for n in a b; do
-	ip -n "${NS[$n]}" link set lo up
-	ip -n "${NS[$n]}" addr add "${IP[$n]}/24" dev "v${NS[$n]}"
-	ip -n "${NS[$n]}" link set "v${NS[$n]}" up
-done
+pair_netns f
 
 node_conf() {  # DIR SIP_PORT
 	mkdir -p "$1"

@@ -12,35 +12,13 @@
 #  - b's DATADIR wiped: full resync (logged with MB/s), equal digests;
 #  - `cluster status --json` shows roles, offsets, lag, state.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_pair.sh"
 e2e_init
 need sipp
 
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
-need ip
 PA=$(free_port) PB=$(free_port) SA=$(free_port) SB=$(free_port)
 KEY=$(openssl rand -hex 32)
-SFX=$(printf '%04x' $(( (RANDOM << 1 ^ $$) & 0xffff )))
-NSA=ra$SFX NSB=rb$SFX
-NET=10.$(( 100 + RANDOM % 100 )).$(( RANDOM % 250 ))
-declare -A IP=([a]=$NET.1 [b]=$NET.2) NS=([a]=$NSA [b]=$NSB)
-
-netns_cleanup() {
-	local rc=$? p
-	for p in "${E2E_BG_PIDS[@]}"; do stop_pid "$p" >/dev/null 2>&1; done
-	[ -n "${E2E_MOUNTS:-}" ] && mountpoint -q "$E2E_MOUNTS" && umount "$E2E_MOUNTS"
-	ip netns del "$NSA" 2>/dev/null
-	ip netns del "$NSB" 2>/dev/null
-	(exit "$rc"); e2e_cleanup
-}
-trap netns_cleanup EXIT
-ip netns add "$NSA" 2>/dev/null || skip "cannot create network namespaces here"
-ip netns add "$NSB" || fail "ip netns add $NSB"
-ip link add "v$NSA" netns "$NSA" type veth peer name "v$NSB" netns "$NSB" || fail "veth pair"
-for n in a b; do
-	ip -n "${NS[$n]}" link set lo up
-	ip -n "${NS[$n]}" addr add "${IP[$n]}/24" dev "v${NS[$n]}"
-	ip -n "${NS[$n]}" link set "v${NS[$n]}" up
-done
+pair_netns r
 
 # node_conf DIR SIP_PORT: a CONFDIR for one node, the seed's two phones
 node_conf() {
