@@ -38,6 +38,8 @@ int ha_file_init(const char *confdir, const char *datadir);
 void ha_file_close(void);
 /** Called after a CONF_APPLY was applied on the standby (a reload). */
 void ha_file_set_reload(void (*h)(void));
+/** Run that reload on this node after this turn (a merge changed CONFDIR). */
+void ha_file_reload_soon(void);
 
 /** Record the finished file at path as area/relpath. 0 or errno (logged). */
 int ha_file_put(enum jnl_area area, const char *relpath, const char *path);

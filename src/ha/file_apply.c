@@ -57,7 +57,13 @@ void ha_file_set_reload(void (*h)(void))
 	reload_h = h;
 }
 
-static int openat2_beneath(int dfd, const char *name, int flags, mode_t mode)
+void ha_file_reload_soon(void)
+{
+	if (reload_h)
+		tmr_start(&reload_tmr, 0, reload_now, NULL);
+}
+
+int ha_file_openat2(int dfd, const char *name, int flags, mode_t mode)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY)),
@@ -73,7 +79,7 @@ static int openat2_beneath(int dfd, const char *name, int flags, mode_t mode)
  * Open the directory holding rel (created as needed) beneath the area's
  * root; its last component into base. The fd, or -1 with errno.
  */
-static int open_parent(uint8_t area, const char *rel, char *base, size_t basesize)
+int ha_file_open_parent(uint8_t area, const char *rel, char *base, size_t basesize)
 {
 	char comp[JNL_RELPATH_MAX + 1];
 	const char *p = rel, *slash;
@@ -95,7 +101,7 @@ static int open_parent(uint8_t area, const char *rel, char *base, size_t basesiz
 		comp[n] = '\0';
 		if (mkdirat(dfd, comp, 0750) < 0 && errno != EEXIST)
 			goto fail;
-		if ((nfd = openat2_beneath(dfd, comp, O_PATH | O_DIRECTORY, 0)) < 0)
+		if ((nfd = ha_file_openat2(dfd, comp, O_PATH | O_DIRECTORY, 0)) < 0)
 			goto fail;
 		close(dfd);
 		dfd = nfd;
@@ -161,7 +167,7 @@ static int begin(const struct jnl_file_begin *b)
 	x->mtime_ns = b->mtime_ns;
 	x->fd = -1;
 	snprintf(x->rel, sizeof(x->rel), "%.*s", (int)b->relpath.l, b->relpath.p);
-	x->dfd = open_parent(x->area, x->rel, x->base, sizeof(x->base));
+	x->dfd = ha_file_open_parent(x->area, x->rel, x->base, sizeof(x->base));
 	if (x->dfd < 0) {
 		e = errno;
 		log_error("cluster: cannot receive %s/%s: %s", ha_file_area_name(x->area), x->rel,
@@ -170,7 +176,7 @@ static int begin(const struct jnl_file_begin *b)
 		return e;
 	}
 	snprintf(x->part, sizeof(x->part), "%s" PART, x->base);
-	x->fd = openat2_beneath(x->dfd, x->part, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	x->fd = ha_file_openat2(x->dfd, x->part, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	x->md = EVP_MD_CTX_new();
 	if (x->fd < 0 || !x->md || !EVP_DigestInit_ex(x->md, EVP_sha256(), NULL)) {
 		e = x->fd < 0 ? errno : ENOMEM;
@@ -269,7 +275,7 @@ static int del(uint8_t area, const struct pl *relpath)
 	int dfd, e = 0;
 
 	snprintf(rel, sizeof(rel), "%.*s", (int)relpath->l, relpath->p);
-	if ((dfd = open_parent(area, rel, base, sizeof(base))) < 0)
+	if ((dfd = ha_file_open_parent(area, rel, base, sizeof(base))) < 0)
 		e = errno;
 	else if (unlinkat(dfd, base, 0) < 0)
 		e = errno;
@@ -290,8 +296,8 @@ static int mv(const struct jnl_file_rename *r)
 
 	snprintf(from, sizeof(from), "%.*s", (int)r->from.l, r->from.p);
 	snprintf(to, sizeof(to), "%.*s", (int)r->to.l, r->to.p);
-	if ((d1 = open_parent(r->area, from, b1, sizeof(b1))) < 0 ||
-	    (d2 = open_parent(r->area, to, b2, sizeof(b2))) < 0 ||
+	if ((d1 = ha_file_open_parent(r->area, from, b1, sizeof(b1))) < 0 ||
+	    (d2 = ha_file_open_parent(r->area, to, b2, sizeof(b2))) < 0 ||
 	    renameat(d1, b1, d2, b2) < 0)
 		e = errno;
 	if (d1 >= 0)

@@ -6,6 +6,7 @@
 #define TANDEM_HA_FILE_INT_H
 
 #include <limits.h>
+#include <sys/types.h>
 
 #include "ha/jnl_codec.h"
 
@@ -17,6 +18,12 @@ extern struct ha_file_roots ha_file_roots;
 /** Watch the admin areas while this node is active (file_watch.c). */
 int ha_file_watch_init(void);
 void ha_file_watch_close(void);
+
+/** openat2 beneath dfd, no symlinks (file_apply.c). fd or -1, errno. */
+int ha_file_openat2(int dfd, const char *name, int flags, mode_t mode);
+/** The directory holding rel beneath the area's root (created as
+ * needed), its last component in base: an O_PATH fd or -1 with errno. */
+int ha_file_open_parent(uint8_t area, const char *rel, char *base, size_t basesize);
 
 /** Drop the transfers being received (part files removed). */
 void ha_file_apply_close(void);

@@ -158,6 +158,7 @@ void repl_session_reset(void)
 		g.rd = NULL;
 	}
 	repl_full_abort();
+	repl_merge_reset();
 	repl_defer_cancel(&g.kick);
 	g.source = g.receiver = g.psync_wanted = false;
 	g.nfifo = 0;
@@ -359,6 +360,10 @@ static void pump_stream(void)
 void repl_pump(void *arg)
 {
 	(void)arg;
+	if (g.mrd && ha_link_state(g.link) == HA_LINK_UP) {
+		repl_merge_pump();
+		return;
+	}
 	if (!g.source || ha_link_state(g.link) != HA_LINK_UP)
 		return;
 	if (g.full)
@@ -392,8 +397,9 @@ static void psync_got(const struct repl_pos *want)
 	if (!strcmp(want->replid, replid2) && want->offset > off2)
 		log_warn("cluster: %s at %s:%" PRIu64 " wrote %" PRIu64 " bytes past this "
 			 "node's promotion at %" PRIu64 " (diverged): full resync; its "
-			 "tail is discarded", g.cc.nodes[!g.self].name, want->replid,
-			 want->offset, want->offset - off2, off2);
+			 "tail %s", g.cc.nodes[!g.self].name, want->replid,
+			 want->offset, want->offset - off2, off2,
+			 g.merged ? "was merged here" : "was not merged (not in its journal)");
 	else
 		log_notice("cluster: %s at %s:%" PRIu64 " is not in this node's journal "
 			   "(%s:%" PRIu64 "-%" PRIu64 "): full resync", g.cc.nodes[!g.self].name,
@@ -456,17 +462,20 @@ static void ack_got(const struct repl_ack *a)
 
 /* ------------------------------------------------------------ the standby */
 
-static void refuse_stream(const char *what)
+void repl_refuse(const char *what)
 {
 	log_error("cluster: replication from %s refused: %s; link dropped, nothing applied "
 		  "from it", g.cc.nodes[!g.self].name, what);
 	ha_link_error(g.link, what);
 }
 
-static void send_psync(void)
+void repl_send_psync(void)
 {
 	char replid[JNL_REPLID_LEN + 1], replid2[JNL_REPLID_LEN + 1];
 	uint64_t off, off2, epoch;
+
+	if (g.mrd || repl_merge_start())
+		return;              /* the tail first: PSYNC when it is sent */
 
 	ha_position(replid, &off, replid2, &off2, &epoch);
 	g.frame.len = 0;
@@ -502,7 +511,7 @@ void repl_stream_got(const uint8_t *p, size_t len)
 	int e;
 
 	if (repl_stream_decode(&s, p, len, err, sizeof(err))) {
-		refuse_stream(err);
+		repl_refuse(err);
 		return;
 	}
 	e = ha_turn_receive(s.start, s.turns, s.len, &end, err, sizeof(err));
@@ -513,7 +522,7 @@ void repl_stream_got(const uint8_t *p, size_t len)
 			 e == EIO ? "cannot store the stream" : e == ERANGE ?
 			 "stream out of place" : "bad stream", s.start,
 			 err[0] ? err : strerror(e));
-		refuse_stream(what);
+		repl_refuse(what);
 		return;
 	}
 	if (end > g.peer_offset)
@@ -554,7 +563,7 @@ static bool two_actives(const struct ha_link_hello *peer)
 		return false;            /* the peer steps down */
 	log_warn("cluster: %s is active too, at epoch %" PRIu64 " offset %" PRIu64 " (ours: epoch %"
 		 PRIu64 " offset %" PRIu64 "): this node steps down; what it wrote since "
-		 "the split is not merged (merge is not built yet)", peer->node, peer->epoch,
+		 "the split is merged into the peer's history", peer->node, peer->epoch,
 		 peer->offset, epoch, off);
 	if (!ha_role_set(HA_ROLE_DEMOTING, "two actives: the peer is ahead"))
 		ha_role_set(HA_ROLE_STANDBY, "two actives: the peer is ahead");
@@ -571,7 +580,7 @@ static void session_start(void)
 	if (ha_serving())
 		g.source = true;
 	else if (g.peer_role == HA_ROLE_ACTIVE)
-		send_psync();
+		repl_send_psync();
 }
 
 static void up_h(struct ha_link *l, const struct ha_link_hello *peer, void *arg)
@@ -621,7 +630,7 @@ static void frame_h(struct ha_link *l, uint8_t type, const uint8_t *p, size_t le
 			return;
 		}
 		if (repl_pos_decode(&pos, p, len)) {
-			refuse_stream("malformed PSYNC");
+			repl_refuse("malformed PSYNC");
 			return;
 		}
 		g.source = true;
@@ -629,14 +638,14 @@ static void frame_h(struct ha_link *l, uint8_t type, const uint8_t *p, size_t le
 		return;
 	case HA_F_ACK:
 		if (!g.source || repl_ack_decode(&a, p, len)) {
-			refuse_stream("malformed or unexpected ACK");
+			repl_refuse("malformed or unexpected ACK");
 			return;
 		}
 		ack_got(&a);
 		return;
 	case HA_F_CONTINUE:
 		if (!g.receiver || repl_pos_decode(&pos, p, len)) {
-			refuse_stream("malformed or unexpected CONTINUE");
+			repl_refuse("malformed or unexpected CONTINUE");
 			return;
 		}
 		log_notice("cluster: %s continues at offset %" PRIu64 ": partial resync",
@@ -649,23 +658,26 @@ static void frame_h(struct ha_link *l, uint8_t type, const uint8_t *p, size_t le
 			return;
 		}
 		if (!g.receiver || g.state == REPL_FULLSYNC) {
-			refuse_stream("unexpected STREAM");
+			repl_refuse("unexpected STREAM");
 			return;
 		}
 		repl_stream_got(p, len);
+		return;
+	case HA_F_MERGE:
+		repl_merge_frame(p, len);
 		return;
 	case HA_F_FULLRESYNC:
 	case HA_F_SNAP:
 	case HA_F_SNAP_END:
 	case HA_F_SYNC_DONE:
 		if (!g.receiver) {
-			refuse_stream("unexpected full resync frame");
+			repl_refuse("unexpected full resync frame");
 			return;
 		}
 		repl_full_frame(type, p, len);
 		return;
 	default:
-		refuse_stream("unknown frame type");
+		repl_refuse("unknown frame type");
 		return;
 	}
 }
@@ -678,7 +690,7 @@ static void ping_h(struct ha_link *l, const struct ha_link_ping *pg, void *arg)
 	g.peer_role = pg->role;
 	if (!g.receiver && !g.source && pg->role == HA_ROLE_ACTIVE && !ha_serving() &&
 	    g.link && ha_link_state(g.link) == HA_LINK_UP) {
-		send_psync();             /* the peer became active */
+		repl_send_psync();             /* the peer became active */
 		return;
 	}
 	if (!g.receiver)

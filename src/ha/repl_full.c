@@ -300,13 +300,14 @@ static void refuse(const char *fmt, const char *detail)
 }
 
 /*
- * Design 3.3 step 4 before MERGE (7) exists: this node was active and wrote
+ * Design 3.3 step 4: this node was active and wrote
  * past the point where the peer's history branched off ours (its replid2 is
  * our replid, our head is beyond its offset2: turns never ACKed before the
  * failover, or written while split). The full resync replaces them: say how
  * much and of which kinds, and keep those turns as they were in
  * DATADIR/repl/discarded/<replid>-<offset2>.jnl (whole turns, the journal's
- * encoding) for whoever has to recover them until MERGE exists.
+ * encoding) for audit: sent as MERGE before the PSYNC (repl_merge.c),
+ * they come back from the winner with this resync.
  */
 static void diverged_note(void)
 {
@@ -346,10 +347,12 @@ static void diverged_note(void)
 		if (n[t] && t != JNL_TURN && kl < sizeof(kinds) - 64)
 			kl += (size_t)snprintf(kinds + kl, sizeof(kinds) - kl, "%s%u %s",
 					       kl ? ", " : "", n[t], jnl_type_name((uint16_t)t));
-	log_warn("cluster: %" PRIu64 " bytes written by %s after the split are discarded: "
+	log_warn("cluster: %" PRIu64 " bytes written by %s after the split %s: "
 		 "%s (%u turns, offsets %" PRIu64 "-%" PRIu64 " of history %s; %s continues "
 		 "history %s from %" PRIu64 "); kept in %s", jnl_head(j) - h->offset2,
-		 g.cc.nodes[g.self].name, kl ? kinds : "entries not readable",
+		 g.cc.nodes[g.self].name, g.merge_sent ? "were sent to be merged (they come "
+		 "back with this resync)" : "are discarded (not merged)",
+		 kl ? kinds : "entries not readable",
 		 n[JNL_TURN], h->offset2, jnl_head(j), jnl_replid(j),
 		 g.cc.nodes[!g.self].name, h->replid, h->offset2,
 		 path[0] ? path : "no file (it could not be written)");

@@ -83,6 +83,13 @@ struct repl {
 	const char *resync_kind;
 	uint64_t resync_from;
 
+	/* merge (repl_merge.c) */
+	struct jnl_reader *mrd;            /* loser: its tail being sent */
+	uint64_t msent;
+	bool merge_sent;                   /* loser: sent this session */
+	uint64_t mnext;                    /* winner: where the next MERGE starts */
+	bool merged;                       /* winner: a merge ended this session */
+
 	/* full resync */
 	bool full;                         /* active: sending a snapshot */
 	struct repl_full_out out;
@@ -108,6 +115,19 @@ int  repl_stream_from(uint64_t off, bool holds);
 void repl_send_ack(uint64_t offset, int64_t ts_us);
 /** Standby: one STREAM frame's payload: apply, ACK, or drop the link. */
 void repl_stream_got(const uint8_t *p, size_t len);
+
+/** Standby: send PSYNC (after a merge, if one is due). */
+void repl_send_psync(void);
+/** Drop the link with a log line: the peer sent what does not belong. */
+void repl_refuse(const char *what);
+
+/* repl_merge.c */
+/** Loser: diverged? then start sending the tail (true); PSYNC follows. */
+bool repl_merge_start(void);
+void repl_merge_pump(void);
+/** Winner: one MERGE frame. */
+void repl_merge_frame(const uint8_t *p, size_t len);
+void repl_merge_reset(void);
 
 /* repl_snap.c: the standby copies a received file into a live database */
 struct repl_install;

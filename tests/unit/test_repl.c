@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "ha/merge.h"
 #include "ha/repl.h"
 #include "ha/repl_int.h"
 #include "suites.h"
@@ -292,6 +293,37 @@ static void t_snapshot(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/* The names a merge gives the loser's files (design 7). */
+static void t_merge_names(void **state)
+{
+	char out[64];
+	const char *ext;
+	size_t dl;
+
+	(void)state;
+	assert_int_equal(merge_msgnum("default/tfg/INBOX/msg0007.wav", &dl, &ext), 7);
+	assert_int_equal(dl, strlen("default/tfg/INBOX/"));
+	assert_string_equal(ext, ".wav");
+	assert_int_equal(merge_msgnum("msg12345.txt", &dl, &ext), 12345);
+	assert_int_equal(dl, 0);
+	assert_int_equal(merge_msgnum("default/tfg/unavail.wav", &dl, &ext), -1);
+	assert_int_equal(merge_msgnum("INBOX/msg007.wav", &dl, &ext), -1);    /* 3 digits */
+	assert_int_equal(merge_msgnum("INBOX/msg0007", &dl, &ext), -1);       /* no ext */
+	assert_int_equal(merge_msgnum("INBOX/msg0007.wav.part", &dl, &ext), -1);
+	assert_int_equal(merge_msgnum("INBOX/msg0x07.wav", &dl, &ext), -1);
+	assert_int_equal(merge_msgnum("INBOX/msg99999999999.wav", &dl, &ext), -1);
+	assert_int_equal(merge_suffixed(out, sizeof(out), "2026/rec600.wav", "a"), 0);
+	assert_string_equal(out, "2026/rec600-a.wav");
+	assert_int_equal(merge_suffixed(out, sizeof(out), "d.x/rec", "b"), 0);
+	assert_string_equal(out, "d.x/rec-b");
+	assert_int_equal(merge_suffixed(out, sizeof(out), ".hidden", "b"), 0);
+	assert_string_equal(out, ".hidden-b");
+	assert_int_equal(merge_conflict_name(out, sizeof(out), "sip.conf", "b", 1718270680), 0);
+	assert_string_equal(out, "sip.conf.conflict-b-1718270680");
+	assert_int_equal(merge_conflict_name(out, 10, "sip.conf", "b", 1), ENAMETOOLONG);
+	assert_int_equal(merge_suffixed(out, 8, "recording.wav", "b"), ENAMETOOLONG);
+}
+
 int test_repl_run(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +332,7 @@ int test_repl_run(void)
 		cmocka_unit_test(t_stream),
 		cmocka_unit_test(t_psync_decision),
 		cmocka_unit_test(t_snapshot),
+		cmocka_unit_test(t_merge_names),
 	};
 	return cmocka_run_group_tests_name("repl", tests, NULL, NULL);
 }
