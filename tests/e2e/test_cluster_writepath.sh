@@ -59,28 +59,6 @@ interface = lo
 EOT
 }
 
-start_node() {  # NODE
-	local n=$1
-	ip netns exec "${NS[$n]}" "$TANDEMD" -C "$T/c$n" -D "$T/d$n" -f -n "$n" >> "$T/$n.log" 2>&1 &
-	eval "PID${n^^}=$!"
-	E2E_BG_PIDS+=("$!")
-	wait_until 15 "node $n answers" nctl_quiet "$n" status
-}
-nctl() { timeout -k 2 10 "$TANDEMCTL" -D "$T/d$1" "${@:2}" 2>"$T/ctl.err"; }
-nctl_quiet() { nctl "$@" >/dev/null 2>&1; }
-cs_get() {
-	nctl "$1" cluster status --json > "$T/cs.$1.json" 2>/dev/null || return 1
-	jq_py "$T/cs.$1.json" "$2" 2>/dev/null
-}
-self_expr="[n for n in d['nodes'] if n['self']][0]"
-repl_is() { [ "$(cs_get "$1" "$self_expr['repl']['state']")" = "$2" ]; }
-role_is() { [ "$(cs_get "$1" "$self_expr['role']")" = "$2" ]; }
-digest() { nctl "$1" cluster digest --json > "$T/dg.$1.json" &&
-	jq_py "$T/dg.$1.json" "' '.join('%s=%s' % kv for kv in sorted(d['stores'].items()))"; }
-digests_equal() {
-	local da db
-	da=$(digest a) && db=$(digest b) && [ -n "$da" ] && [ "$da" = "$db" ]
-}
 b_lists() { DATA=$T/db is_registered "$1"; }
 b_lacks() { DATA=$T/db is_unregistered "$1"; }
 sipp_a() {  # NAME SCENARIO CSV [ARGS...]: SIPp in a's namespace against a
