@@ -25,6 +25,7 @@
 #include "ha/turn.h"
 #include "store/astdb.h"
 #include "store/cdr.h"
+#include "store/cdr_int.h"
 
 /* A key the winner wrote since the split: "b" peer, "d" family NUL key,
  * "l" queue_log line; DB_DELTREE prefixes "t" family NUL prefix. */
@@ -485,21 +486,9 @@ int merge_in_turns(const uint8_t *buf, size_t len)
 static void cut(const struct open_call *c, int64_t end_us)
 {
 	struct jnl_entry e = { .type = JNL_CDR, .ts_us = end_us };
-	struct jnl_cdr *r = &e.u.cdr;
 	const struct jnl_cdr_open *o = &c->o;
 
-	if (end_us < o->start_us)
-		end_us = o->start_us;
-	*r = (struct jnl_cdr){
-		.start_us = o->start_us, .answer_us = c->answer_us, .end_us = end_us,
-		.duration = (end_us - o->start_us) / 1000000,
-		.billsec = c->answer_us ? (end_us - c->answer_us) / 1000000 : 0,
-		.disposition = c->answer_us ? CDR_DISP_ANSWERED : CDR_DISP_NO_ANSWER,
-		.amaflags = CDR_AMA_DOCUMENTATION,
-		.clid = o->clid, .src = o->src, .dst = o->dst, .dcontext = o->dcontext,
-		.channel = o->channel, .accountcode = o->accountcode,
-		.peeraccount = o->peeraccount, .uniqueid = o->uniqueid, .linkedid = o->linkedid,
-	};
+	cdr_cut_fill(&e.u.cdr, o, c->answer_us, end_us);
 	if (take(&e))
 		return;
 	M.st.cdr_cut++;

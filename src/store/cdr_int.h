@@ -107,5 +107,10 @@ int  cdr_open_flush(sqlite3 *db);
 /** The transaction committed: forget the queued changes. */
 void cdr_open_done(void);
 void cdr_open_close(void);
+/** Fill r: the record of a call cut while up (end_us; answered or not). */
+void cdr_cut_fill(struct jnl_cdr *r, const struct jnl_cdr_open *o, int64_t answer_us,
+		  int64_t end_us);
+/** Serving now: finalise every call left in cdr_open as cut; how many. */
+size_t cdr_open_cut(sqlite3 *db);
 
 #endif

@@ -776,8 +776,18 @@ static int start_writer(void)
 	return 0;
 }
 
+/* Serving now: the calls that were up before (cdr_open) end as cut. */
+static void cut_h(enum ha_role from, enum ha_role to, void *arg)
+{
+	(void)from;
+	(void)arg;
+	if (to == HA_ROLE_ACTIVE && s.db)
+		cdr_open_cut(s.db);
+}
+
 int cdr_store_init(const struct cdr_conf *cc, const char *datadir, const char *node)
 {
+	static bool watching;
 	int rc, e = EIO;
 
 	if (s.db)
@@ -806,6 +816,8 @@ int cdr_store_init(const struct cdr_conf *cc, const char *datadir, const char *n
 	if (!s.seq_next)
 		s.seq_next = 1;
 	s.seq_reserved = s.seq_next;   /* reserve a block at the first use */
+	if (!watching && !ha_role_watch(cut_h, NULL))
+		watching = true;
 	if (s.cc.backend == CDR_BACKEND_MARIADB) {
 		if ((e = start_writer()))
 			goto out;

@@ -13,7 +13,9 @@
 #    same record (uniqueid, disposition, billsec); the 200 to SIPp's BYE
 #    arrives (it waits for the standby's ACK);
 #  - digests of all four stores equal on a and b, and differ from the
-#    digests of the empty stores.
+#    digests of the empty stores;
+#  - a call up on a when a is killed (-9): b, taking over, ends its record
+#    as cut by failover (ANSWERED), exactly once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_pair.sh"
 e2e_init
@@ -33,6 +35,9 @@ writeprotect=yes
 [default]
 exten => 200,1,Answer()
  same => n,Wait(1)
+ same => n,Hangup()
+exten => 201,1,Answer()
+ same => n,Wait(60)
  same => n,Hangup()
 EOT
 	cat > "$1/queues.conf" <<'EOT'
@@ -157,8 +162,43 @@ wait_until 5 "equal digests" digests_equal
 [ "$(digest a)" != "$empty" ] || fail "digests did not change with the writes"
 ok "digests equal on a and b ($(digest a | cut -c1-50)...)"
 
+# ---- a call up on a when a dies (kill -9): b holds it in cdr_open; when
+# b serves, its record ends there as cut by failover, exactly once
+( cd "$T" && exec ip netns exec "$NSA" sipp -nostdin -sf "$SIPP_DIR/call_uac_auth.xml" \
+	-inf "$T/u100.csv" -i "${IP[a]}" -p "$(free_port)" -m 1 -d 30000 -s 201 \
+	"${IP[a]}:$SA" ) > "$T/sipp.long.out" 2>&1 &
+LONGPID=$!
+E2E_BG_PIDS+=("$LONGPID")
+open_up() {  # NODE: uniqueid of its one answered call in cdr_open
+	python3 - "$T/d$1/cdr.db" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True, timeout=5)
+try:
+    r = db.execute("SELECT uniqueid FROM cdr_open WHERE answer_us > 0").fetchall()
+except sqlite3.OperationalError:
+    r = []
+print(" ".join(u for (u,) in r))
+sys.exit(0 if len(r) == 1 else 1)
+EOF
+}
+open_up_q() { open_up "$1" > /dev/null; }
+wait_until 10 "b holds a's answered call in cdr_open" open_up_q b
+up=$(open_up b)
+kill -9 "$PIDA"
+wait "$PIDA" 2>/dev/null
+nctl b cluster takeover --force > /dev/null || fail "takeover on b: $(cat "$T/ctl.err")"
+wait_until 10 "b active" role_is b active
+cut_on_b() { nctl b cdr --last 5 --json > "$T/cdr.cut.json" &&
+	[ "$(jq_py "$T/cdr.cut.json" "sum(1 for r in d['cdr'] if r['uniqueid'] == '$up')")" = 1 ]; }
+wait_until 5 "b's record of the cut call" cut_on_b
+assert_eq "$(jq_py "$T/cdr.cut.json" "[r for r in d['cdr'] if r['uniqueid'] == '$up'][0]['disposition']")" \
+	ANSWERED "the cut call's disposition"
+assert_file_match "$T/b.log" "call record $up .* cut by failover" "b logs the cut call record"
+open_up_q b && fail "b still holds the cut call in cdr_open"
+kill "$LONGPID" 2>/dev/null
+ok "a call up on a when a was killed: b serves and its record ($up) ends as cut, ANSWERED, once"
+
 stop_pid "$PIDB" 5 || fail "b did not stop on SIGTERM"
-stop_pid "$PIDA" 5 || fail "a did not stop on SIGTERM"
 ! grep -E "runtime error|AddressSanitizer|LeakSanitizer" "$T/a.log" "$T/b.log" \
 	|| fail "sanitizer report"
 ! grep -E "not kept \(only the active writes\)" "$T/b.log" || fail "b recorded changes of its own"
