@@ -4,7 +4,9 @@
  * Ports. rtp.conf [general] rtpstart..rtpend is a pool of pairs: an even
  * port for RTP, the next odd one for RTCP (RFC 3550 11). Pairs are handed
  * out round-robin from a cursor, so a port just released is the last to
- * be reused (late packets of an old call do not reach a new one); a pair
+ * be reused (late packets of an old call do not reach a new one); the
+ * cursor starts at a random pair, so a node that takes over does not hand
+ * out first the ports the other node's cut calls were using; a pair
  * held by a relay is never handed out, and one bound by another program
  * (bind fails) is skipped. rtp_ports_in_use() is the leak check.
  *
@@ -177,11 +179,14 @@ int rtp_init(const struct conf *rtp_conf)
 	pool.used = used;
 	pool.start = (uint16_t)start;
 	pool.npairs = (end - start + 1) / 2;
-	pool.cursor = 0;
 	pool.in_use = 0;
 	if (!pool.rnd && getrandom(&pool.rnd, sizeof(pool.rnd), 0) != sizeof(pool.rnd))
 		pool.rnd = (uint64_t)loop_now_update() * 0x9E3779B97F4A7C15ULL;
 	pool.rnd |= 1;
+	/* a random first pair: after a failover, phones of the calls cut on
+	 * the other node still send to its ports (the same pool, from the
+	 * same start); a new call here rarely gets one of those */
+	pool.cursor = rtp_rnd32() % pool.npairs;
 	g711_tables_init();
 	pool.ready = true;
 	log_info("rtp: ports %lu-%lu (%zu pairs)", start, start + 2 * pool.npairs - 1,

@@ -6,6 +6,10 @@
 #  - call load: SIPp (call_uac_load.xml) calls 101-tfg through the VIP,
 #    CALL_RATE per second, CALL_HOLD ms each; a SIPp UAS in tc answers as
 #    101-tfg (registered from its port first);
+#  - voicemail load: SIPp (vm_uac_load.xml) leaves a message in box tfg
+#    (VoiceMail(tfg@default,s)), one every VM_PERIOD ms: espeak-ng speech, then
+#    '#'; the call counts as acknowledged when VoiceMail() thanked the
+#    caller (only once the message is durable) and hung up;
 #  - ROUNDS times (default 4; the issue says 20: ROUNDS=20): kill -9 of the
 #    active, alternating nodes; the other takes over; the killed one is
 #    restarted and must rejoin as STANDBY (keepalived BACKUP) before the
@@ -14,14 +18,19 @@
 # is registered on the final active, with that REGISTER's Call-ID or a
 # later one of that user (only the latest matters); every call SIPp saw
 # complete (BYE answered 200) has exactly one call record (its clid names
-# the call), no uniqueid twice; the standby is in sync and the digests of
-# both nodes are equal. The figures are printed (nn_note).
+# the call), no uniqueid twice; every acknowledged voicemail is in the
+# final active's INBOX (its .txt names the caller) and plays (a WAV of at
+# least half a second), and the standby holds the same files; the standby
+# is in sync and the digests of both nodes are equal. The figures are
+# printed (nn_note).
 # Needs root, keepalived, sipp. Label: cluster.
 . "$(dirname "$0")/lib_netns.sh"
 ROUNDS=${ROUNDS:-4} REG_RATE=${REG_RATE:-20} CALL_RATE=${CALL_RATE:-2} CALL_HOLD=${CALL_HOLD:-300}
+VM_PERIOD=${VM_PERIOD:-1000}
 SC=$NN_DIR/sipp
 CL=10.0.0.10
 command -v sipp > /dev/null || nn_skip "needs sipp"
+for t in espeak-ng sox; do command -v $t > /dev/null || nn_skip "needs $t"; done
 
 nn_require
 nn_net
@@ -34,8 +43,11 @@ for n in a b; do
 			printf '[%s]\ntype=friend\nhost=dynamic\nsecret=tf2020\ncontext=default\nqualify=no\n\n' "$p"
 		done
 	} > "$c/sip.conf"
-	printf '[default]\nexten => 101-tfg,1,Dial(SIP/101-tfg,10)\n same => n,Hangup()\n' \
-		> "$c/extensions.conf"
+	printf '[default]\nexten => 101-tfg,1,Dial(SIP/101-tfg,10)\n same => n,Hangup()\n%s\n' \
+		'exten => 502,1,VoiceMail(tfg@default,s)
+ same => n,Hangup()' > "$c/extensions.conf"
+	printf '[general]\nformat = wav\nminsecs = 1\nmaxmsg = 9999\n\n[default]\ntfg => 2020,TFG\n' \
+		> "$c/voicemail.conf"
 done
 nn_start a
 nn_start b
@@ -85,6 +97,16 @@ REG=$BG
 sipp_bg uac "$LONG" -sf "$SC/call_uac_load.xml" -inf "$T/caller.csv" -i $CL -p 5080 \
 	-s 101-tfg -r "$CALL_RATE" -d "$CALL_HOLD" -max_retrans 4 "$VIP:5060"
 UAC=$BG
+mkdir -p "$T/vm"
+espeak-ng -w "$T/vm/speech.wav" "Please call me back soon." \
+	2>/dev/null && sox "$T/vm/speech.wav" -r 8000 -c 1 -e a-law -t raw "$T/vm/voice.al" ||
+	nn_fail "cannot make the voicemail speech"
+VM_HASH_MS=$(python3 -c "print(int(($(sox --i -D "$T/vm/speech.wav") + 0.3) * 1000))")
+python3 "$TANDEM_SRC/tests/e2e/mkvoice.py" "$T/vm/vm.pcap" "$T/vm/voice.al" \
+	"$(python3 -c "print($VM_HASH_MS / 1000.0)")" || nn_fail "mkvoice"
+sipp_bg vm "$LONG" -sf "$SC/vm_uac_load.xml" -inf "$T/caller.csv" -i $CL -p 5085 \
+	-s 502 -r 1 -rp "$VM_PERIOD" -l 20 -mp 6300 -max_retrans 4 "$VIP:5060"
+VMC=$BG
 sleep 3
 
 for i in $(seq 1 "$ROUNDS"); do
@@ -107,6 +129,7 @@ done
 # stop the load, then the callee
 sipp_quit "$REG"
 sipp_quit "$UAC"
+sipp_quit "$VMC"
 nn_stop_pid "$UAS" 1 > /dev/null 2>&1   # the callee: nothing left to answer
 f=$(nn_active)
 [ -n "$f" ] || nn_fail "no active node at the end"
@@ -115,6 +138,7 @@ nn_wait 20 "$o STANDBY at the end" nn_is "$o" STANDBY
 
 cat "$T"/reg/*_logs.log > "$T/reg.200" 2>/dev/null
 cat "$T"/uac/*_logs.log > "$T/calls.done" 2>/dev/null
+cat "$T"/vm/*_logs.log > "$T/vm.done" 2>/dev/null
 nn_ctl "$f" registrations --json > "$T/regs.json" || nn_fail "registrations on $f"
 python3 - "$T/reg.200" "$T/regs.json" > "$T/reg.check" <<'EOF' || nn_fail "registrations: $(cat "$T/reg.check")"
 import json, sys
@@ -162,10 +186,50 @@ print("%d calls completed, each with exactly one call record; %d records in all 
 EOF
 nn_note "ok: $(cat "$T/cdr.check")"
 
+BOX=voicemail/default/tfg/INBOX
+python3 - "$T/vm.done" "$T/d$f/$BOX" "$VM_HASH_MS" > "$T/vm.check" <<'EOF' || nn_fail "voicemail: $(cat "$T/vm.check")"
+import glob, os, re, sys, wave
+ans, done, early = {}, set(), 0
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) >= 3 and f[0] == "ANS":
+        ans[f[1]] = int(f[2])
+    elif len(f) >= 3 and f[0] == "DONE" and f[1] in ans:
+        if int(f[2]) - ans[f[1]] >= int(sys.argv[3]):
+            done.add(f[1])     # ended after its '#': the message was taken
+        else:
+            early += 1
+have, bad = {}, []
+for txt in glob.glob(os.path.join(sys.argv[2], "msg*.txt")):
+    m = re.search(r'^callerid="(v\d+)"', open(txt, errors="replace").read(), re.M)
+    if not m:
+        continue
+    w = txt[:-4] + ".wav"
+    try:
+        with wave.open(w) as r:
+            secs = r.getnframes() / float(r.getframerate())
+    except Exception as e:
+        secs = -1
+    have[m.group(1)] = have.get(m.group(1), 0) + 1
+    if m.group(1) in done and secs < 0.5:
+        bad.append("%s (%s: %.2f s)" % (m.group(1), os.path.basename(w), secs))
+missing = sorted(v for v in done if v not in have)
+twice = sorted(v for v in done if have.get(v, 0) > 1)
+if not done or missing or twice or bad:
+    print("%d voicemails acknowledged; not in the INBOX: %s; twice: %s; not playable: %s" %
+          (len(done), missing[:10], twice[:10], bad[:10]))
+    sys.exit(1)
+print("%d voicemails acknowledged, each in the INBOX once and playable; %d messages in all; "
+      "%d calls ended before their '#'" % (len(done), len(glob.glob(os.path.join(sys.argv[2], "msg*.txt"))), early))
+EOF
+nn_note "ok: $(cat "$T/vm.check")"
+vm_same() { diff -r "$T/d$f/voicemail" "$T/d$o/voicemail" > "$T/vm.diff" 2>&1; }
+nn_wait 20 "the standby $o holds the same voicemail files" vm_same
+
 digest() { nn_ctl "$1" cluster digest --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["stores"])'; }
 same() { [ "$(digest "$f")" = "$(digest "$o")" ]; }
 nn_wait 10 "digests of $f and $o equal" same
-ru=$(grep -c . "$T/reg.200"); cu=$(grep -c . "$T/calls.done")
+ru=$(grep -c . "$T/reg.200"); cu=$(grep -c . "$T/calls.done"); vu=$(grep -c '^DONE' "$T/vm.done")
 nn_note "ok: $ROUNDS kills, digests of $f and $o equal"
-nn_note "figures: rounds=$ROUNDS registers_200=$ru calls_completed=$cu"
+nn_note "figures: rounds=$ROUNDS registers_200=$ru calls_completed=$cu voicemails_acknowledged=$vu"
 exit 0
