@@ -47,6 +47,7 @@ static struct {
 	int dirfd;
 	struct tmr tmr;
 	bool running;
+	char datadir[4096];
 } H = { .epfd = -1, .dirfd = -1 };
 
 /* ----------------------------------------------------------- the loop */
@@ -344,6 +345,8 @@ int http_start(const struct http_conf *hc, const char *datadir)
 	int e;
 
 	memcpy(&H.hc, hc, sizeof(H.hc));   /* padding too: http_reloaded compares */
+	if (datadir != H.datadir)
+		snprintf(H.datadir, sizeof(H.datadir), "%s", datadir);
 	if (!hc->enabled)
 		return 0;
 	tmr_init(&H.tmr);
@@ -387,10 +390,24 @@ int http_reloaded(const char *confdir, char *err, size_t errsize)
 	struct http_conf hc;
 	int e = http_conf_load(&hc, confdir, err, errsize);
 
-	if (!e && memcmp(&hc, &H.hc, sizeof(hc)))   /* both zeroed by http_conf_load */
-		log_warn("reload: http.conf and prometheus.conf changes take effect at the "
-			 "next restart; HTTP stays as it was");
-	return e;
+	struct http_conf old;
+
+	if (e || !memcmp(&hc, &H.hc, sizeof(hc)))   /* both zeroed by http_conf_load */
+		return e;
+	/* a new listener with the new settings (connections in progress end);
+	 * if it cannot start, the old one comes back */
+	memcpy(&old, &H.hc, sizeof(old));
+	http_stop();
+	if (!http_start(&hc, H.datadir)) {
+		log_notice("reload: HTTP restarted with the new http.conf/prometheus.conf%s",
+			   hc.enabled ? "" : " (disabled)");
+		return 0;
+	}
+	snprintf(err, errsize, "http.conf: the new HTTP settings could not be applied "
+		 "(logged); HTTP stays as it was");
+	log_error("reload: %s", err);
+	http_start(&old, H.datadir);
+	return 0;
 }
 
 void http_stop(void)

@@ -26,9 +26,9 @@ int  http_conf_load(struct http_conf *hc, const char *confdir, char *err, size_t
 /** Listen when hc->enabled (a copy of hc is kept). */
 int  http_start(const struct http_conf *hc, const char *datadir);
 void http_stop(void);
-/** At a reload: check http.conf and prometheus.conf again (0, or an errno
- * with FILE:LINE in err: the reload fails) and warn when they changed
- * (they take effect at restart). */
+/** After a reload: http.conf/prometheus.conf read again; when they
+ * changed, the listener restarts with them (the old one comes back if the
+ * new cannot start). 0, or errno for an unreadable or invalid file. */
 int  http_reloaded(const char *confdir, char *err, size_t errsize);
 
 /* status.c: what the page and /metrics show, from tandemctl's commands */

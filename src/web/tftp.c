@@ -75,6 +75,7 @@ static struct {
 	uint32_t max;
 	struct xfer *xfers;
 	struct tftp_stats st;
+	char datadir[4096];
 	uint8_t buf[REQ_BUF];
 } S = { .fd = -1, .dirfd = -1 };
 
@@ -548,6 +549,8 @@ int tftp_start(const struct tftp_conf *tc, const char *datadir)
 	socklen_t sl;
 
 	memcpy(&S.conf, tc, sizeof(S.conf));   /* padding too: tftp_reloaded compares */
+	if (datadir != S.datadir)
+		snprintf(S.datadir, sizeof(S.datadir), "%s", datadir);
 	if (!tc->enabled)
 		return 0;
 	if ((e = prov_dir_open(datadir, path, sizeof(path), &S.dirfd))) {
@@ -606,9 +609,25 @@ void tftp_stop(void)
 
 void tftp_reloaded(const struct tftp_conf *tc)
 {
-	if (memcmp(tc, &S.conf, sizeof(*tc)))   /* both from tftp_conf_load: zeroed */
-		log_warn("reload: [tftp] changes take effect at the next restart; TFTP "
-			 "stays as it was");
+	struct tftp_conf old;
+	unsigned n = 0;
+
+	if (!memcmp(tc, &S.conf, sizeof(*tc)))   /* both from tftp_conf_load: zeroed */
+		return;
+	/* a new socket with the new settings; transfers in progress end (the
+	 * phone retries); if it cannot start, the old settings come back */
+	for (struct xfer *x = S.xfers; x; x = x->next)
+		n++;
+	memcpy(&old, &S.conf, sizeof(old));
+	tftp_stop();
+	if (!tftp_start(tc, S.datadir)) {
+		log_notice("reload: TFTP restarted with the new [tftp] settings%s (%u transfers "
+			   "in progress ended)", tc->enabled ? "" : " (disabled)", n);
+		return;
+	}
+	log_error("reload: the new [tftp] settings could not be applied (logged); TFTP "
+		  "stays as it was");
+	tftp_start(&old, S.datadir);
 }
 
 const struct tftp_stats *tftp_stats(void)

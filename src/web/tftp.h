@@ -34,7 +34,8 @@ int  tftp_conf_load(struct tftp_conf *tc, const struct conf_section *sec, char *
 /** Listen when tc->enabled; files under datadir/provisioning. */
 int  tftp_start(const struct tftp_conf *tc, const char *datadir);
 void tftp_stop(void);
-/** After a reload: warn when [tftp] changed (it takes effect at restart). */
+/** After a reload: when [tftp] changed, restart the server with it (the
+ * old settings come back if the new cannot start). */
 void tftp_reloaded(const struct tftp_conf *tc);
 const struct tftp_stats *tftp_stats(void);
 

@@ -13,6 +13,7 @@
 #  - refused and logged: "../" and a symlink out of the directory (ERROR 2,
 #    security log), a write request (ERROR 2, nothing written), a missing
 #    file (ERROR 1);
+#  - a reload with another port serves there at once;
 #  - the daemon keeps serving after all of it and stops on SIGTERM.
 # Loopback only (bindaddr = 127.0.0.1).
 . "$(dirname "$0")/lib.sh"
@@ -210,14 +211,21 @@ assert_file_match "$E2E_LOG" 'tftp: malformed request from 127\.0\.0\.1:[0-9]+ \
 	"log: malformed"
 ok "malformed requests: ERROR 4 naming the fault, logged"
 
-# a reload with another [tftp] port: announced for the restart, still served
-sed -i "s/^port=$TFTP_PORT\$/port=$(free_port)/" "$CONF/tandem.conf"
-ctl reload > /dev/null || fail "reload: $(cat "$T/ctl.err")"
-assert_file_match "$E2E_LOG" 'reload: \[tftp\] changes take effect at the next restart' "reload warning"
-
 # still serving
 tftp_get binary fw.bin fw3.bin >/dev/null
 cmp "$P/fw.bin" "$T/out/fw3.bin" || fail "after the bad input: fw.bin differs"
+
+# a reload with another [tftp] port: served there at once, not on the old
+OLD_PORT=$TFTP_PORT
+TFTP_PORT=$(free_port)
+sed -i "s/^port=$OLD_PORT\$/port=$TFTP_PORT/" "$CONF/tandem.conf"
+ctl reload > /dev/null || fail "reload: $(cat "$T/ctl.err")"
+assert_file_match "$E2E_LOG" 'reload: TFTP restarted with the new \[tftp\] settings' "reload notice"
+tftp_get binary fw.bin fw4.bin >/dev/null
+cmp "$P/fw.bin" "$T/out/fw4.bin" || fail "after the reload: fw.bin differs on the new port"
+out=$(cd "$T/out" && timeout -k 2 10 atftp --option "timeout 1" -g -r fw.bin -l old.bin \
+	127.0.0.1 "$OLD_PORT" 2>&1) && fail "the old port still serves after the reload: $out"
+ok "reload with another [tftp] port: served on the new port at once, the old one closed"
 assert_alive "after the TFTP tests"
 tandem_stop_checked
 if grep -Eq "AddressSanitizer|runtime error|LeakSanitizer" "$E2E_LOG"; then

@@ -259,19 +259,33 @@ EOF
 ok "Chromium: the page shows what tandemctl says; screenshot $(stat -c %s "$T/status.png") bytes"
 [ "${E2E_KEEP:-0}" = 1 ] && note "screenshot kept: $T/status.png"
 
-# ---- reload: a broken http.conf fails it (FILE:LINE), a changed one waits
-# for the restart
+# ---- reload: a broken http.conf fails it (FILE:LINE); a changed one
+# restarts the listener with it; one that cannot listen keeps the old
 cp "$CONF/http.conf" "$T/http.conf.good"
 sed -i 's/^bindport = .*/bindport = eighty/' "$CONF/http.conf"
 ctl reload > /dev/null && fail "reload with a broken http.conf succeeded"
 assert_match "$(cat "$T/ctl.err")" "http\.conf:4: bindport must be from 1 to 65535, not 'eighty'" \
 	"reload with a broken http.conf"
+assert_eq "$(code -u admin:Pa55-word "$BASE/status.json")" 200 "the password after a failed reload"
 sed 's/^auth_password = .*/auth_password = changed/' "$T/http.conf.good" > "$CONF/http.conf"
 ctl reload > /dev/null || fail "reload with a changed password: $(cat "$T/ctl.err")"
-assert_file_match "$E2E_LOG" 'reload: http\.conf and prometheus\.conf changes take effect at the next restart' \
-	"reload warning"
-assert_eq "$(code -u admin:Pa55-word "$BASE/status.json")" 200 "the running password after a reload"
-ok "reload: a broken http.conf fails it with FILE:LINE; a change is announced for the restart"
+assert_file_match "$E2E_LOG" 'reload: HTTP restarted with the new http\.conf' "reload notice"
+assert_eq "$(code -u admin:changed "$BASE/status.json")" 200 "the new password after a reload"
+assert_eq "$(code -u admin:Pa55-word "$BASE/status.json")" 401 "the old password after a reload"
+python3 -c 'import socket, time, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True); time.sleep(15)' > "$T/busy.port" &
+BUSY_PID=$!
+E2E_BG_PIDS+=("$BUSY_PID")
+wait_until 5 "a port held by another program" test -s "$T/busy.port"
+sed "s/^bindport = .*/bindport = $(cat "$T/busy.port")/; s/^auth_password = .*/auth_password = changed/" \
+	"$T/http.conf.good" > "$CONF/http.conf"
+ctl reload > /dev/null
+assert_file_match "$E2E_LOG" 'reload: http\.conf: the new HTTP settings could not be applied' \
+	"reload with a port in use"
+assert_eq "$(code -u admin:changed "$BASE/status.json")" 200 "the old listener after a failed restart"
+kill "$BUSY_PID" 2>/dev/null
+ok "reload: a broken http.conf fails it with FILE:LINE; a new password applies at once (old refused); a port in use keeps the old listener"
 
 sipp_wait uac "$UAC_PID" "the caller of the 30 s call"
 sipp_wait uas "$UAS_PID" "the callee"
