@@ -16,6 +16,10 @@
  * Basic credentials are compared in constant time (SHA-256 of each side,
  * CRYPTO_memcmp); a wrong user or password is a security event
  * (auth_failed, the same log fail2ban reads for SIP).
+ *
+ * With tlsenable = yes a second daemon serves the same routes over HTTPS
+ * (MHD_USE_TLS: GnuTLS inside libmicrohttpd) on tlsbindaddr; each daemon's
+ * epoll descriptor is in the loop, one timer runs both.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,15 +44,18 @@
 #define HTTP_TIMER_MAX     1000  /* ms: MHD_run at least this often */
 #define REALM              "Tandem"
 
+enum { L_HTTP, L_HTTPS, L_COUNT };
+
 static struct {
 	struct http_conf hc;
-	struct MHD_Daemon *d;
-	int epfd;
+	struct MHD_Daemon *d[L_COUNT];
+	int epfd[L_COUNT];
 	int dirfd;
 	struct tmr tmr;
 	bool running;
 	char datadir[4096];
-} H = { .epfd = -1, .dirfd = -1 };
+	char *cert, *key;              /* PEM, for the HTTPS daemon's lifetime */
+} H = { .epfd = { -1, -1 }, .dirfd = -1 };
 
 /* ----------------------------------------------------------- the loop */
 
@@ -56,17 +63,20 @@ static void run_h(void *arg);
 
 static void rearm(void)
 {
-	MHD_UNSIGNED_LONG_LONG ms = HTTP_TIMER_MAX;
+	MHD_UNSIGNED_LONG_LONG ms = HTTP_TIMER_MAX, t;
 
-	if (MHD_get_timeout(H.d, &ms) != MHD_YES || ms > HTTP_TIMER_MAX)
-		ms = HTTP_TIMER_MAX;
+	for (int i = 0; i < L_COUNT; i++)
+		if (H.d[i] && MHD_get_timeout(H.d[i], &t) == MHD_YES && t < ms)
+			ms = t;
 	tmr_start(&H.tmr, ms, run_h, NULL);
 }
 
 static void run_h(void *arg)
 {
 	(void)arg;
-	MHD_run(H.d);
+	for (int i = 0; i < L_COUNT; i++)
+		if (H.d[i])
+			MHD_run(H.d[i]);
 	rearm();
 }
 
@@ -338,9 +348,77 @@ static enum MHD_Result access_h(void *cls, struct MHD_Connection *c, const char 
 
 /* ----------------------------------------------------------- start/stop */
 
-int http_start(const struct http_conf *hc, const char *datadir)
+static void http_stop_all(void);
+
+/* A whole PEM file, NUL-terminated (MHD takes strings); NULL, errno set. */
+static char *read_pem(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > (1 << 20) ||
+	    fseek(f, 0, SEEK_SET) || !(buf = malloc((size_t)n + 1)) ||
+	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+		errno = errno ? errno : EIO;
+	} else {
+		buf[n] = '\0';
+	}
+	fclose(f);
+	return buf;
+}
+
+static int start_one(int i, const struct sockaddr_storage *bind)
 {
 	const union MHD_DaemonInfo *di;
+	char as[64];
+	int e;
+
+	sip_sa_str(bind, as, sizeof(as));
+	errno = 0;
+	if (i == L_HTTPS)
+		H.d[i] = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_TLS |
+					  (bind->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+					  0, NULL, NULL, access_h, NULL,
+					  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+					  MHD_OPTION_NOTIFY_CONNECTION, conn_h, NULL,
+					  MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)bind,
+					  MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_MAX,
+					  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
+					  MHD_OPTION_HTTPS_MEM_CERT, H.cert,
+					  MHD_OPTION_HTTPS_MEM_KEY, H.key, MHD_OPTION_END);
+	else
+		H.d[i] = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+					  (bind->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+					  0, NULL, NULL, access_h, NULL,
+					  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+					  MHD_OPTION_NOTIFY_CONNECTION, conn_h, NULL,
+					  MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)bind,
+					  MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_MAX,
+					  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
+					  MHD_OPTION_END);
+	di = H.d[i] ? MHD_get_daemon_info(H.d[i], MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+	if (!di || di->epoll_fd < 0 || loop_fd_listen(di->epoll_fd, EPOLLIN, ep_h, NULL)) {
+		e = errno ? errno : EIO;
+		log_error("http: cannot listen on tcp:%s%s: %s", as, i == L_HTTPS ? " (HTTPS)" : "",
+			  strerror(e));
+		fprintf(stderr, "tandemd: http: cannot listen on tcp:%s%s: %s\n", as,
+			i == L_HTTPS ? " (HTTPS)" : "", strerror(e));
+		if (H.d[i])
+			MHD_stop_daemon(H.d[i]);
+		H.d[i] = NULL;
+		return e;
+	}
+	H.epfd[i] = di->epoll_fd;
+	return 0;
+}
+
+int http_start(const struct http_conf *hc, const char *datadir)
+{
 	char as[64], path[4096];
 	int e;
 
@@ -350,38 +428,42 @@ int http_start(const struct http_conf *hc, const char *datadir)
 	if (!hc->enabled)
 		return 0;
 	tmr_init(&H.tmr);
-	sip_sa_str(&hc->bind, as, sizeof(as));
+	if (hc->tls) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			log_error("http: tlsenable = yes, but this libmicrohttpd has no TLS");
+			return ENOTSUP;
+		}
+		if (!(H.cert = read_pem(hc->tls_cert)) || !(H.key = read_pem(hc->tls_key))) {
+			e = errno ? errno : EIO;
+			log_error("http: cannot read %s: %s", H.cert ? hc->tls_key : hc->tls_cert,
+				  strerror(e));
+			fprintf(stderr, "tandemd: http: cannot read %s: %s\n",
+				H.cert ? hc->tls_key : hc->tls_cert, strerror(e));
+			http_stop_all();
+			return e;
+		}
+	}
 	if ((e = prov_dir_open(datadir, path, sizeof(path), &H.dirfd))) {
 		log_error("http: cannot open %s: %s", path, strerror(e));
+		http_stop_all();
 		return e;
 	}
-	H.d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-			       (hc->bind.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-			       0, NULL, NULL, access_h, NULL,
-			       MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-			       MHD_OPTION_NOTIFY_CONNECTION, conn_h, NULL,
-			       MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&hc->bind,
-			       MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_MAX,
-			       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
-			       MHD_OPTION_END);
-	di = H.d ? MHD_get_daemon_info(H.d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
-	if (!di || di->epoll_fd < 0 || loop_fd_listen(di->epoll_fd, EPOLLIN, ep_h, NULL)) {
-		e = errno ? errno : EIO;
-		log_error("http: cannot listen on tcp:%s: %s", as, strerror(e));
-		fprintf(stderr, "tandemd: http: cannot listen on tcp:%s: %s\n", as, strerror(e));
-		if (H.d)
-			MHD_stop_daemon(H.d);
-		H.d = NULL;
-		close(H.dirfd);
-		H.dirfd = -1;
+	if ((e = start_one(L_HTTP, &hc->bind)) ||
+	    (hc->tls && (e = start_one(L_HTTPS, &hc->tls_bind)))) {
+		http_stop_all();
 		return e;
 	}
-	H.epfd = di->epoll_fd;
 	H.running = true;
 	rearm();
+	sip_sa_str(&hc->bind, as, sizeof(as));
 	log_notice("http: status page%s on http://%s/ (user %s)%s%s", H.hc.prom ? " and metrics"
 		   : "", as, H.hc.user, H.hc.prom ? "; metrics at " : "",
 		   H.hc.prom ? H.hc.prom_uri : "");
+	if (hc->tls) {
+		sip_sa_str(&hc->tls_bind, as, sizeof(as));
+		log_notice("http: the same over HTTPS on https://%s/ (certificate %s)", as,
+			   hc->tls_cert);
+	}
 	return 0;
 }
 
@@ -410,15 +492,31 @@ int http_reloaded(const char *confdir, char *err, size_t errsize)
 	return 0;
 }
 
+/* Whatever is up goes: daemons, the directory, the PEM copies. */
+static void http_stop_all(void)
+{
+	tmr_cancel(&H.tmr);
+	for (int i = 0; i < L_COUNT; i++) {
+		if (H.epfd[i] >= 0)
+			loop_fd_forget(H.epfd[i]);
+		if (H.d[i])
+			MHD_stop_daemon(H.d[i]);
+		H.d[i] = NULL;
+		H.epfd[i] = -1;
+	}
+	if (H.dirfd >= 0)
+		close(H.dirfd);
+	H.dirfd = -1;
+	if (H.key)
+		OPENSSL_cleanse(H.key, strlen(H.key));
+	free(H.cert);
+	free(H.key);
+	H.cert = H.key = NULL;
+	H.running = false;
+}
+
 void http_stop(void)
 {
-	if (!H.running)
-		return;
-	tmr_cancel(&H.tmr);
-	loop_fd_forget(H.epfd);
-	MHD_stop_daemon(H.d);
-	close(H.dirfd);
-	H.d = NULL;
-	H.epfd = H.dirfd = -1;
-	H.running = false;
+	if (H.running)
+		http_stop_all();
 }

@@ -19,6 +19,9 @@ struct http_conf {
 	bool prom;                     /* prometheus.conf [general] enabled */
 	char prom_uri[128];            /* uri, default "/metrics" */
 	char prom_user[128], prom_pass[128];
+	bool tls;                      /* tlsenable: HTTPS as well */
+	struct sockaddr_storage tls_bind;  /* tlsbindaddr (bindaddr:8089) */
+	char tls_cert[512], tls_key[512];  /* tlscertfile, tlsprivatekey (PEM) */
 };
 
 /** Read http.conf and prometheus.conf (both optional) of confdir. */

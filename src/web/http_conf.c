@@ -21,8 +21,7 @@
 /* Asterisk's options we read without acting on them */
 static const char *const http_ignored[] = { "prefix", "enablestatic", "servername",
 	"sessionlimit", "session_inactivity", "session_keep_alive", "redirect",
-	"tlsenable", "tlsbindaddr", "tlscertfile", "tlsprivatekey", "tlscipher",
-	"tlscafile", "tlscapath", NULL };
+	"tlscipher", "tlscafile", "tlscapath", NULL };
 static const char *const prom_known[] = { "enabled", "uri", "auth_username",
 					  "auth_password", "core_metrics_enabled",
 					  "auth_realm", NULL };
@@ -57,10 +56,54 @@ static int bool_opt(const struct conf_var *v, bool *out, char *err, size_t errsi
 	return 0;
 }
 
+/*
+ * HTTPS as Asterisk's http.conf has it: tlsenable = yes, tlsbindaddr =
+ * ADDR[:PORT] (default bindaddr, port 8089), tlscertfile (PEM; the key too
+ * unless tlsprivatekey names it). The files are read at start.
+ */
+static int tls_conf(struct http_conf *hc, const struct conf_section *sec,
+		    const struct conf_var *tls_addr, const char *addr, char *err,
+		    size_t errsize)
+{
+	const struct conf_var *v = conf_var(sec, "tlsenable");
+	char host[128];
+	unsigned long port = 8089;
+	const char *a = tls_addr ? tls_addr->value : addr, *colon;
+
+	if (!hc->tls)
+		return 0;
+	if (!hc->tls_cert[0]) {
+		snprintf(err, errsize, "%s:%u: tlsenable = yes needs tlscertfile (a PEM file "
+			 "with the certificate, and the key unless tlsprivatekey names it)",
+			 v->file, v->line);
+		return EINVAL;
+	}
+	if (!hc->tls_key[0])
+		snprintf(hc->tls_key, sizeof(hc->tls_key), "%s", hc->tls_cert);
+	/* "1.2.3.4", "1.2.3.4:8089", "::1", "[::1]:8089" */
+	if (a[0] == '[' && (colon = strstr(a, "]:"))) {
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - a - 1), a + 1);
+		port = strtoul(colon + 2, NULL, 10);
+	} else if ((colon = strchr(a, ':')) && !strchr(colon + 1, ':')) {
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - a), a);
+		port = strtoul(colon + 1, NULL, 10);
+	} else {
+		snprintf(host, sizeof(host), "%s", a[0] == '[' ? a + 1 : a);
+		host[strcspn(host, "]")] = '\0';
+	}
+	if (!port || port > 65535 || sip_sa_parse(host, (uint16_t)port, &hc->tls_bind)) {
+		v = tls_addr ? tls_addr : v;
+		snprintf(err, errsize, "%s:%u: tlsbindaddr must be ADDRESS or ADDRESS:PORT, "
+			 "not '%s'", v->file, v->line, a);
+		return EINVAL;
+	}
+	return 0;
+}
+
 static int http_general(struct http_conf *hc, const struct conf_section *sec, char *err,
 			size_t errsize)
 {
-	const struct conf_var *v;
+	const struct conf_var *v, *tls_addr = NULL;
 	const char *addr = "127.0.0.1";
 	unsigned long port = 8088;
 	int e = 0;
@@ -83,6 +126,14 @@ static int http_general(struct http_conf *hc, const struct conf_section *sec, ch
 			e = str_opt(v, hc->user, sizeof(hc->user), err, errsize);
 		} else if (!strcasecmp(v->name, "auth_password")) {
 			e = str_opt(v, hc->pass, sizeof(hc->pass), err, errsize);
+		} else if (!strcasecmp(v->name, "tlsenable")) {
+			e = bool_opt(v, &hc->tls, err, errsize);
+		} else if (!strcasecmp(v->name, "tlsbindaddr")) {
+			tls_addr = v;
+		} else if (!strcasecmp(v->name, "tlscertfile")) {
+			e = str_opt(v, hc->tls_cert, sizeof(hc->tls_cert), err, errsize);
+		} else if (!strcasecmp(v->name, "tlsprivatekey")) {
+			e = str_opt(v, hc->tls_key, sizeof(hc->tls_key), err, errsize);
 		} else if (listed(http_ignored, v->name)) {
 			log_warn("%s:%u: http.conf option '%s' is not acted on by Tandem; ignored",
 				 v->file, v->line, v->name);
@@ -101,6 +152,8 @@ static int http_general(struct http_conf *hc, const struct conf_section *sec, ch
 			 v ? v->line : 0, addr);
 		return EINVAL;
 	}
+	if ((e = tls_conf(hc, sec, tls_addr, addr, err, errsize)))
+		return e;
 	if (hc->enabled && (!hc->user[0] || !hc->pass[0])) {
 		v = conf_var(sec, "enabled");
 		snprintf(err, errsize, "%s:%u: enabled = yes needs auth_username and "

@@ -287,6 +287,30 @@ assert_eq "$(code -u admin:changed "$BASE/status.json")" 200 "the old listener a
 kill "$BUSY_PID" 2>/dev/null
 ok "reload: a broken http.conf fails it with FILE:LINE; a new password applies at once (old refused); a port in use keeps the old listener"
 
+# ---- HTTPS (tlsenable, tlsbindaddr, tlscertfile, tlsprivatekey): curl
+# checks the certificate against the one configured
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout "$T/key.pem" \
+	-out "$T/cert.pem" 2> "$T/openssl.err" || fail "openssl: $(cat "$T/openssl.err")"
+TLS_PORT=$(free_port)
+{ sed 's/^auth_password = .*/auth_password = changed/' "$T/http.conf.good"
+  printf 'tlsenable = yes\ntlsbindaddr = 127.0.0.1:%s\ntlscertfile = %s\ntlsprivatekey = %s\n' \
+	"$TLS_PORT" "$T/cert.pem" "$T/key.pem"; } > "$CONF/http.conf"
+ctl reload > /dev/null || fail "reload with tlsenable: $(cat "$T/ctl.err")"
+assert_file_match "$E2E_LOG" "http: the same over HTTPS on https://127\.0\.0\.1:$TLS_PORT/" "HTTPS notice"
+TBASE=https://127.0.0.1:$TLS_PORT
+assert_eq "$(code --cacert "$T/cert.pem" -u admin:changed "$TBASE/status.json")" 200 "HTTPS status.json"
+jq_py "$T/body" "d['status']['node']" > /dev/null || fail "HTTPS status.json is not the status"
+assert_eq "$(code --cacert "$T/cert.pem" -u admin:wrong "$TBASE/status.json")" 401 "HTTPS, wrong password"
+assert_eq "$(code -u admin:changed "$BASE/status.json")" 200 "plain HTTP next to HTTPS"
+sed -i "s#^tlscertfile = .*#tlscertfile = $T/missing.pem#; /^tlsprivatekey/d" "$CONF/http.conf"
+ctl reload > /dev/null
+assert_file_match "$E2E_LOG" "http: cannot read $T/missing\.pem: No such file or directory" \
+	"a missing certificate named"
+assert_eq "$(code --cacert "$T/cert.pem" -u admin:changed "$TBASE/status.json")" 200 \
+	"HTTPS kept after a reload with a missing certificate"
+ok "HTTPS: the status page over TLS with the configured certificate (curl verifies it), 401 on a wrong password; a missing certificate is named and the running listeners stay"
+
 sipp_wait uac "$UAC_PID" "the caller of the 30 s call"
 sipp_wait uas "$UAS_PID" "the callee"
 assert_alive "after the web tests"
