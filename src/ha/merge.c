@@ -59,21 +59,27 @@ static struct {
 
 /* ------------------------------------------------------------ the loser */
 
-bool merge_out_wanted(const char *peer_replid2, uint64_t peer_offset2, uint64_t *from)
+bool merge_out_wanted(const struct merge_pos *peer, uint64_t *from)
 {
+	char replid[JNL_REPLID_LEN + 1], replid2[JNL_REPLID_LEN + 1];
+	struct merge_pos self = { replid, replid2, 0, 0 };
 	struct jnl *j = ha_jnl();
+	uint64_t epoch, at;
 
-	if (!j || !peer_replid2[0] || strcmp(peer_replid2, jnl_replid(j)) ||
-	    jnl_head(j) <= peer_offset2)
+	if (!j)
 		return false;
-	if (!jnl_covers(j, peer_offset2)) {
+	ha_position(replid, &self.head, replid2, &self.offset2, &epoch);
+	self.head = jnl_head(j);
+	if (!merge_branch(&self, peer, &at))
+		return false;
+	if (!jnl_covers(j, at)) {
 		log_error("cluster: this node wrote %" PRIu64 " bytes after the split, but its "
 			  "journal no longer holds the split point (offset %" PRIu64 ", journal "
-			  "from %" PRIu64 "): they cannot be merged; see DATADIR/repl/discarded/",
-			  jnl_head(j) - peer_offset2, peer_offset2, jnl_first(j));
+			  "from %" PRIu64 "): they cannot be merged", jnl_head(j) - at, at,
+			  jnl_first(j));
 		return false;
 	}
-	*from = peer_offset2;
+	*from = at;
 	return true;
 }
 
@@ -269,7 +275,7 @@ static void clear(void)
 	memset(&M, 0, sizeof(M));
 }
 
-int merge_in_begin(const char *peer, uint64_t offset2)
+int merge_in_begin(const char *peer, uint64_t from)
 {
 	int err;
 
@@ -278,9 +284,9 @@ int merge_in_begin(const char *peer, uint64_t offset2)
 		return err;
 	M.on = true;
 	snprintf(M.peer, sizeof(M.peer), "%s", peer);
-	if ((err = read_own(offset2))) {
+	if ((err = read_own(from))) {
 		log_error("cluster: merge: cannot read this node's journal from offset %" PRIu64
-			  ": %s", offset2, strerror(err));
+			  ": %s", from, strerror(err));
 		clear();
 	}
 	return err;

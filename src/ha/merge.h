@@ -31,14 +31,25 @@
 
 #include "ha/jnl_codec.h"
 
+/* A node's position: its history, where it branched off the one before,
+ * its head. */
+struct merge_pos {
+	const char *replid, *replid2;      /* 40 hex digits; replid2 "" = none */
+	uint64_t offset2, head;
+};
+
+/** self wrote past the point where its history and peer's branched:
+ * true, *from = that offset (merge_name.c; unit-tested). */
+bool merge_branch(const struct merge_pos *self, const struct merge_pos *peer, uint64_t *from);
+
 /* ------------------------------------------------------------ the loser */
 
 /**
- * This node diverged from the peer's history (hello: its replid2 and
- * offset2) and its journal holds the tail: *from = offset2. Logs why not
- * when the tail is gone from the journal.
+ * This node diverged from the peer's history (merge_branch with the
+ * peer's HELLO) and its journal holds the tail: *from. Logs why not when
+ * the tail is gone from the journal.
  */
-bool merge_out_wanted(const char *peer_replid2, uint64_t peer_offset2, uint64_t *from);
+bool merge_out_wanted(const struct merge_pos *peer, uint64_t *from);
 
 /* ------------------------------------------------------------ the winner */
 
@@ -50,10 +61,10 @@ struct merge_stats {
 
 /**
  * Start merging the tail of peer (node name), whose history branched off
- * this node's at offset2: reads this node's own journal from offset2 for
+ * this node's at offset from: reads this node's own journal from there for
  * the keys written here since. 0 or errno (logged).
  */
-int  merge_in_begin(const char *peer, uint64_t offset2);
+int  merge_in_begin(const char *peer, uint64_t from);
 /** The entries of whole turns (validated): apply by the rules. 0 or errno. */
 int  merge_in_turns(const uint8_t *buf, size_t len);
 /** The loser's empty MERGE: finalise (cut CDRs, reload), log one line. */

@@ -54,3 +54,31 @@ int merge_conflict_name(char *out, size_t size, const char *rel, const char *nod
 
 	return n < 0 || (size_t)n >= size ? ENAMETOOLONG : 0;
 }
+
+/*
+ * Where this node's history and the peer's branched, when this node wrote
+ * past that point (design 3.3 step 4, 7):
+ *  - the peer was promoted from this node's history: its replid2 is our
+ *    replid; we wrote past its offset2 (unACKed turns, or while split);
+ *  - both were promoted from the same history (a double failover: equal
+ *    replid2, other replids): the common part ends at the earlier of the
+ *    two promotions.
+ */
+bool merge_branch(const struct merge_pos *self, const struct merge_pos *peer, uint64_t *from)
+{
+	uint64_t at;
+
+	if (!peer->replid2[0])
+		return false;
+	if (!strcmp(peer->replid2, self->replid))
+		at = peer->offset2;
+	else if (self->replid2[0] && !strcmp(peer->replid2, self->replid2) &&
+		 strcmp(peer->replid, self->replid))
+		at = self->offset2 < peer->offset2 ? self->offset2 : peer->offset2;
+	else
+		return false;
+	if (self->head <= at)
+		return false;
+	*from = at;
+	return true;
+}

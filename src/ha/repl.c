@@ -402,9 +402,10 @@ static void psync_got(const struct repl_pos *want)
 			 g.merged ? "was merged here" : "was not merged (not in its journal)");
 	else
 		log_notice("cluster: %s at %s:%" PRIu64 " is not in this node's journal "
-			   "(%s:%" PRIu64 "-%" PRIu64 "): full resync", g.cc.nodes[!g.self].name,
+			   "(%s:%" PRIu64 "-%" PRIu64 "): full resync%s", g.cc.nodes[!g.self].name,
 			   want->replid, want->offset, replid, j ? jnl_first(j) : 0,
-			   j ? jnl_head(j) : 0);
+			   j ? jnl_head(j) : 0, g.merged ? " (its writes since our histories "
+			   "branched were merged here)" : "");
 	g.resync_kind = "full resync";
 	repl_full_start();
 }

@@ -29,6 +29,7 @@
 #include "ha/file.h"
 #include "ha/ha.h"
 #include "ha/jnl.h"
+#include "ha/merge.h"
 #include "ha/repl_int.h"
 #include "ha/turn.h"
 #include "pbx/queue.h"
@@ -321,17 +322,25 @@ static void diverged_note(void)
 	char kinds[600] = "", dir[PATH_MAX], path[PATH_MAX + 128] = "";
 	size_t kl = 0;
 	int fd = -1;
+	struct merge_pos self, peer = { h->replid, h->replid2, h->offset2, h->offset };
+	char replid[JNL_REPLID_LEN + 1], replid2[JNL_REPLID_LEN + 1];
+	uint64_t at, off, epoch;
 
-	if (!j || !h->replid2[0] || strcmp(h->replid2, jnl_replid(j)) ||
-	    jnl_head(j) <= h->offset2)
+	if (!j)
+		return;
+	self.replid = jnl_replid(j);
+	ha_position(replid, &off, replid2, &self.offset2, &epoch);
+	self.replid2 = replid2;
+	self.head = jnl_head(j);
+	if (!merge_branch(&self, &peer, &at))
 		return;
 	if (!repl_mkdirs(g.datadir, "discarded", dir, sizeof(dir))) {
 		snprintf(path, sizeof(path), "%s/%s-%" PRIu64 ".jnl", dir, jnl_replid(j),
-			 h->offset2);
+			 at);
 		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
 			path[0] = '\0';
 	}
-	if (h->offset2 >= jnl_first(j) && !jnl_reader_open(&r, j, h->offset2)) {
+	if (at >= jnl_first(j) && !jnl_reader_open(&r, j, at)) {
 		while (!jnl_reader_next(r, &buf, &len)) {
 			if (fd >= 0 && write(fd, buf, len) != (ssize_t)len)
 				path[0] = '\0';
@@ -349,12 +358,12 @@ static void diverged_note(void)
 					       kl ? ", " : "", n[t], jnl_type_name((uint16_t)t));
 	log_warn("cluster: %" PRIu64 " bytes written by %s after the split %s: "
 		 "%s (%u turns, offsets %" PRIu64 "-%" PRIu64 " of history %s; %s continues "
-		 "history %s from %" PRIu64 "); kept in %s", jnl_head(j) - h->offset2,
+		 "history %s from %" PRIu64 "); kept in %s", jnl_head(j) - at,
 		 g.cc.nodes[g.self].name, g.merge_sent ? "were sent to be merged (they come "
 		 "back with this resync)" : "are discarded (not merged)",
 		 kl ? kinds : "entries not readable",
-		 n[JNL_TURN], h->offset2, jnl_head(j), jnl_replid(j),
-		 g.cc.nodes[!g.self].name, h->replid, h->offset2,
+		 n[JNL_TURN], at, jnl_head(j), jnl_replid(j),
+		 g.cc.nodes[!g.self].name, h->replid, at,
 		 path[0] ? path : "no file (it could not be written)");
 }
 

@@ -49,8 +49,10 @@ bool repl_merge_start(void)
 	struct jnl *j = ha_jnl();
 	int e;
 
-	if (g.merge_sent || g.mrd ||
-	    !merge_out_wanted(g.peer_hello.replid2, g.peer_hello.offset2, &from))
+	struct merge_pos peer = { g.peer_hello.replid, g.peer_hello.replid2,
+				  g.peer_hello.offset2, g.peer_hello.offset };
+
+	if (g.merge_sent || g.mrd || !merge_out_wanted(&peer, &from))
 		return false;
 	if ((e = jnl_reader_open(&g.mrd, j, from))) {
 		log_error("cluster: cannot read this node's journal from offset %" PRIu64
@@ -136,12 +138,20 @@ void repl_merge_frame(const uint8_t *p, size_t len)
 	}
 	start = get64(p);
 	if (!merge_in_active()) {
+		struct merge_pos peer = { g.peer_hello.replid, g.peer_hello.replid2,
+					  g.peer_hello.offset2, g.peer_hello.offset };
+		struct merge_pos self = { replid, replid2, 0, 0 };
+		uint64_t from;
+
 		ha_position(replid, &off, replid2, &off2, &epoch);
-		if (strcmp(g.peer_hello.replid, replid2) || start != off2) {
+		self.offset2 = off2;
+		self.head = off;
+		/* the peer's tail begins where our histories branched */
+		if (!merge_branch(&peer, &self, &from) || start != from) {
 			repl_refuse("MERGE of a history this node did not branch from");
 			return;
 		}
-		if (merge_in_begin(g.cc.nodes[!g.self].name, off2)) {
+		if (merge_in_begin(g.cc.nodes[!g.self].name, from)) {
 			repl_refuse("merge could not start");
 			return;
 		}

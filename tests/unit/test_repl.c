@@ -324,6 +324,34 @@ static void t_merge_names(void **state)
 	assert_int_equal(merge_suffixed(out, 8, "recording.wav", "b"), ENAMETOOLONG);
 }
 
+/* Where two histories branched (design 3.3 step 4, 7). */
+static void t_merge_branch(void **state)
+{
+	const char *R3 = "3333333333333333333333333333333333333333";
+	uint64_t at = 0;
+
+	(void)state;
+	/* a (R1, head 900) meets b, promoted from R1 at 700: a's tail 700.. */
+	struct merge_pos a = { R1, "", 0, 900 }, b = { R2, R1, 700, 1200 };
+	assert_true(merge_branch(&a, &b, &at));
+	assert_int_equal(at, 700);
+	assert_false(merge_branch(&b, &a, &at));      /* b holds nothing a lacks */
+	a.head = 700;                                  /* nothing past the branch */
+	assert_false(merge_branch(&a, &b, &at));
+	/* a double failover: both promoted from R1 (b at 700, a at 900) */
+	struct merge_pos a3 = { R3, R1, 900, 1000 };
+	assert_true(merge_branch(&a3, &b, &at));
+	assert_int_equal(at, 700);
+	assert_true(merge_branch(&b, &a3, &at));
+	assert_int_equal(at, 700);
+	/* the same history, or unrelated ones: no branch */
+	struct merge_pos b2 = { R2, R1, 700, 1300 }, x = { R3, R2, 10, 20 };
+	assert_false(merge_branch(&b2, &b, &at));
+	assert_false(merge_branch(&x, &a, &at));
+	struct merge_pos fresh = { R1, "", 0, 0 };
+	assert_false(merge_branch(&a, &fresh, &at));
+}
+
 int test_repl_run(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +361,7 @@ int test_repl_run(void)
 		cmocka_unit_test(t_psync_decision),
 		cmocka_unit_test(t_snapshot),
 		cmocka_unit_test(t_merge_names),
+		cmocka_unit_test(t_merge_branch),
 	};
 	return cmocka_run_group_tests_name("repl", tests, NULL, NULL);
 }
