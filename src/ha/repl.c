@@ -593,6 +593,7 @@ static void down_h(struct ha_link *l, const char *why, void *arg)
 
 	(void)l;
 	(void)arg;
+	quorum_peer_lost();       /* our FIN may reach the peer: a release */
 	repl_session_reset();
 	if (waited) {
 		char w[200];
@@ -604,6 +605,32 @@ static void down_h(struct ha_link *l, const char *why, void *arg)
 	}
 	if (g.state != REPL_ALONE)
 		repl_set_state(REPL_NONE);
+}
+
+static repl_failover_h *failover_h;
+
+void repl_on_failover(repl_failover_h *h)
+{
+	failover_h = h;
+}
+
+int repl_failover_ask(void)
+{
+	char replid[JNL_REPLID_LEN + 1], replid2[JNL_REPLID_LEN + 1];
+	uint64_t off, off2, epoch;
+
+	if (!g.link || ha_link_state(g.link) != HA_LINK_UP)
+		return ENOTCONN;
+	if (!g.receiver || g.state != REPL_SYNC)
+		return EAGAIN;
+	ha_position(replid, &off, replid2, &off2, &epoch);
+	g.frame.len = 0;
+	if (repl_pos_encode(&g.frame, replid, off))
+		return ENOMEM;
+	log_notice("cluster: takeover: asking %s to hand over (this node at %s:%" PRIu64 ")",
+		   g.cc.nodes[!g.self].name, replid, off);
+	send_frame_or_drop(HA_F_FAILOVER);
+	return 0;
 }
 
 static void frame_h(struct ha_link *l, uint8_t type, const uint8_t *p, size_t len, void *arg)
@@ -654,6 +681,18 @@ static void frame_h(struct ha_link *l, uint8_t type, const uint8_t *p, size_t le
 		}
 		repl_stream_got(p, len);
 		return;
+	case HA_F_FAILOVER:
+		if (repl_pos_decode(&pos, p, len)) {
+			refuse_stream("malformed FAILOVER");
+			return;
+		}
+		if (!g.source)
+			log_warn("cluster: %s asked for a takeover, but this node does not "
+				 "stream to it (%s): ignored", g.cc.nodes[!g.self].name,
+				 ha_role_name(ha_role()));
+		else if (failover_h)
+			failover_h(&pos);
+		return;
 	case HA_F_FULLRESYNC:
 	case HA_F_SNAP:
 	case HA_F_SNAP_END:
@@ -674,6 +713,12 @@ static void ping_h(struct ha_link *l, const struct ha_link_ping *pg, void *arg)
 {
 	(void)l;
 	(void)arg;
+	/* the peer's vote (design 6; quorum.c): a PONG grants it, a PING we
+	 * answered granted ours */
+	if (pg->pong)
+		quorum_peer_ponged(pg->mono_ms, pg->vote_lease_ms);
+	else
+		quorum_peer_pinged();
 	g.peer_repl_state = pg->repl_state;
 	g.peer_role = pg->role;
 	if (!g.receiver && !g.source && pg->role == HA_ROLE_ACTIVE && !ha_serving() &&
@@ -704,6 +749,7 @@ static void pos_h(struct ha_link_pos *pos, void *arg)
 	pos->epoch = ha_role_epoch() > epoch ? ha_role_epoch() : epoch;
 	pos->role = (uint8_t)ha_role();
 	pos->repl_state = (uint8_t)g.state;
+	pos->vote_lease_ms = quorum_peer_grant();   /* sent in PONGs only */
 }
 
 const struct ha_link_handlers repl_link_handlers = {
