@@ -647,6 +647,41 @@ static json_t *cmd_standby(bool force, char *err, size_t errsize)
 	return ok("handing over");
 }
 
+/* `cluster takeover` without --force, engine = keepalived: ask the active
+ * (takeover_asked on its side); refused when the link is down or this node
+ * is not in sync. The admin standby flag is cleared only once asked. */
+static json_t *takeover_ask(char *err, size_t errsize)
+{
+	const char *peer = g.cc.nodes[!g.self].name;
+	char state[32], last[200];
+
+	switch (repl_failover_ask()) {
+	case 0:
+		if (ha_role_admin_standby() && (errno = ha_role_admin_standby_set(false))) {
+			snprintf(err, errsize, "cluster takeover: %s", strerror(errno));
+			return NULL;
+		}
+		ha_role_hold_set(NULL);
+		return ok("asked the active to hand over");
+	case ENOTCONN:
+		link_info(state, sizeof(state), last, sizeof(last));
+		snprintf(err, errsize, "cluster takeover: the replication link to %s is down "
+			 "(%s%s%s): a planned takeover needs the active to hand over; "
+			 "`tandemctl cluster takeover --force` if %s is dead", peer,
+			 state[0] ? state : "none", last[0] ? ": " : "", last, peer);
+		return NULL;
+	case EAGAIN:
+		snprintf(err, errsize, "cluster takeover: this node is not in sync with %s "
+			 "(replication %s): it would lose what it has not received; wait for "
+			 "sync (cluster status), or takeover --force", peer,
+			 repl_state_name(repl_state()));
+		return NULL;
+	default:
+		snprintf(err, errsize, "cluster takeover: cannot ask %s (see the log)", peer);
+		return NULL;
+	}
+}
+
 static json_t *cmd_takeover(bool force, char *err, size_t errsize)
 {
 	if (ha_role() == HA_ROLE_ACTIVE)
@@ -659,40 +694,13 @@ static json_t *cmd_takeover(bool force, char *err, size_t errsize)
 			 "; takeover --force if the peer is dead or both are cold" : "");
 		return NULL;
 	}
+	if (g.cc.engine == CLUSTER_ENGINE_KEEPALIVED && !force)
+		return takeover_ask(err, errsize);
 	if (ha_role_admin_standby() && (errno = ha_role_admin_standby_set(false))) {
 		snprintf(err, errsize, "cluster takeover: %s", strerror(errno));
 		return NULL;
 	}
 	if (g.cc.engine == CLUSTER_ENGINE_KEEPALIVED) {
-		/* a planned takeover: the active hands over (takeover_asked) */
-		if (!force) {
-			const char *peer = g.cc.nodes[!g.self].name;
-			char state[32], last[200];
-
-			switch (repl_failover_ask()) {
-			case 0:
-				ha_role_hold_set(NULL);
-				return ok("asked the active to hand over");
-			case ENOTCONN:
-				link_info(state, sizeof(state), last, sizeof(last));
-				snprintf(err, errsize, "cluster takeover: the replication link to %s "
-					 "is down (%s%s%s): a planned takeover needs the active to "
-					 "hand over; `tandemctl cluster takeover --force` if %s is "
-					 "dead", peer, state[0] ? state : "none", last[0] ? ": " : "",
-					 last, peer);
-				return NULL;
-			case EAGAIN:
-				snprintf(err, errsize, "cluster takeover: this node is not in sync "
-					 "with %s (replication %s): it would lose what it has not "
-					 "received; wait for sync (cluster status), or takeover "
-					 "--force", peer, repl_state_name(repl_state()));
-				return NULL;
-			default:
-				snprintf(err, errsize, "cluster takeover: cannot ask %s (see the log)",
-					 peer);
-				return NULL;
-			}
-		}
 		log_warn("cluster: takeover --force: the admin asserts the peer is down; "
 			 "this node is eligible whatever its replication state");
 		g.forced = true;

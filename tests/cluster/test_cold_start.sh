@@ -87,4 +87,7 @@ nn_start "$s"
 nn_wait 30 "$s STANDBY" nn_is "$s" STANDBY
 nn_wait 10 "equal digests" eval '[ -n "$(digest a)" ] && [ "$(digest a)" = "$(digest b)" ]'
 nn_note "ok: $s rejoined as STANDBY, digests equal"
+if grep -l 'runtime error\|Sanitizer' "$T"/a.log "$T"/b.log "$T"/w.log 2>/dev/null; then
+	nn_fail "sanitizer output in the daemons' logs"
+fi
 exit 0

@@ -87,6 +87,7 @@ nn_wait 10 "$v FENCED" eval '[ "$(grep -c "role ACTIVE -> FENCED" "$T/$v.log")" 
 	nn_fail "$s did not wait out the vote it granted"
 [ "$(grep -c "witness granted the lease" "$T/$s.log")" -gt "$g0" ] ||
 	nn_fail "$s took over without the witness's grant"
+nn_wait 10 "the VIP answers from $s" nn_vip_back "$k" "${NN_IP[$s]}"
 ms=$(last_answer "$v" "$kc")
 [ "$ms" = none ] || [ "$ms" -le $((LEASE + 100)) ] ||
 	nn_fail "$v answered $ms ms after the cut (lease $LEASE ms)"
@@ -100,4 +101,7 @@ sleep 0.5
 nn_prober_stop
 read -r nb first < <(nn_both)
 [ "$nb" = 0 ] || nn_fail "both nodes answered in $nb probe cycles (first: $first)"
+if grep -l 'runtime error\|Sanitizer' "$T"/a.log "$T"/b.log "$T"/w.log 2>/dev/null; then
+	nn_fail "sanitizer output in the daemons' logs"
+fi
 exit 0

@@ -132,4 +132,7 @@ nn_prober_stop
 read -r nb first < <(nn_both)
 [ "$nb" = 0 ] || nn_fail "both nodes answered in $nb probe cycles (first: $first)"
 nn_note "ok: never two nodes answering"
+if grep -l 'runtime error\|Sanitizer' "$T"/a.log "$T"/b.log "$T"/w.log 2>/dev/null; then
+	nn_fail "sanitizer output in the daemons' logs"
+fi
 exit 0
