@@ -54,7 +54,7 @@ void wit_seen(struct wit_state *w, const char *node, uint64_t epoch, uint64_t of
 	if (!n)
 		return;
 	n->seen = true;
-	n->epoch = epoch;
+	n->epoch = epoch + 1;       /* as a W_REQUEST would say: the epoch it would ask */
 	n->offset = offset;
 }
 
