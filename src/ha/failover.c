@@ -270,8 +270,10 @@ static const char *peer_silent(void)
 	    strstr(last, "Connection reset by peer") || strstr(last, "Broken pipe"))
 		return NULL;
 	/* design 6: our PONGs granted the peer its vote; on silence, neither
-	 * promote nor ask the witness before the last grant + lease */
-	if (quorum_promise_left()) {
+	 * promote nor ask the witness before the last grant + lease. Without a
+	 * witness the active never fences, so the promise would protect
+	 * nothing (two_node_takeover = yes takes over after peer_timeout) */
+	if (quorum_witness() && quorum_promise_left()) {
 		if (!g.promise_said) {
 			log_notice("cluster: peer %s serves or is silent (link %s: %s); it holds "
 				   "this node's vote for %llu ms more: not promoting nor asking "
