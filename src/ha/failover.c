@@ -146,7 +146,8 @@ static void demote(const char *why)
  *    witness refuses while the other holds a lease, is ahead, or was
  *    granted a later epoch, and when this node was recorded outdated.
  * Without a witness a node alone at cold start waits for its peer (or
- * `tandemctl cluster takeover --force`).
+ * `tandemctl cluster takeover --force`); engine = none waits for
+ * `takeover --force`, engine = pacemaker for Pacemaker's promote.
  */
 #define COLD_WAIT_MS 2000
 
@@ -156,7 +157,8 @@ static bool cold_alone(void)
 	char id[JNL_REPLID_LEN + 1], id2[JNL_REPLID_LEN + 1];
 	uint64_t off, off2, epoch;
 
-	if (!quorum_witness() || ha_role() != HA_ROLE_STARTING || cluster_peer_up() ||
+	if (!quorum_witness() || g.cc.engine != CLUSTER_ENGINE_KEEPALIVED ||
+	    ha_role() != HA_ROLE_STARTING || cluster_peer_up() ||
 	    loop_now() - g.started < COLD_WAIT_MS) {
 		if (g.cold_asked && ha_role() != HA_ROLE_PROMOTING)
 			quorum_vote_reset();   /* the peer is heard: the pair decides */
