@@ -607,32 +607,6 @@ static void down_h(struct ha_link *l, const char *why, void *arg)
 		repl_set_state(REPL_NONE);
 }
 
-static repl_failover_h *failover_h;
-
-void repl_on_failover(repl_failover_h *h)
-{
-	failover_h = h;
-}
-
-int repl_failover_ask(void)
-{
-	char replid[JNL_REPLID_LEN + 1], replid2[JNL_REPLID_LEN + 1];
-	uint64_t off, off2, epoch;
-
-	if (!g.link || ha_link_state(g.link) != HA_LINK_UP)
-		return ENOTCONN;
-	if (!g.receiver || g.state != REPL_SYNC)
-		return EAGAIN;
-	ha_position(replid, &off, replid2, &off2, &epoch);
-	g.frame.len = 0;
-	if (repl_pos_encode(&g.frame, replid, off))
-		return ENOMEM;
-	log_notice("cluster: takeover: asking %s to hand over (this node at %s:%" PRIu64 ")",
-		   g.cc.nodes[!g.self].name, replid, off);
-	send_frame_or_drop(HA_F_FAILOVER);
-	return 0;
-}
-
 static void frame_h(struct ha_link *l, uint8_t type, const uint8_t *p, size_t len, void *arg)
 {
 	struct repl_pos pos;
@@ -682,16 +656,8 @@ static void frame_h(struct ha_link *l, uint8_t type, const uint8_t *p, size_t le
 		repl_stream_got(p, len);
 		return;
 	case HA_F_FAILOVER:
-		if (repl_pos_decode(&pos, p, len)) {
+		if (repl_failover_frame(p, len))
 			refuse_stream("malformed FAILOVER");
-			return;
-		}
-		if (!g.source)
-			log_warn("cluster: %s asked for a takeover, but this node does not "
-				 "stream to it (%s): ignored", g.cc.nodes[!g.self].name,
-				 ha_role_name(ha_role()));
-		else if (failover_h)
-			failover_h(&pos);
 		return;
 	case HA_F_FULLRESYNC:
 	case HA_F_SNAP:
