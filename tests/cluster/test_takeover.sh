@@ -12,6 +12,10 @@
 #     STANDBY, not admin standby;
 #  2. the standby cut from the active: takeover is refused, naming the link,
 #     and nothing moves; healed, it is STANDBY again;
+#  3. the standby SIGSTOPped until the active went on alone, the active's
+#     TCP to it dropped, SIGCONT: it reads the PINGs saying "alone", its
+#     link still up (peer_timeout = 5s); takeover on it is refused as not in
+#     sync; healed, it is STANDBY again;
 #  at the end every user whose REGISTER got a 200 is registered on the
 #  final active with that REGISTER's Call-ID, the digests are equal, and at
 #  no 20 ms probe cycle did both nodes answer.
@@ -26,6 +30,7 @@ nn_require
 nw_net
 for n in a b; do
 	nw_conf "$n"
+	printf 'peer_timeout = 5s\n' >> "$T/c$n/tandem.conf"
 	{
 		printf '[general]\nudpbindaddr=0.0.0.0:5060\nrealm=tandem\n\n'
 		for p in $(seq -f 'u%g' 3000 3999); do
@@ -98,6 +103,32 @@ nn_is "$s" ACTIVE && nn_fail "$s turned ACTIVE after a refused takeover"
 nn_note "ok: link cut: $(head -1 "$T/to-cut.out")"
 nw_heal "$s"
 nn_wait 40 "$s STANDBY after the heal" nn_is "$s" STANDBY
+
+# 3. not in sync: the standby stopped until the active went on alone, then
+# the active's TCP to it dropped (VRRP kept) before it resumes: it reads the
+# PINGs that say "alone" and hears nothing newer; its link stays up
+# (peer_timeout 5s)
+replstate() {
+	nn_ctl "$1" cluster status --json 2>/dev/null | python3 -c '
+import json, sys; print(json.load(sys.stdin)["replication"]["state"])' 2>/dev/null
+}
+nn_wait 20 "$s in sync again" eval '[ "$(replstate "$s")" = sync ]'
+na=$(grep -c "standby $s silent for .*going on alone" "$T/$v.log")
+kill -STOP "${NN_TPID[$s]}"
+nn_wait 5 "$v goes on alone" eval '[ "$(grep -c "standby $s silent for .*going on alone" "$T/$v.log")" -gt "$na" ]'
+sleep 0.3
+ip netns exec "${NN_NS[$s]}" iptables -I INPUT -s "${NN_IP[$v]}" -p tcp -j DROP || nn_fail "iptables"
+kill -CONT "${NN_TPID[$s]}"
+nn_wait 4 "$s told it is not in sync" eval '[ "$(replstate "$s")" != sync ]'
+[ "$(linkstate "$s")" = up ] || nn_fail "$s's link is $(linkstate "$s"), not up (peer_timeout 5s)"
+nn_ctl "$s" cluster takeover > "$T/to-sync.out" 2>&1 && nn_fail "takeover accepted while not in sync"
+grep -q "this node is not in sync with $v (replication " "$T/to-sync.out" ||
+	nn_fail "takeover refusal: $(cat "$T/to-sync.out")"
+nn_is "$v" ACTIVE || nn_fail "$v is $(nn_state "$v") after a refused takeover"
+nn_note "ok: not in sync: $(head -1 "$T/to-sync.out")"
+nw_heal "$s"
+nn_wait 40 "$s STANDBY after the heal" nn_is "$s" STANDBY
+nn_wait 20 "$s in sync after the heal" eval '[ "$(replstate "$s")" = sync ]'
 
 # stop the load; every 200 is on the final active
 sleep 2
