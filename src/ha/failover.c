@@ -46,8 +46,16 @@ static struct {
 	pid_t watcher;
 	struct tmr tick;
 	bool forced;                /* takeover --force: eligible without the peer */
+	bool promise_said;          /* logged: waiting out the peer's vote */
+	bool handing;               /* FO_HANDOVER asked by the peer's takeover */
+	struct tmr sync_wait;       /* its FO_WAIT_SYNC: the standby's ACK = head */
+	uint64_t asked_at;
+	uint64_t started;           /* loop time at failover_start */
+	bool cold_asked, cold_alone; /* cold start alone: the witness asked, granted */
 	struct tmr handover;        /* FO_HANDOVER's 2 s bound */
 } g;
+
+static void takeover_asked(const struct repl_pos *standby);
 
 static uint64_t us_now(void)
 {
@@ -127,11 +135,55 @@ static void demote(const char *why)
 
 /*
  * Both cold (design 5: STARTING -> PROMOTING "with the witness's grant to
- * the highest (epoch, offset)"): without a witness the pair decides the
- * same way over the link: neither serves nor is promoting, and this node
- * has the higher offset, or the same and the name sorting first. Only that
- * node is eligible, so keepalived's election cannot pick the other.
+ * the highest (epoch, offset)"):
+ *  - the peer heard: neither serves nor is promoting, and this node has the
+ *    higher (epoch, offset), or the same and the name sorting first (self +
+ *    peer: two votes). Only that node is eligible, so keepalived's election
+ *    cannot pick the other;
+ *  - with a witness, the peer not heard for COLD_WAIT_MS since this node
+ *    started: still STARTING (never in sync this run), it asks the witness
+ *    for the next epoch at its offset, and is eligible once granted. The
+ *    witness refuses while the other holds a lease, is ahead, or was
+ *    granted a later epoch, and when this node was recorded outdated.
+ * Without a witness a node alone at cold start waits for its peer (or
+ * `tandemctl cluster takeover --force`); engine = none waits for
+ * `takeover --force`, engine = pacemaker for Pacemaker's promote.
  */
+#define COLD_WAIT_MS 2000
+
+static bool cold_alone(void)
+{
+	enum quorum_vote v;
+	char id[JNL_REPLID_LEN + 1], id2[JNL_REPLID_LEN + 1];
+	uint64_t off, off2, epoch;
+
+	if (!quorum_witness() || g.cc.engine != CLUSTER_ENGINE_KEEPALIVED ||
+	    ha_role() != HA_ROLE_STARTING || cluster_peer_up() ||
+	    loop_now() - g.started < COLD_WAIT_MS) {
+		if (g.cold_asked && ha_role() != HA_ROLE_PROMOTING)
+			quorum_vote_reset();   /* the peer is heard: the pair decides */
+		g.cold_asked = g.cold_alone = false;
+		return false;
+	}
+	if (!g.cold_asked) {
+		ha_position(id, &off, id2, &off2, &epoch);
+		log_notice("cluster: cold start: peer %s not heard for %u ms; asking the "
+			   "witness for epoch %llu at offset %llu", g.cc.nodes[!g.self].name,
+			   COLD_WAIT_MS, (unsigned long long)ha_role_epoch() + 1,
+			   (unsigned long long)off);
+		g.cold_asked = true;
+	}
+	v = quorum_vote();
+	if (v == QV_GRANTED && !g.cold_alone)
+		log_notice("cluster: cold start: the witness granted epoch %llu: this node "
+			   "is the one to serve", (unsigned long long)ha_role_epoch() + 1);
+	if (v == QV_GRANTED)
+		g.cold_alone = true;
+	else if (v == QV_DENIED)
+		g.cold_alone = false;
+	return g.cold_alone;
+}
+
 static void cold_eval(void)
 {
 	enum ha_role r = ha_role();
@@ -143,16 +195,21 @@ static void cold_eval(void)
 		char id[JNL_REPLID_LEN + 1], id2[JNL_REPLID_LEN + 1];
 		uint64_t mine = 0, mine2, epoch;
 
-		if (ps && strcmp(ps, "ACTIVE") && strcmp(ps, "PROMOTING") &&
+		if (cluster_peer_up() && ps && strcmp(ps, "ACTIVE") && strcmp(ps, "PROMOTING") &&
 		    strcmp(ps, "DEMOTING")) {
 			uint64_t theirs = (uint64_t)json_integer_value(json_object_get(p, "offset"));
+			uint64_t te = (uint64_t)json_integer_value(json_object_get(p, "epoch"));
 
 			ha_position(id, &mine, id2, &mine2, &epoch);
-			cold = mine > theirs || (mine == theirs &&
-				strcmp(g.cc.nodes[g.self].name, g.cc.nodes[!g.self].name) < 0);
+			if (ha_role_epoch() > epoch)
+				epoch = ha_role_epoch();
+			cold = epoch > te || (epoch == te && (mine > theirs || (mine == theirs &&
+				strcmp(g.cc.nodes[g.self].name, g.cc.nodes[!g.self].name) < 0)));
 		}
 		json_decref(p);
 	}
+	if (cold_alone())
+		cold = true;
 	if (r == HA_ROLE_ACTIVE)
 		g.forced = false;
 	ha_role_cold_set(cold || (g.forced && r != HA_ROLE_ACTIVE));
@@ -184,6 +241,7 @@ static bool link_info(char *state, size_t ssize, char *last, size_t lsize)
  * yes. NULL when allowed, else why not.
  */
 static const char ASKING[] = "asking the witness";
+static const char PROMISED[] = "the peer holds our vote";
 
 /* The peer's last word over the link: it serves (ACTIVE or PROMOTING). */
 static bool peer_serving(void)
@@ -213,6 +271,22 @@ static const char *peer_silent(void)
 	     * process that is gone, a signalled death as much as a FIN */
 	    strstr(last, "Connection reset by peer") || strstr(last, "Broken pipe"))
 		return NULL;
+	/* design 6: our PONGs granted the peer its vote; on silence, neither
+	 * promote nor ask the witness before the last grant + lease. Without a
+	 * witness the active never fences, so the promise would protect
+	 * nothing (two_node_takeover = yes takes over after peer_timeout) */
+	if (quorum_witness() && quorum_promise_left()) {
+		if (!g.promise_said) {
+			log_notice("cluster: peer %s serves or is silent (link %s: %s); it holds "
+				   "this node's vote for %llu ms more: not promoting nor asking "
+				   "the witness before it ends", g.cc.nodes[!g.self].name, state,
+				   last[0] ? last : "-",
+				   (unsigned long long)quorum_promise_left());
+			g.promise_said = true;
+		}
+		return PROMISED;
+	}
+	g.promise_said = false;
 	/* design 6: on silence a standby promotes with the witness's grant */
 	if (quorum_witness()) {
 		switch (quorum_vote()) {
@@ -249,13 +323,19 @@ static void decide(void)
 	    !ha_role_hold()[0]) {
 		const char *no = cold || g.forced ? NULL : peer_silent();
 
-		if (no == ASKING)
-			return;                 /* quorum.c calls decide() with the answer */
+		/* alone at cold start: a grant of the witness still running */
+		if (cold && g.cold_alone && !g.forced && quorum_vote() != QV_GRANTED)
+			return;                 /* asked again; quorum.c calls back */
+		if (no == ASKING || no == PROMISED)
+			return;                 /* quorum.c calls decide() with the answer,
+						 * the tick when the promise ends */
 		if (no) {
 			ha_role_hold_set(no);   /* eligible=1: keepalived drops the address */
 			return;
 		}
-		promote(cold ? "this node holds the address (keepalived MASTER); both were "
+		promote(cold && g.cold_alone && !g.forced ? "this node holds the address "
+			"(keepalived MASTER); cold start, peer not heard: witness granted" :
+			cold ? "this node holds the address (keepalived MASTER); both were "
 			"cold and this node is ahead" : quorum_granted() ?
 			"this node holds the address (keepalived MASTER); "
 			"witness granted" : "this node holds the address (keepalived MASTER)");
@@ -291,8 +371,13 @@ static void tick(void *arg)
 	ha_position(id, &off, id2, &off2, &epoch);   /* EPOCH entries replicated */
 	if (epoch > ha_role_epoch())
 		ha_role_epoch_set(epoch);
-	if (ha_role_hold()[0] && link_info(state, sizeof(state), last, sizeof(last)) &&
-	    !strcmp(state, "up"))
+	if (g.handing && ha_role() != HA_ROLE_ACTIVE && peer_serving()) {
+		log_notice("cluster: takeover done: %s is ACTIVE", g.cc.nodes[!g.self].name);
+		g.handing = false;
+		tmr_cancel(&g.handover);
+	}
+	if (ha_role_hold()[0] && !g.handing &&
+	    link_info(state, sizeof(state), last, sizeof(last)) && !strcmp(state, "up"))
 		ha_role_hold_set(NULL);   /* the peer is heard again */
 	if (quorum_witness() && ha_role() == HA_ROLE_STANDBY &&
 	    link_info(state, sizeof(state), last, sizeof(last)) && !strcmp(state, "up"))
@@ -353,6 +438,7 @@ int failover_start(const struct cluster_conf *cc, const char *nodename, const ch
 		return 0;
 	g.cc = *cc;
 	cluster_conf_clear(&g.cc);   /* the key stays with the link */
+	quorum_peer_start(cc->lease_ms);
 	snprintf(g.datadir, sizeof(g.datadir), "%s", datadir);
 	if ((e = cluster_conf_self(cc, nodename, &g.self, err, errsize)))
 		return e;
@@ -362,6 +448,7 @@ int failover_start(const struct cluster_conf *cc, const char *nodename, const ch
 		return e;
 	}
 	quorum_on_change(decide);
+	repl_on_failover(takeover_asked);
 	/* roles were started by cluster_start (ha_role_start); replication runs,
 	 * so it, not role.c's autosync, moves STARTING -> SYNCING -> STANDBY: a
 	 * node that has not caught up is never eligible (design 5) */
@@ -395,7 +482,9 @@ int failover_start(const struct cluster_conf *cc, const char *nodename, const ch
 	}
 	tmr_init(&g.tick);
 	tmr_init(&g.handover);
+	tmr_init(&g.sync_wait);
 	tmr_start(&g.tick, 100, tick, NULL);
+	g.started = loop_now_update();
 	g.running = true;
 	return 0;
 out:
@@ -410,6 +499,8 @@ void failover_stop(void)
 	quorum_stop();
 	tmr_cancel(&g.tick);
 	tmr_cancel(&g.handover);
+	tmr_cancel(&g.sync_wait);
+	repl_on_failover(NULL);
 	vip_stop();
 	ha_health_stop();
 	ha_role_on_resume(NULL);
@@ -443,12 +534,93 @@ static json_t *cmd_notify(const char *state, char *err, size_t errsize)
 static void handover_abort(void *arg)
 {
 	(void)arg;
+	if (g.handing) {
+		g.handing = false;
+		tmr_cancel(&g.sync_wait);
+		ha_role_hold_set(NULL);
+		if (ha_role() == HA_ROLE_ACTIVE)
+			log_warn("cluster: FO_ABORT: the takeover asked by %s: the address is "
+				 "still on this node after 2 s (is keepalived running?); this "
+				 "node goes on serving", g.cc.nodes[!g.self].name);
+		else
+			log_warn("cluster: FO_ABORT: %s did not become ACTIVE within 2 s of "
+				 "the takeover it asked; this node is eligible again",
+				 g.cc.nodes[!g.self].name);
+		return;
+	}
 	if (ha_role() != HA_ROLE_ACTIVE)
 		return;
 	log_warn("cluster: FO_ABORT: FO_HANDOVER over 2 s: the address is still on this "
 		 "node (is keepalived running, is the peer eligible?); admin standby "
 		 "cleared, this node goes on serving");
 	ha_role_admin_standby_set(false);
+}
+
+/*
+ * `cluster takeover` on the standby (design 8.5), the mirror of `cluster
+ * standby` here: FO_WAIT_SYNC (the standby ACKed the journal's head, within
+ * 2 s) -> FO_HANDOVER (eligibility off until the peer is ACTIVE, so
+ * keepalived drops the address; W_RELEASE when this node demotes). Every
+ * confirmation this node gave was ACKed by the standby first (design 4),
+ * so the standby holds it when it takes over. No admin standby is set: the
+ * admin asked the peer to serve, not this node to stay out.
+ */
+static void handover_now(void)
+{
+	log_notice("cluster: FO_HANDOVER: %s holds every byte (takeover on it): "
+		   "eligibility off, keepalived drops the address", g.cc.nodes[!g.self].name);
+	g.handing = true;
+	ha_role_hold_set("handing over: cluster takeover on the peer");
+	tmr_start(&g.handover, 2000, handover_abort, NULL);
+}
+
+static void sync_wait_h(void *arg)
+{
+	(void)arg;
+	if (ha_role() != HA_ROLE_ACTIVE)
+		return;
+	if (repl_state() != REPL_SYNC) {
+		log_warn("cluster: takeover asked by %s refused: FO_WAIT_SYNC: it is no longer "
+			 "in sync (replication %s)", g.cc.nodes[!g.self].name,
+			 repl_state_name(repl_state()));
+		return;
+	}
+	if (!g.synced || g.synced()) {
+		handover_now();
+		return;
+	}
+	if (loop_now_update() - g.asked_at >= 2000) {
+		log_warn("cluster: takeover asked by %s refused: FO_WAIT_SYNC: it did not ACK "
+			 "the journal's head within 2 s (see cluster status)",
+			 g.cc.nodes[!g.self].name);
+		return;
+	}
+	tmr_start(&g.sync_wait, 5, sync_wait_h, NULL);
+}
+
+static void takeover_asked(const struct repl_pos *standby)
+{
+	const char *peer = g.cc.nodes[!g.self].name;
+
+	if (ha_role() != HA_ROLE_ACTIVE || g.cc.engine != CLUSTER_ENGINE_KEEPALIVED) {
+		log_warn("cluster: takeover asked by %s refused: this node is %s%s", peer,
+			 ha_role_name(ha_role()), g.cc.engine != CLUSTER_ENGINE_KEEPALIVED ?
+			 " and engine is not keepalived" : "");
+		return;
+	}
+	if (g.handing || tmr_isset(&g.sync_wait) || tmr_isset(&g.handover)) {
+		log_info("cluster: takeover asked by %s again: a handover is under way", peer);
+		return;
+	}
+	if (repl_state() != REPL_SYNC) {
+		log_warn("cluster: takeover asked by %s refused: FO_WAIT_SYNC: it is not in "
+			 "sync (replication %s)", peer, repl_state_name(repl_state()));
+		return;
+	}
+	log_notice("cluster: takeover asked by %s (at %s:%llu): FO_WAIT_SYNC", peer,
+		   standby->replid, (unsigned long long)standby->offset);
+	g.asked_at = loop_now_update();
+	sync_wait_h(NULL);
 }
 
 static json_t *cmd_standby(bool force, char *err, size_t errsize)
@@ -479,6 +651,41 @@ static json_t *cmd_standby(bool force, char *err, size_t errsize)
 	return ok("handing over");
 }
 
+/* `cluster takeover` without --force, engine = keepalived: ask the active
+ * (takeover_asked on its side); refused when the link is down or this node
+ * is not in sync. The admin standby flag is cleared only once asked. */
+static json_t *takeover_ask(char *err, size_t errsize)
+{
+	const char *peer = g.cc.nodes[!g.self].name;
+	char state[32], last[200];
+
+	switch (repl_failover_ask()) {
+	case 0:
+		if (ha_role_admin_standby() && (errno = ha_role_admin_standby_set(false))) {
+			snprintf(err, errsize, "cluster takeover: %s", strerror(errno));
+			return NULL;
+		}
+		ha_role_hold_set(NULL);
+		return ok("asked the active to hand over");
+	case ENOTCONN:
+		link_info(state, sizeof(state), last, sizeof(last));
+		snprintf(err, errsize, "cluster takeover: the replication link to %s is down "
+			 "(%s%s%s): a planned takeover needs the active to hand over; "
+			 "`tandemctl cluster takeover --force` if %s is dead", peer,
+			 state[0] ? state : "none", last[0] ? ": " : "", last, peer);
+		return NULL;
+	case EAGAIN:
+		snprintf(err, errsize, "cluster takeover: this node is not in sync with %s "
+			 "(replication %s): it would lose what it has not received; wait for "
+			 "sync (cluster status), or takeover --force", peer,
+			 repl_state_name(repl_state()));
+		return NULL;
+	default:
+		snprintf(err, errsize, "cluster takeover: cannot ask %s (see the log)", peer);
+		return NULL;
+	}
+}
+
 static json_t *cmd_takeover(bool force, char *err, size_t errsize)
 {
 	if (ha_role() == HA_ROLE_ACTIVE)
@@ -491,20 +698,13 @@ static json_t *cmd_takeover(bool force, char *err, size_t errsize)
 			 "; takeover --force if the peer is dead or both are cold" : "");
 		return NULL;
 	}
+	if (g.cc.engine == CLUSTER_ENGINE_KEEPALIVED && !force)
+		return takeover_ask(err, errsize);
 	if (ha_role_admin_standby() && (errno = ha_role_admin_standby_set(false))) {
 		snprintf(err, errsize, "cluster takeover: %s", strerror(errno));
 		return NULL;
 	}
 	if (g.cc.engine == CLUSTER_ENGINE_KEEPALIVED) {
-		/* asking the active over the link is not built: it hands over with
-		 * `cluster standby`; or keepalived moves the address when it fails */
-		if (!force) {
-			snprintf(err, errsize, "cluster takeover: with engine = keepalived run "
-				 "`tandemctl cluster standby` on the active node (this node is "
-				 "eligible and takes the address when it leaves), or takeover "
-				 "--force when the peer is dead");
-			return NULL;
-		}
 		log_warn("cluster: takeover --force: the admin asserts the peer is down; "
 			 "this node is eligible whatever its replication state");
 		g.forced = true;

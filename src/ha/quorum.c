@@ -7,10 +7,19 @@
  *  - ACTIVE: renews its lease (W_REQUEST in its epoch). The lease ends at
  *    the send time of the granted request + 0.95 x lease on this node's
  *    clock, before the witness's view of it. Holding neither the lease nor
- *    the peer's vote (the replication link up: the peer heard within
- *    peer_timeout), it is FENCED: SIP unread, eligibility off, so
+ *    the peer's vote, it is FENCED: SIP unread, eligibility off, so
  *    keepalived drops the address; replication brings it back as SYNCING
  *    once the peer is heard.
+ *  - The peer's vote is a lease too: a node that does not serve grants it
+ *    in each PONG (vote_lease_ms); the active's vote ends at the send time
+ *    of the PING that the granting PONG answered + 0.95 x lease, on its
+ *    own clock. The granting node promises not to promote, nor ask the
+ *    witness, before its last grant + lease, unless the active's link
+ *    closed (FIN, RST: failover.c). A link that is cut therefore cannot
+ *    leave the active serving on a vote that the standby no longer keeps,
+ *    whatever peer_timeout is. The active drops the vote when the link
+ *    closes (for silence too): its FIN may reach the standby, which takes
+ *    it as a release.
  *  - A standby that would promote on the peer's silence (failover.c asks
  *    quorum_vote()) requests the lease for the next epoch; denied while
  *    the holder's lease runs, it asks again when it ends, and gives up
@@ -86,9 +95,63 @@ void quorum_on_change(quorum_changed_h *h)
 	q.changed = h;
 }
 
+/* ------------------------------------------------------ the peer's vote */
+
+static struct {
+	uint32_t lease_ms;
+	uint64_t vote_end;     /* ACTIVE: the peer's vote runs until (own clock) */
+	uint64_t granted_at;   /* not serving: our last granting PONG */
+} pv;
+
+void quorum_peer_start(uint32_t lease_ms)
+{
+	memset(&pv, 0, sizeof(pv));
+	pv.lease_ms = lease_ms;
+}
+
+uint32_t quorum_peer_grant(void)
+{
+	enum ha_role r = ha_role();
+
+	return r == HA_ROLE_ACTIVE || r == HA_ROLE_PROMOTING || r == HA_ROLE_SINGLE ? 0
+										    : pv.lease_ms;
+}
+
+void quorum_peer_pinged(void)
+{
+	if (quorum_peer_grant())
+		pv.granted_at = loop_now_update();
+}
+
+void quorum_peer_ponged(uint64_t sent_ms, uint32_t lease_ms)
+{
+	uint64_t end = sent_ms + (uint64_t)lease_ms * 95 / 100;
+
+	/* the echo of our own clock: never a time to come */
+	if (lease_ms && sent_ms <= loop_now_update() && end > pv.vote_end)
+		pv.vote_end = end;
+}
+
+void quorum_peer_lost(void)
+{
+	pv.vote_end = 0;
+}
+
+bool quorum_peer_vote(void)
+{
+	return pv.vote_end > loop_now_update();
+}
+
+uint64_t quorum_promise_left(void)
+{
+	uint64_t now = loop_now_update(), end = pv.granted_at + pv.lease_ms;
+
+	return pv.granted_at && end > now ? end - now : 0;
+}
+
 static bool peer_heard(void)
 {
-	return cluster_peer_up();
+	return quorum_peer_vote();
 }
 
 static void send_request(uint64_t epoch)
@@ -155,8 +218,9 @@ static void check_votes(void)
 	if (ha_role() != HA_ROLE_ACTIVE || quorum_lease_valid() || peer_heard() ||
 	    now < q.release_until)
 		return;
-	snprintf(why, sizeof(why), "votes lost: peer %s not heard and the witness lease %s",
-		 q.cc.nodes[!q.self].name, q.lease_end ? "ran out" : "was never granted");
+	snprintf(why, sizeof(why), "votes lost: the vote of peer %s %s and the witness lease %s",
+		 q.cc.nodes[!q.self].name, pv.vote_end ? "ran out" : "was never granted",
+		 q.lease_end ? "ran out" : "was never granted");
 	if (q.lease_end && now > q.lease_end)
 		snprintf(why + strlen(why), sizeof(why) - strlen(why), " %llu ms ago",
 			 (unsigned long long)(now - q.lease_end));
@@ -191,6 +255,21 @@ static void alone_check(void)
 	q.outdated_sent = now ? now : 1;
 }
 
+static void expire_h(void *arg);
+
+/* Fence at the end of the later vote, not at the next tick. */
+static void arm_expire(void)
+{
+	uint64_t now = loop_now_update(), end = q.lease_end;
+
+	if (pv.vote_end > end)
+		end = pv.vote_end;
+	if (q.release_until > end)
+		end = q.release_until;
+	if (ha_role() == HA_ROLE_ACTIVE && end > now)
+		tmr_start(&q.expire, end - now + 1, expire_h, NULL);
+}
+
 static void tick_h(void *arg)
 {
 	enum ha_role r = ha_role();
@@ -211,7 +290,7 @@ static void tick_h(void *arg)
 	}
 	/* held back for a reason that may pass: ask again every lease, in the
 	 * background (no address needed); a grant makes this node eligible */
-	if (q.vote == QV_DENIED && q.transient && !q.n &&
+	if (q.vote == QV_DENIED && q.transient && !q.n && !quorum_promise_left() &&
 	    loop_now() - q.denied_at >= q.cc.lease_ms) {
 		q.ask_epoch = ha_role_epoch() + 1;
 		q.ask_since = q.denied_at = loop_now();
@@ -226,6 +305,7 @@ static void tick_h(void *arg)
 	if (r == HA_ROLE_ACTIVE)
 		alone_check();
 	check_votes();
+	arm_expire();
 	tmr_start(&q.tick, Q_TICK_MS, tick_h, NULL);
 }
 
@@ -244,11 +324,8 @@ static void expire_h(void *arg)
 
 static void granted(const struct wit_msg *m, uint64_t sent)
 {
-	uint64_t now = loop_now_update();
-
 	q.lease_end = sent + (uint64_t)m->lease_ms * 95 / 100;
-	/* fence at the lease's end, not at the next tick */
-	tmr_start(&q.expire, q.lease_end > now ? q.lease_end - now + 1 : 0, expire_h, NULL);
+	arm_expire();
 	q.lease_epoch = m->epoch;
 	snprintf(q.holder, sizeof(q.holder), "%s", q.cc.nodes[q.self].name);
 	q.ms_left = m->lease_ms;

@@ -603,6 +603,7 @@ static void down_h(struct ha_link *l, const char *why, void *arg)
 
 	(void)l;
 	(void)arg;
+	quorum_peer_lost();       /* our FIN may reach the peer: a release */
 	repl_session_reset();
 	if (waited) {
 		char w[200];
@@ -667,6 +668,10 @@ static void frame_h(struct ha_link *l, uint8_t type, const uint8_t *p, size_t le
 	case HA_F_MERGE:
 		repl_merge_frame(p, len);
 		return;
+	case HA_F_FAILOVER:
+		if (repl_failover_frame(p, len))
+			repl_refuse("malformed FAILOVER");
+		return;
 	case HA_F_FULLRESYNC:
 	case HA_F_SNAP:
 	case HA_F_SNAP_END:
@@ -687,6 +692,12 @@ static void ping_h(struct ha_link *l, const struct ha_link_ping *pg, void *arg)
 {
 	(void)l;
 	(void)arg;
+	/* the peer's vote (design 6; quorum.c): a PONG grants it, a PING we
+	 * answered granted ours */
+	if (pg->pong)
+		quorum_peer_ponged(pg->mono_ms, pg->vote_lease_ms);
+	else
+		quorum_peer_pinged();
 	g.peer_repl_state = pg->repl_state;
 	g.peer_role = pg->role;
 	if (!g.receiver && !g.source && pg->role == HA_ROLE_ACTIVE && !ha_serving() &&
@@ -717,6 +728,7 @@ static void pos_h(struct ha_link_pos *pos, void *arg)
 	pos->epoch = ha_role_epoch() > epoch ? ha_role_epoch() : epoch;
 	pos->role = (uint8_t)ha_role();
 	pos->repl_state = (uint8_t)g.state;
+	pos->vote_lease_ms = quorum_peer_grant();   /* sent in PONGs only */
 }
 
 const struct ha_link_handlers repl_link_handlers = {

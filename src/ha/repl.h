@@ -92,6 +92,15 @@ void repl_close(void);
 enum repl_state repl_state(void);
 /** The active's standby holds every byte written (failover's FO_WAIT_SYNC). */
 bool repl_synced(void);
+/**
+ * A planned takeover (design 8.5): the standby asks the active over the
+ * link with FAILOVER(its replid, head). 0, ENOTCONN when the link is down,
+ * EAGAIN when this node is not a receiver in SYNC.
+ */
+int  repl_failover_ask(void);
+/** Called on the active when the standby's FAILOVER arrives. */
+typedef void (repl_failover_h)(const struct repl_pos *standby);
+void repl_on_failover(repl_failover_h *h);
 /** The witness echoed W_OUTDATED(standby, offset): going alone is
  * recorded; the held confirmations go (alone.h). */
 void repl_alone_recorded(uint64_t offset);

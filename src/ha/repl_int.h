@@ -143,6 +143,9 @@ int  repl_ckpt_start(struct repl_ckpt **cp, const char *datadir, fd_h *done, voi
 int  repl_ckpt_end(struct repl_ckpt *c);
 
 /* repl_full.c */
+/* repl_takeover.c: the FAILOVER frame from the standby; EBADMSG malformed. */
+int  repl_failover_frame(const uint8_t *p, size_t len);
+
 void repl_full_start(void);
 void repl_full_pump(void);
 void repl_full_frame(uint8_t type, const uint8_t *p, size_t len);

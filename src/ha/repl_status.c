@@ -70,9 +70,10 @@ json_t *repl_peer_status_json(void)
 
 	if (!g.have_peer)
 		return json_object();
-	j = json_pack("{s:s, s:s, s:s}", "id", p->replid,
+	j = json_pack("{s:s, s:s, s:s, s:I}", "id", p->replid,
 		      "role", ha_role_contract((enum ha_role)g.peer_role),
-		      "role_state", ha_role_name((enum ha_role)g.peer_role));
+		      "role_state", ha_role_name((enum ha_role)g.peer_role),
+		      "epoch", (json_int_t)p->epoch);
 	if (g.source) {
 		/* the active: the standby's ACKs */
 		json_object_set_new(j, "offset", json_integer((json_int_t)g.acked));

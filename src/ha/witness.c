@@ -161,6 +161,7 @@ static void up_h(struct ha_link *l, const struct ha_link_hello *peer, void *arg)
 {
 	(void)arg;
 	(void)l;
+	wit_seen(&w.st, peer->node, peer->epoch, peer->offset);
 	log_notice("witness: node %s connected (epoch %llu, offset %llu)", peer->node,
 		   (unsigned long long)peer->epoch, (unsigned long long)peer->offset);
 }

@@ -90,6 +90,29 @@ void quorum_outdated(uint64_t offset);
  * until echoed (the echo calls repl_alone_recorded). */
 void quorum_alone(uint64_t offset);
 void quorum_current(void);
+/*
+ * The peer's vote (design 6), with or without a witness. A node that does
+ * not serve grants its vote in each PONG (vote_lease_ms = lease) and
+ * promises not to promote, nor ask the witness, before its last grant +
+ * lease unless the active's link closed (FIN, RST). The active holds the
+ * vote until the send time of the PING that a granting PONG answered +
+ * 0.95 x lease, on its own clock.
+ */
+/** Start the peer vote with the lease of [cluster] (before any PONG). */
+void quorum_peer_start(uint32_t lease_ms);
+/** What this node's PONG grants now: lease_ms while it does not serve, else 0. */
+uint32_t quorum_peer_grant(void);
+/** A PING was answered by a PONG carrying quorum_peer_grant(). */
+void quorum_peer_pinged(void);
+/** A PONG answered our PING sent at sent_ms (own clock), granting lease_ms. */
+void quorum_peer_ponged(uint64_t sent_ms, uint32_t lease_ms);
+/** The replication link closed (any reason): the peer's vote ends now. */
+void quorum_peer_lost(void);
+/** The active holds the peer's vote now. */
+bool quorum_peer_vote(void);
+/** ms left of this node's promise (last grant + lease), 0 when none. */
+uint64_t quorum_promise_left(void);
+
 /** {"have", "of", "witness": {address, state, holder, lease_ms_left} | null} */
 json_t *quorum_status_json(void);
 

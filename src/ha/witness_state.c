@@ -47,6 +47,17 @@ void wit_role(struct wit_state *w, const char *node, bool active)
 		w->served = true;
 }
 
+void wit_seen(struct wit_state *w, const char *node, uint64_t epoch, uint64_t offset)
+{
+	struct wit_node *n = node_of(w, node);
+
+	if (!n)
+		return;
+	n->seen = true;
+	n->epoch = epoch + 1;       /* as a W_REQUEST would say: the epoch it would ask */
+	n->offset = offset;
+}
+
 uint32_t wit_ms_left(const struct wit_state *w, uint64_t now)
 {
 	if (!w->holder[0] || w->lease_end <= now)

@@ -64,6 +64,10 @@ int wit_request(struct wit_state *w, const char *node, uint64_t epoch, uint64_t 
 		uint64_t now, struct wit_answer *a);
 /** A node's W_STATE (its link's PING): active or not. */
 void wit_role(struct wit_state *w, const char *node, bool active);
+/** A node connected with its HELLO's position (its epoch, offset): kept as
+ * a W_REQUEST for epoch + 1 at offset would be, so a cold node alone is
+ * refused the lease while the other is ahead. */
+void wit_seen(struct wit_state *w, const char *node, uint64_t epoch, uint64_t offset);
 /** A node's W_STATE says it is a standby in sync with the active: it is
  * current (clears its outdated mark; dirty). */
 void wit_in_sync(struct wit_state *w, const char *node);

@@ -339,10 +339,12 @@ static json_t *blacklist_args(json_t *args)
 }
 
 /* `cluster standby` on the active: done when this node is no longer ACTIVE
- * (the daemon aborts the handover after 2 s: FO_ABORT in its log). */
-static int handover_wait(const char *datadir)
+ * (the daemon aborts the handover after 2 s: FO_ABORT in its log).
+ * `cluster takeover` on the standby: done when this node is ACTIVE (the
+ * active refuses in its log when this node is not in sync). */
+static int handover_wait(const char *datadir, bool takeover)
 {
-	for (int i = 0; i < 30; i++) {   /* 3 s */
+	for (int i = 0; i < 50; i++) {   /* 5 s */
 		json_t *req = json_pack("{s:s, s:[s]}", "cmd", "cluster", "args", "status");
 		json_t *reply = NULL, *n;
 		const char *state = "";
@@ -355,7 +357,8 @@ static int handover_wait(const char *datadir)
 		json_array_foreach(json_object_get(json_object_get(reply, "data"), "nodes"), k, n)
 			if (json_is_true(json_object_get(n, "self")))
 				state = js(n, "state");
-		if (*state && strcmp(state, "ACTIVE") && strcmp(state, "DEMOTING")) {
+		if (takeover ? !strcmp(state, "ACTIVE") :
+		    *state && strcmp(state, "ACTIVE") && strcmp(state, "DEMOTING")) {
 			printf("done: this node is %s\n", state);
 			json_decref(reply);
 			return 0;
@@ -363,8 +366,13 @@ static int handover_wait(const char *datadir)
 		json_decref(reply);
 		usleep(100000);
 	}
-	fprintf(stderr, "tandemctl: cluster standby: this node is still active after 3 s "
-		"(FO_ABORT: see the log)\n");
+	if (takeover)
+		fprintf(stderr, "tandemctl: cluster takeover: this node is not ACTIVE after 5 s: "
+			"the active refused or aborted the handover (FO_WAIT_SYNC or FO_ABORT "
+			"in its log)\n");
+	else
+		fprintf(stderr, "tandemctl: cluster standby: this node is still active after 5 s "
+			"(FO_ABORT: see the log)\n");
 	return 1;
 }
 
@@ -483,7 +491,9 @@ int main(int argc, char **argv)
 		const char *r = js(data, "result");
 		printf("%s\n", *r ? r : "ok");
 		if (!strcmp(cmd, "cluster") && !strcmp(r, "handing over"))
-			rc = handover_wait(datadir);
+			rc = handover_wait(datadir, false);
+		else if (!strcmp(cmd, "cluster") && !strcmp(r, "asked the active to hand over"))
+			rc = handover_wait(datadir, true);
 	}
 	json_decref(reply);
 	return rc;

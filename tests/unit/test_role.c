@@ -3,7 +3,9 @@
  * keepalived configuration (keepalived.c): the design 5 transitions (illegal
  * ones refused, the role unchanged), the eligibility file and the persisted
  * admin standby, the hook's arguments, the heartbeat check (fresh, old,
- * dead pid, not ours) and the generated configuration's fixed parts.
+ * dead pid, not ours), the generated configuration's fixed parts, and the
+ * peer's vote (quorum.c): granted in PONGs by a node that does not serve,
+ * held by the active until the answered PING's send time + 0.95 x lease.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -24,6 +26,7 @@
 #include "ha/health.h"
 #include "ha/keepalived.h"
 #include "ha/role.h"
+#include "ha/witness.h"
 #include "suites.h"
 
 static char root[64];
@@ -124,6 +127,47 @@ static void t_transitions(void **state)
 	assert_int_equal(ha_role_set(HA_ROLE_DEMOTING, "test"), 0);
 	assert_int_equal(ha_role_set(HA_ROLE_STANDBY, "test"), 0);
 	assert_string_equal(ha_role_name(HA_ROLE_PROMOTING), "PROMOTING");
+}
+
+/* The peer's vote (design 6). Times are relative to the loop's clock; the
+ * one window checked open is 570 ms wide around two adjacent calls. */
+static void t_peer_vote(void **state)
+{
+	struct cluster_conf cc = conf();
+	uint64_t now;
+
+	(void)state;
+	ha_role_autosync(false);
+	assert_int_equal(ha_role_start(&cc, 0, root), 0);
+	quorum_peer_start(600);
+	/* a node that does not serve grants and promises */
+	assert_int_equal(quorum_peer_grant(), 600);
+	assert_int_equal(quorum_promise_left(), 0);
+	quorum_peer_pinged();
+	assert_true(quorum_promise_left() > 0 && quorum_promise_left() <= 600);
+	assert_int_equal(ha_role_set(HA_ROLE_SYNCING, "test"), 0);
+	assert_int_equal(ha_role_set(HA_ROLE_STANDBY, "test"), 0);
+	assert_int_equal(quorum_peer_grant(), 600);
+	assert_int_equal(ha_role_set(HA_ROLE_PROMOTING, "test"), 0);
+	assert_int_equal(quorum_peer_grant(), 0);
+	assert_int_equal(ha_role_set(HA_ROLE_ACTIVE, "test"), 0);
+	assert_int_equal(quorum_peer_grant(), 0);
+	/* the active: a PONG's grant ends at its PING's send time + 570 ms */
+	quorum_peer_start(600);
+	assert_false(quorum_peer_vote());
+	quorum_peer_pinged();                        /* serving: no promise */
+	assert_int_equal(quorum_promise_left(), 0);
+	now = loop_now_update();
+	quorum_peer_ponged(now > 600 ? now - 600 : 0, 600);   /* answered long ago */
+	assert_false(quorum_peer_vote());
+	quorum_peer_ponged(now + 60000, 600);         /* a time to come: not ours */
+	assert_false(quorum_peer_vote());
+	quorum_peer_ponged(loop_now_update(), 0);     /* the peer serves: no grant */
+	assert_false(quorum_peer_vote());
+	quorum_peer_ponged(loop_now_update(), 600);
+	assert_true(quorum_peer_vote());
+	quorum_peer_lost();                           /* the link closed */
+	assert_false(quorum_peer_vote());
 }
 
 static void t_admin_standby(void **state)
@@ -246,6 +290,7 @@ int test_role_run(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_transitions, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_peer_vote, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_admin_standby, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_health, setup, teardown),

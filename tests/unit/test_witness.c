@@ -189,6 +189,33 @@ static void t_cold_position(void **state)
 	assert_true(an.granted);
 }
 
+/* A node's HELLO tells the witness its position (wit_seen): a node alone
+ * at a cold start is refused while the other connected ahead of it. */
+static void t_cold_seen(void **state)
+{
+	struct wit_state w;
+	struct wit_answer an;
+
+	(void)state;
+	fresh(&w);
+	wit_seen(&w, "b", 4, 200);
+	wit_seen(&w, "zz", 9, 900);        /* not a node of the cluster: ignored */
+	assert_int_equal(wit_request(&w, "a", 5, 100, 1000, &an), 0);
+	assert_false(an.granted);
+	assert_non_null(strstr(an.why, "b is ahead"));
+	/* a later epoch outranks a longer journal */
+	fresh(&w);
+	wit_seen(&w, "b", 3, 900);
+	assert_int_equal(wit_request(&w, "a", 5, 100, 1000, &an), 0);
+	assert_true(an.granted);
+	assert_int_equal(an.epoch, 5);
+	/* the other behind: granted */
+	fresh(&w);
+	wit_seen(&w, "b", 4, 50);
+	assert_int_equal(wit_request(&w, "a", 5, 100, 1000, &an), 0);
+	assert_true(an.granted);
+}
+
 static void t_file(void **state)
 {
 	char dir[] = "/tmp/tandem-wit-XXXXXX", path[64], err[256] = "";
@@ -345,6 +372,7 @@ int test_witness_run(void)
 		cmocka_unit_test(t_release),
 		cmocka_unit_test(t_outdated),
 		cmocka_unit_test(t_cold_position),
+		cmocka_unit_test(t_cold_seen),
 		cmocka_unit_test(t_file),
 		cmocka_unit_test(t_codec),
 		cmocka_unit_test(t_alone),
