@@ -82,9 +82,11 @@ void cdr_writer_take(struct cdr_writer *w, int64_t **ids, size_t *n,
 		     struct cdr_link *link, bool *changed);
 /**
  * Stop the thread: wait up to grace_ms, then cut its connection and wait
- * as long again; a thread still blocked is left to end on its own.
+ * as long again; a thread still blocked is left to end on its own. With
+ * ids, the spool ids written since the last cdr_writer_take() (malloc'd,
+ * caller frees; NULL with *n 0 when none or the thread was left).
  */
-void cdr_writer_stop(struct cdr_writer *w, unsigned grace_ms);
+void cdr_writer_stop(struct cdr_writer *w, unsigned grace_ms, int64_t **ids, size_t *n);
 /** "socket /path db.table" or "host:port db.table", for messages. */
 void cdr_writer_describe(const struct cdr_conf *cc, char *buf, size_t size);
 

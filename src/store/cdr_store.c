@@ -22,6 +22,13 @@
  *  every record arrives and none twice. A slow or dead server only makes
  *  the spool grow on disk; calls never wait for it.
  *
+ * Only the serving node runs the writer thread (a standby's spool is the
+ * active's, replicated, and it sends nothing): it starts at the first
+ * loop turn when this node serves then (the cluster has set the role by
+ * then), when the node becomes ACTIVE, and stops when it leaves ACTIVE.
+ * Stopping keeps the invariant: rows handed but not acknowledged stay in
+ * the spool and are sent by whichever node serves next.
+ *
  * The local `cdr` table keeps every record with either backend, so
  * `tandemctl cdr --last N` works while MariaDB is away.
  */
@@ -48,6 +55,7 @@
 #define RETRY_MS      1000
 #define DRAIN_MS      500     /* at close: time the writer gets to catch up */
 #define STOP_GRACE_MS 1000    /* at close: twice, see cdr_writer_stop() */
+#define DEMOTE_GRACE_MS 100   /* leaving ACTIVE: twice at most, the loop waits */
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS cdr ("
@@ -93,6 +101,7 @@ static struct {
 	char target[256];
 	struct repl_stamp stamp;      /* written with the next commit */
 	bool stamped;
+	struct tmr start_tmr;         /* first turn: start the writer if serving */
 } s;
 
 static struct cdr_conf defaults;
@@ -731,48 +740,101 @@ static void release(void)
 	cdr_open_close();
 }
 
-/* A node that starts serving sends what is left in its spool: rows the old
- * active wrote but whose SPOOL_DONE it never got (INSERT IGNORE on
- * uniqueid makes those harmless). */
-static void role_h(enum ha_role from, enum ha_role to, void *arg)
-{
-	(void)from;
-	(void)arg;
-	if (to != HA_ROLE_ACTIVE || !s.w)
-		return;
-	if (!s.inflight)
-		s.handed = 0;
-	if (cdr_spool_count())
-		log_notice("cdr: serving now: writing %lu spooled call records to MariaDB %s",
-			   cdr_spool_count(), s.target);
-	refill();
-}
+static void writer_h(int fd, uint32_t events, void *arg);
 
 static int start_writer(void)
 {
-	static bool watching;
 	unsigned long n = cdr_spool_count();
 	int e;
 
-	cdr_writer_describe(&s.cc, s.target, sizeof(s.target));
 	if ((e = cdr_writer_start(&s.w, &s.cc))) {
 		log_error("cdr: cannot start the MariaDB writer: %s", strerror(e));
 		return e;
 	}
 	if ((e = loop_fd_listen(cdr_writer_fd(s.w), EPOLLIN, writer_h, NULL))) {
 		log_error("cdr: cannot watch the MariaDB writer: %s", strerror(e));
-		cdr_writer_stop(s.w, STOP_GRACE_MS);
+		cdr_writer_stop(s.w, STOP_GRACE_MS, NULL, NULL);
 		s.w = NULL;
 		return e;
 	}
+	s.handed = 0;   /* every spooled row, from the first */
+	s.inflight = 0;
+	s.link = (struct cdr_link){ .state = CDR_LINK_IDLE };
+	if (n)
+		log_notice("cdr: serving now: writing %lu spooled call records to MariaDB %s", n,
+			   s.target);
+	refill();
+	return 0;
+}
+
+/* Stop the writer (shutdown, or this node no longer serves). While this
+ * node still records (ACTIVE, SINGLE) the ids it delivered are recorded
+ * done; after a demotion they are not (the journal is the new active's):
+ * those rows stay spooled and the serving node sends them again, which
+ * INSERT IGNORE on uniqueid makes a no-op. */
+static void stop_writer(unsigned grace_ms)
+{
+	bool records = ha_role() == HA_ROLE_ACTIVE || ha_role() == HA_ROLE_SINGLE;
+	int64_t *ids;
+	size_t i, n;
+
+	if (!s.w)
+		return;
+	if (records)
+		writer_event();
+	loop_fd_forget(cdr_writer_fd(s.w));
+	cdr_writer_stop(s.w, grace_ms, &ids, &n);
+	s.w = NULL;
+	if (records) {
+		cdr_spool_done_record(s.db, ids, n);
+		for (i = 0; i < n; i++)
+			del_add(ids[i]);
+	}
+	free(ids);
+	s.inflight = 0;
+	s.handed = 0;
+}
+
+static void start_h(void *arg)
+{
+	(void)arg;
+	if (!s.w && ha_serving())
+		(void)start_writer();
+}
+
+/* A node that starts serving sends what is left in its spool: rows the old
+ * active wrote but whose SPOOL_DONE it never got (INSERT IGNORE on
+ * uniqueid makes those harmless). One that stops serving stops the thread. */
+static void role_h(enum ha_role from, enum ha_role to, void *arg)
+{
+	(void)from;
+	(void)arg;
+	if (!s.db || s.cc.backend != CDR_BACKEND_MARIADB)
+		return;
+	if (to == HA_ROLE_ACTIVE && !s.w) {
+		(void)start_writer();
+	} else if (to != HA_ROLE_ACTIVE && s.w) {
+		stop_writer(DEMOTE_GRACE_MS);
+		log_notice("cdr: %s: MariaDB writer stopped; %lu spooled call records are "
+			   "sent by the serving node", ha_role_name(to), cdr_spool_count());
+	}
+}
+
+static int init_writer(void)
+{
+	static bool watching;
+	unsigned long n = cdr_spool_count();
+
+	cdr_writer_describe(&s.cc, s.target, sizeof(s.target));
 	if (!watching && !ha_role_watch(role_h, NULL))
 		watching = true;
-	log_info("cdr: call records go to %s and MariaDB %s%s", s.path, s.target,
-		 ha_serving() ? "" : " (from when this node serves)");
+	log_info("cdr: call records go to %s and MariaDB %s (from the node that serves)",
+		 s.path, s.target);
 	if (n)
 		log_notice("cdr: %lu call records from before wait in the spool for MariaDB",
 			   n);
-	refill();
+	tmr_init(&s.start_tmr);
+	tmr_start(&s.start_tmr, 0, start_h, NULL);
 	return 0;
 }
 
@@ -807,7 +869,7 @@ int cdr_store_init(const struct cdr_conf *cc, const char *datadir, const char *n
 		s.seq_next = 1;
 	s.seq_reserved = s.seq_next;   /* reserve a block at the first use */
 	if (s.cc.backend == CDR_BACKEND_MARIADB) {
-		if ((e = start_writer()))
+		if ((e = init_writer()))
 			goto out;
 	} else {
 		unsigned long n = cdr_spool_count();
@@ -848,11 +910,11 @@ void cdr_store_close(void)
 		log_notice("cdr: shutdown: %zu calls were still up; their records end now", n);
 	s.retry_at = 0;
 	cdr_store_commit();
+	tmr_cancel(&s.start_tmr);
 	if (s.w) {
 		drain();
-		loop_fd_forget(cdr_writer_fd(s.w));
-		cdr_writer_stop(s.w, STOP_GRACE_MS);
-		s.w = NULL;
+		stop_writer(STOP_GRACE_MS);
+		cdr_store_commit();   /* the last batch's SPOOL_DONE */
 		n = cdr_spool_count();
 		if (n)
 			log_notice("cdr: %zu call records stay in the spool of %s for MariaDB "
