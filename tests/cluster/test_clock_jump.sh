@@ -1,14 +1,16 @@
 #!/bin/bash
 # The wall clock of the active jumping while it replicates (issue "two
 # nodes": "a clock that jumps: ... nothing already stored is damaged, and
-# the active keeps serving"). Two nodes with keepalived (lib_netns.sh),
+# the active keeps serving"). Two nodes with keepalived and a witness
+# (lib_witness.sh: leases, two votes of three),
 # both tandemds under libfaketime (Debian: faketime), each with its own
 # offset file read at every call (FAKETIME_TIMESTAMP_FILE,
 # FAKETIME_NO_CACHE) and CLOCK_MONOTONIC left alone
 # (FAKETIME_DONT_FAKE_MONOTONIC): what an NTP step or `date -s` does to a
-# real host. Only the active's offset moves; the standby keeps the real
-# clock.
-#  - one node ACTIVE with the VIP, the other STANDBY in sync; the prober
+# real host. The active's offset moves first, then the standby's; the
+# witness keeps the real clock.
+#  - one node ACTIVE with the VIP and the witness's lease, the other
+#    STANDBY in sync; the prober
 #    in tc sends OPTIONS to the VIP and both nodes every 20 ms;
 #  - SIPp registers 100-tfg (maxexpiry = 20 s) through the VIP; the
 #    active's wall clock jumps 3 hours forward: the binding is still there
@@ -19,15 +21,16 @@
 #    binding goes 20 s after the REGISTER again, not 10 minutes later;
 #  - the standby's wall clock jumps 3 hours forward, then to 10 minutes
 #    behind the real clock: it stays STANDBY and writes still reach it;
-#  - throughout: no role change, no hook run, no keepalived transition,
+#  - throughout: the active keeps the witness's lease, no role change, no
+#    hook run, no keepalived transition,
 #    the replication link never dropped, the standby never answered at the
 #    VIP, a db put on the active after each jump reaches the standby and
 #    the digests are equal at the end;
 #  - last, the active's clock 3 h ahead, 100-tfg registered, the active
 #    killed: the standby takes over and the binding (expires_at 3 h ahead)
 #    expires within maxexpiry of the REGISTER, not 3 hours later.
-# Needs root, keepalived, sipp, libfaketime. Label: cluster.
-. "$(dirname "$0")/lib_netns.sh"
+# Needs root, keepalived, iptables, sipp, libfaketime. Label: cluster.
+. "$(dirname "$0")/lib_witness.sh"
 SIPP_DIR=$TANDEM_SRC/tests/e2e/sipp
 EXPIRY=20
 FT_LIB=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketime\.so\.1$' | head -n1)
@@ -35,17 +38,18 @@ FT_LIB=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketime\.so\.1$' | head -n
 command -v sipp >/dev/null || nn_skip "needs sipp"
 
 nn_require
-nn_net
+nw_net
 # both nodes under libfaketime, each with its own offset file (+0: the
 # real clock); only the one that becomes active has its clock moved
 for n in a b; do
 	echo "+0" > "$T/faketime.$n"
 	NN_WRAP[$n]="env LD_PRELOAD=$FT_LIB FAKETIME_TIMESTAMP_FILE=$T/faketime.$n FAKETIME_NO_CACHE=1
 	FAKETIME_DONT_FAKE_MONOTONIC=1 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
-	nn_conf "$n"
+	nw_conf "$n"
 	printf '[general]\nudpbindaddr=0.0.0.0:5060\nrealm=tandem\nminexpiry=5\ndefaultexpiry=%s\nmaxexpiry=%s\n\n[100-tfg]\ntype=friend\nhost=dynamic\nsecret=tf2020\ncontext=default\nqualify=no\n' \
 		"$EXPIRY" "$EXPIRY" > "$T/c$n/sip.conf"
 done
+nw_start
 nn_start a
 nn_start b
 nn_wait 30 "one node ACTIVE with the VIP" nn_one_active
@@ -54,9 +58,11 @@ B=$([ "$A" = a ] && echo b || echo a)
 nn_wait 30 "$B STANDBY" nn_is "$B" STANDBY
 FT=$T/faketime.$A
 declare -A IPN=([a]=10.0.0.1 [b]=10.0.0.2)
-nn_note "ok: $A ACTIVE with $VIP, $B STANDBY; $A's wall clock jumps"
+holds_lease() { [ "$(nw_status "$A" holder)" = "$A" ]; }
+nn_wait 5 "$A holds the witness lease" holds_lease
+nn_note "ok: $A ACTIVE with $VIP and the witness's lease, $B STANDBY; $A's wall clock jumps"
 
-mark_a=$(wc -l < "$T/$A.log") mark_b=$(wc -l < "$T/$B.log")
+mark_a=$(wc -l < "$T/$A.log") mark_b=$(wc -l < "$T/$B.log") mark_w=$(wc -l < "$T/w.log")
 hooks=$(wc -l < "$T/hook.log")
 ka_a=$(nn_ka_count "$A" BACKUP) ka_b=$(nn_ka_count "$B" MASTER)
 since=$(now_ns)
@@ -88,6 +94,7 @@ print(round(t.timestamp() - time.time()))'
 b_has() { [ "$(nn_ctl "$B" db get clock "$1" 2>/dev/null)" = "$2" ]; }
 steady() {  # WHEN KEY: still ACTIVE and STANDBY, a write on the active reaches the standby
 	nn_is "$A" ACTIVE || nn_fail "$1: $A is $(nn_state "$A"), not ACTIVE"
+	holds_lease || nn_fail "$1: $A does not hold the witness lease ($(nw_status "$A" holder))"
 	nn_is "$B" STANDBY || nn_fail "$1: $B is $(nn_state "$B"), not STANDBY"
 	nn_ctl "$A" db put clock "$2" "$1" > /dev/null || nn_fail "$1: db put on $A"
 	nn_wait 5 "$1: $B has the db put" b_has "$2" "$1"
@@ -131,6 +138,8 @@ lost_b=$(tail -n +"$((mark_b + 1))" "$T/$B.log" | grep -c "cluster: replication 
 { tail -n +"$((mark_a + 1))" "$T/$A.log"; tail -n +"$((mark_b + 1))" "$T/$B.log"; } |
 	grep "cluster: role " && nn_fail "a role changed during the jumps"
 [ "$(wc -l < "$T/hook.log")" = "$hooks" ] || nn_fail "the role hook ran during the jumps"
+tail -n +"$((mark_w + 1))" "$T/w.log" | grep -E "witness: .*(denied|refused|silent|gone)" &&
+	nn_fail "the witness denied, refused or lost a node during the jumps"
 [ "$(nn_ka_count "$A" BACKUP)" = "$ka_a" ] && [ "$(nn_ka_count "$B" MASTER)" = "$ka_b" ] ||
 	nn_fail "keepalived moved the VIP during the jumps"
 read -r both _ <<< "$(nn_both)"
@@ -142,7 +151,7 @@ n_a=$(awk -v t="$since" -v v="$VIP" -v s="${IPN[$A]}" '$1 >= t && $3 == v && $4 
 digest() { nn_ctl "$1" cluster digest --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["stores"])'; }
 digests_equal() { local x; x=$(digest "$A") && [ -n "$x" ] && [ "$x" = "$(digest "$B")" ]; }
 nn_wait 5 "equal digests" digests_equal
-nn_note "ok: no role change, hook or VIP move, link never dropped, $A answered $n_a probes at the VIP and $B none, digests equal"
+nn_note "ok: $A kept the witness lease; no role change, hook or VIP move, link never dropped, $A answered $n_a probes at the VIP and $B none, digests equal"
 # a takeover after the active's clock ran ahead: the bindings it wrote say
 # they expire 3 h later; the new active arms them for maxexpiry at most
 echo "+10800" > "$FT"
