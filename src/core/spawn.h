@@ -26,7 +26,7 @@ struct spawn_opts {
  * Start o->path with o->argv; every descriptor but 0-2 closed in the
  * child. The loop reaps it and logs a non-zero exit, a signal or a kill
  * at the deadline as "WHAT: ...". 0 (pid through *pid if not NULL) or an
- * errno (logged); EAGAIN when SPAWN_MAX_KIDS still run.
+ * errno (logged); EAGAIN when 64 children still run.
  */
 int  spawn_run(const struct spawn_opts *o, pid_t *pid);
 /**
