@@ -70,7 +70,10 @@ static int psk_find_cb(SSL *ssl, const unsigned char *id, size_t idlen,
 	return 1;
 }
 
-/* Why a handshake failed, and whether it is a refusal. */
+/* Why a handshake failed, and whether it is a refusal. A recorded
+ * handshake sent again passes the binder check (same ClientHello, same
+ * key) and fails at the client's Finished, sealed with keys of the old
+ * session: the server's fresh random and key share make it useless. */
 static void fail(struct conn *c, int e)
 {
 	unsigned long err = ERR_peek_error();
@@ -84,6 +87,13 @@ static void fail(struct conn *c, int e)
 		ha_conn_fail(c, true, "wrong key (%s refused ours)", c->l->peer);
 	else if (!c->outbound && c->psk_unknown)
 		ha_conn_fail(c, true, "unknown identity '%s'", c->ident);
+	else if (!c->outbound && c->psk_seen && (reason == SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC ||
+						 reason == SSL_R_DIGEST_CHECK_FAILED))
+		/* the binder verified (the ClientHello was made with our key) but
+		 * the client has no keys for this session: bytes recorded from an
+		 * earlier connection, sent again, or altered on the way */
+		ha_conn_fail(c, true, "replayed or altered handshake (the key's binder "
+			     "verified, its Finished is not for this session: %s)", rs ? rs : "?");
 	else if (c->outbound && reason == SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE)
 		ha_conn_fail(c, true, "%s refused the handshake (other cluster or node name?)",
 			     c->l->peer);

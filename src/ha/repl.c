@@ -252,7 +252,6 @@ static void feed_h(uint64_t start, uint64_t end, void *arg)
 	}
 	g.fifo[g.nfifo].end = end;
 	g.fifo[g.nfifo].mono_us = repl_now_us();
-	g.fifo[g.nfifo].wall_us = jnl_now_us();
 	g.nfifo++;
 	if (g.rd)
 		repl_kick(0);

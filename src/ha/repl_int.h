@@ -19,7 +19,7 @@
 #define REPL_SNAP_CHUNK   ((1u << 20) - 64u)
 #define REPL_FIFO         1024         /* unACKed turns remembered */
 
-struct repl_fifo { uint64_t end, mono_us; int64_t wall_us; };
+struct repl_fifo { uint64_t end, mono_us; };   /* mono_us: when sent (lag, timeout) */
 
 /* Progress of a full resync (design 3.4), on both nodes. */
 struct repl_progress {

@@ -80,7 +80,7 @@ json_t *repl_peer_status_json(void)
 		json_object_set_new(j, "lag_bytes", json_integer(h > g.acked ?
 			(json_int_t)(h - g.acked) : 0));
 		json_object_set_new(j, "lag_ms", json_integer(g.nfifo ?
-			(json_int_t)((jnl_now_us() - g.fifo[0].wall_us) / 1000) : 0));
+			(json_int_t)((repl_now_us() - g.fifo[0].mono_us) / 1000) : 0));
 		json_object_set_new(j, "state", json_string(repl_state_name(g.state)));
 		if (g.prog.phase)
 			json_object_set_new(j, "sync", progress_json());

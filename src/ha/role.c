@@ -17,41 +17,29 @@
  * Every change logs `cluster: role A -> B (epoch N): why`, rewrites the
  * eligibility file keepalived's track_file reads (design 8.1: "0" eligible,
  * "1" not), calls the watchers and runs the `[cluster] hook` with
- * NEW OLD EPOCH WHY by posix_spawn; the hook is reaped through a pidfd
- * watched by the loop and killed after 10 s: the loop never waits for it.
+ * NEW OLD EPOCH WHY through core/spawn.c (reaped through a pidfd watched
+ * by the loop, killed after 10 s): the loop never waits for it.
  * A single node (no [cluster]) stays HA_ROLE_SINGLE and serves, as before.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/spawn.h"
 #include "ha/cluster_conf.h"
 #include "ha/role.h"
 
-extern char **environ;
-
 #define ROLE_WATCH_MAX  8
 #define HOOK_KILL_MS    10000
-#define HOOKS_MAX       8
 #define FROZEN_MS       300    /* a turn older than this: we were stopped */
-
-struct hook_run {
-	pid_t pid;
-	int pidfd;
-	struct tmr kill;
-};
 
 static struct {
 	enum ha_role role;
@@ -67,7 +55,6 @@ static struct {
 	char dir[PATH_MAX];          /* DATADIR/cluster */
 	struct { ha_role_h *h; void *arg; } watch[ROLE_WATCH_MAX];
 	unsigned nwatch;
-	struct hook_run hooks[HOOKS_MAX];
 	ha_resume_h *resume;
 	uint64_t tick;
 	bool in_resume;
@@ -266,85 +253,27 @@ static bool admin_standby_read(void)
 
 /* ------------------------------------------------------------ hook */
 
-static void hook_done(struct hook_run *r)
-{
-	tmr_cancel(&r->kill);
-	loop_fd_forget(r->pidfd);
-	close(r->pidfd);
-	r->pid = 0;
-	r->pidfd = -1;
-}
-
-static void hook_exited(int fd, uint32_t events, void *arg)
-{
-	struct hook_run *r = arg;
-	int st = 0;
-
-	(void)fd;
-	(void)events;
-	if (waitpid(r->pid, &st, WNOHANG) == 0)
-		return;
-	if (!WIFEXITED(st) || WEXITSTATUS(st))
-		log_warn("cluster: hook %s (pid %ld) %s %d", g.hook, (long)r->pid,
-			 WIFEXITED(st) ? "exited with" : "killed by signal",
-			 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
-	hook_done(r);
-}
-
-static void hook_kill(void *arg)
-{
-	struct hook_run *r = arg;
-
-	log_warn("cluster: hook %s (pid %ld) still runs after %d s: killed", g.hook,
-		 (long)r->pid, HOOK_KILL_MS / 1000);
-	kill(r->pid, SIGKILL);   /* the pidfd then reports the exit */
-}
-
+/* The hook runs in the background (core/spawn.c reaps it, logs a failure
+ * and kills it after HOOK_KILL_MS): the loop never waits for it. */
 static void hook_run(enum ha_role to, enum ha_role from, const char *why)
 {
-	char epoch[24], envn[96], envp[96], envv[96];
+	char epoch[24], envn[96], envp[96], envv[96], what[PATH_MAX + 48];
 	char *argv[] = { g.hook, (char *)ha_role_name(to), (char *)ha_role_name(from),
 			 epoch, (char *)why, NULL };
 	char *envp_[] = { envn, envp, envv, "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-	struct hook_run *r = NULL;
-	pid_t pid;
-	int e, fd;
+	struct spawn_opts o = { .path = g.hook, .argv = argv, .envp = envp_,
+				.keep_output = true, .kill_ms = HOOK_KILL_MS, .what = what };
 
 	if (!g.hook[0])
 		return;
-	for (unsigned i = 0; i < HOOKS_MAX && !r; i++)
-		if (!g.hooks[i].pid)
-			r = &g.hooks[i];
-	if (!r) {
-		log_error("cluster: hook %s not run for %s: %d hooks still running", g.hook,
-			  ha_role_name(to), HOOKS_MAX);
-		return;
-	}
 	snprintf(epoch, sizeof(epoch), "%llu", (unsigned long long)g.epoch);
 	snprintf(envn, sizeof(envn), "TANDEM_NODE=%s", g.node);
 	snprintf(envp, sizeof(envp), "TANDEM_PEER=%s", g.peer);
 	snprintf(envv, sizeof(envv), "TANDEM_VIP=%s", g.vip);
-	e = posix_spawn(&pid, g.hook, NULL, NULL, argv, envp_);
-	if (e) {
-		log_error("cluster: cannot run hook %s: %s", g.hook, strerror(e));
-		return;
-	}
-	fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd < 0) {
-		/* no pidfd (kernel < 5.3): leave the child to init's reaping */
-		log_warn("cluster: hook pid %ld not watched: pidfd_open: %s", (long)pid,
-			 strerror(errno));
-		return;
-	}
-	r->pid = pid;
-	r->pidfd = fd;
-	tmr_init(&r->kill);
-	if (loop_fd_listen(fd, EPOLLIN, hook_exited, r)) {
-		close(fd);
-		r->pid = 0;
-		return;
-	}
-	tmr_start(&r->kill, HOOK_KILL_MS, hook_kill, r);
+	if (snprintf(what, sizeof(what), "cluster: hook %s for %s", g.hook,
+		     ha_role_name(to)) >= (int)sizeof(what))
+		snprintf(what, sizeof(what), "cluster: hook for %s", ha_role_name(to));
+	(void)spawn_run(&o, NULL);   /* a failure is logged there */
 }
 
 /* ------------------------------------------------------------ transitions */
@@ -444,8 +373,6 @@ int ha_role_start(const struct cluster_conf *cc, unsigned self, const char *data
 	snprintf(g.vip, sizeof(g.vip), "%s", cc->has_vip ? cc->vip_str : "");
 	snprintf(g.hook, sizeof(g.hook), "%s", cc->hook);
 	snprintf(g.dir, sizeof(g.dir), "%s/cluster", datadir);
-	for (unsigned i = 0; i < HOOKS_MAX; i++)
-		g.hooks[i].pidfd = -1;
 	if ((e = fs_mkdirs(g.dir, 0750))) {
 		log_error("cluster: cannot create %s: %s", g.dir, strerror(e));
 		g.dir[0] = '\0';
@@ -466,9 +393,6 @@ int ha_role_start(const struct cluster_conf *cc, unsigned self, const char *data
 
 void ha_role_stop(void)
 {
-	for (unsigned i = 0; i < HOOKS_MAX; i++)
-		if (g.hooks[i].pid)
-			hook_done(&g.hooks[i]);   /* the hook runs on, unwatched */
 	tmr_cancel(&g.autosync_tmr);
 	g.cold = false;
 	g.hold[0] = '\0';

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/loop.h"
 #include "ha/file.h"
 #include "ha/ha.h"
 #include "ha/jnl.h"
@@ -50,7 +51,7 @@ static struct {
 	char node[64];
 	bool dropped;            /* changes dropped on a node not active: logged */
 	bool behind;             /* a store's commit failed: catch_up() */
-	int64_t retry_us;
+	uint64_t retry_ms;           /* monotonic: a wall clock jump moves no retry */
 } T;
 
 const char *ha_node(void)
@@ -245,7 +246,7 @@ static bool commit_stores(void)
 	cdr_store_commit();
 	if (!ok && T.j && !T.behind) {
 		T.behind = true;
-		T.retry_us = jnl_now_us() + 1000000;
+		T.retry_ms = loop_now_update() + 1000;
 	}
 	return ok;
 }
@@ -258,7 +259,7 @@ static void catch_up(void)
 {
 	char err[256] = "";
 
-	if (!T.behind || jnl_now_us() < T.retry_us)
+	if (!T.behind || loop_now_update() < T.retry_ms)
 		return;
 	T.behind = false;
 	if (replay(err, sizeof(err))) {
@@ -266,7 +267,7 @@ static void catch_up(void)
 		T.behind = true;
 	}
 	if (T.behind)   /* replay failed, or commit_stores() failed again */
-		T.retry_us = jnl_now_us() + 1000000;
+		T.retry_ms = loop_now_update() + 1000;
 	else
 		log_notice("cluster: the stores caught up with the journal at offset %" PRIu64,
 			   jnl_head(T.j));

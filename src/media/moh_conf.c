@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "core/log.h"
+#include "core/rnd.h"
 #include "media/moh_conf.h"
 
 static const char *const class_opts[] = {
@@ -306,16 +307,6 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static uint32_t xorshift(uint32_t *s)
-{
-	uint32_t x = *s ? *s : 0x9e3779b9u;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return *s = x;
-}
-
 void mohconf_files_free(char **files, size_t n)
 {
 	while (n)
@@ -406,13 +397,13 @@ int mohconf_class_files(const struct mohconf_class *c, uint32_t seed, char ***fi
 	}
 	if (c->sort == MOHCONF_SORT_RANDOM) {   /* Fisher-Yates */
 		for (i = n; i > 1; i--) {
-			size_t k = xorshift(&seed) % i;
+			size_t k = rnd_xorshift32(&seed) % i;
 			char *t = l[i - 1];
 			l[i - 1] = l[k];
 			l[k] = t;
 		}
 	} else if (c->sort == MOHCONF_SORT_RANDSTART && n > 1) {
-		size_t k = xorshift(&seed) % n;
+		size_t k = rnd_xorshift32(&seed) % n;
 		char **r = malloc(n * sizeof(*r));
 		if (!r) {
 			mohconf_files_free(l, n);

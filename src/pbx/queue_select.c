@@ -6,20 +6,11 @@
  */
 #include <string.h>
 
+#include "core/rnd.h"
 #include "pbx/queue.h"
 #include "pbx/queue_int.h"
 
 /* ------------------------------------------------------- selection */
-
-static uint32_t xorshift(uint32_t *s)
-{
-	uint32_t x = *s ? *s : 0x9e3779b9u;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return *s = x;
-}
 
 /* compare_weight(): a heavier queue with callers owns m first. */
 static bool weighed_out(const struct queue_state *qs, const struct queue *q,
@@ -98,10 +89,10 @@ void queue_select(const struct queue_state *qs, const struct queue_caller *c, ti
 			metric += pen;
 			break;
 		case QUEUE_RANDOM:
-			metric = xorshift(&seed) % 1000 + pen;
+			metric = rnd_xorshift32(&seed) % 1000 + pen;
 			break;
 		case QUEUE_WRANDOM:
-			metric = xorshift(&seed) % ((1 + (uint32_t)m->penalty) * 1000u);
+			metric = rnd_xorshift32(&seed) % ((1 + (uint32_t)m->penalty) * 1000u);
 			break;
 		case QUEUE_FEWESTCALLS:
 			metric = m->calls + pen;

@@ -86,10 +86,19 @@ static void expire_h(void *arg)
 	binding_remove(arg, "expired");
 }
 
+/* The expiry runs on the loop's monotonic timer, armed from the wall-clock
+ * expires_at (what the store and the journal keep): a wall clock that
+ * jumps later neither expires a binding early nor keeps it late. At most
+ * maxexpiry: a binding written under a wall clock that ran ahead (the old
+ * active's, replicated; this node's before a restart) never outlives what
+ * a REGISTER can ask for. */
 static void arm_expiry(struct binding *b)
 {
+	const struct sipconf *sc = pbx_sipconf();
 	int64_t left = b->expires_at - (int64_t)time(NULL);
 
+	if (sc && left > (int64_t)sc->gen.maxexpiry)
+		left = sc->gen.maxexpiry;
 	tmr_start(&b->expire, left > 0 ? (uint64_t)left * 1000 : 0, expire_h, b);
 }
 

@@ -82,11 +82,40 @@ void cdr_writer_take(struct cdr_writer *w, int64_t **ids, size_t *n,
 		     struct cdr_link *link, bool *changed);
 /**
  * Stop the thread: wait up to grace_ms, then cut its connection and wait
- * as long again; a thread still blocked is left to end on its own.
+ * as long again; a thread still blocked is left to end on its own. With
+ * ids, the spool ids written since the last cdr_writer_take() (malloc'd,
+ * caller frees; NULL with *n 0 when none or the thread was left).
  */
-void cdr_writer_stop(struct cdr_writer *w, unsigned grace_ms);
+void cdr_writer_stop(struct cdr_writer *w, unsigned grace_ms, int64_t **ids, size_t *n);
 /** "socket /path db.table" or "host:port db.table", for messages. */
 void cdr_writer_describe(const struct cdr_conf *cc, char *buf, size_t size);
+
+/* ------------------------------------------------------- cdr_feed.c */
+
+#include <jansson.h>
+#include <sqlite3.h>
+/**
+ * backend = mariadb, cdr.db open as db: the writer thread starts at the
+ * first loop turn if this node serves, then follows the role (started on
+ * ACTIVE, stopped on leaving it). 0 or EIO (logged).
+ */
+int  cdr_feed_start(sqlite3 *db);
+/** The spool was replaced (full resync): hand it again from its start. */
+void cdr_feed_reload(void);
+/** After a commit: hand the writer the spool rows it has not seen. */
+void cdr_feed_refill(void);
+/** Shutdown: let the writer deliver for a while, then stop it; false
+ *  when none ran. The caller commits the last SPOOL_DONE. */
+bool cdr_feed_stop(void);
+/** Forget everything (before cdr.db closes). */
+void cdr_feed_close(void);
+/** The "mariadb" object of `cdr status` (new reference), NULL without a writer. */
+json_t *cdr_feed_json(void);
+
+/* ------------------------------------------------------ cdr_store.c */
+
+/** A spool id MariaDB acknowledged: deleted with the next commit. */
+void cdr_spool_del_add(int64_t id);
 
 /* ------------------------------------------------------- cdr_open.c */
 

@@ -529,6 +529,7 @@ int cdr_writer_start(struct cdr_writer **wp, const struct cdr_conf *cc)
 	}
 	if ((e = pthread_create(&w->th, NULL, writer_main, w)))
 		goto out;
+	pthread_setname_np(w->th, "tandem-cdrdb");   /* ps -L, /proc/PID/task/N/comm */
 	*wp = w;
 	return 0;
 out:
@@ -589,20 +590,25 @@ static bool join_within(struct cdr_writer *w, unsigned ms)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	/* monotonic: a wall clock that jumps neither shortens nor stretches it */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_sec += ms / 1000;
 	ts.tv_nsec += (long)(ms % 1000) * 1000000;
 	if (ts.tv_nsec >= 1000000000) {
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000;
 	}
-	return pthread_timedjoin_np(w->th, NULL, &ts) == 0;
+	return pthread_clockjoin_np(w->th, NULL, CLOCK_MONOTONIC, &ts) == 0;
 }
 
-void cdr_writer_stop(struct cdr_writer *w, unsigned grace_ms)
+void cdr_writer_stop(struct cdr_writer *w, unsigned grace_ms, int64_t **ids, size_t *n)
 {
 	bool joined;
 
+	if (ids) {
+		*ids = NULL;
+		*n = 0;
+	}
 	if (!w)
 		return;
 	pthread_mutex_lock(&w->mu);
@@ -630,6 +636,11 @@ void cdr_writer_stop(struct cdr_writer *w, unsigned grace_ms)
 		}
 	}
 	close(w->efd);
+	if (joined && ids) {   /* the last batch's ids: the thread is gone */
+		*ids = w->done;
+		*n = w->ndone;
+		w->done = NULL;
+	}
 	if (joined)
 		writer_free(w);
 }

@@ -22,20 +22,21 @@
  *  every record arrives and none twice. A slow or dead server only makes
  *  the spool grow on disk; calls never wait for it.
  *
+ * Only the serving node runs the writer thread; cdr_feed.c starts and
+ * stops it with the role and hands it the spool (steps 3 and 4).
+ *
  * The local `cdr` table keeps every record with either backend, so
  * `tandemctl cdr --last N` works while MariaDB is away.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
-#include "core/loop.h"
 #include "ha/ha.h"
 #include "ha/turn.h"
 #include "store/repl_meta.h"
@@ -43,11 +44,8 @@
 #include "store/cdr_int.h"
 
 #define HOLD_MAX      10000   /* records kept in memory while cdr.db fails */
-#define INFLIGHT_MAX  400     /* spool rows handed to the writer */
 #define SEQ_BLOCK     1000    /* sequence numbers reserved per cdr.db write */
 #define RETRY_MS      1000
-#define DRAIN_MS      500     /* at close: time the writer gets to catch up */
-#define STOP_GRACE_MS 1000    /* at close: twice, see cdr_writer_stop() */
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS cdr ("
@@ -85,12 +83,7 @@ static struct {
 	bool failing;
 	int64_t retry_at;             /* mono us */
 	uint64_t seq_next, seq_reserved, mem_seq;
-	sqlite3_stmt *st_ins, *st_spool, *st_del, *st_fill;
-	struct cdr_writer *w;
-	int64_t handed;               /* highest spool id handed to the writer */
-	size_t inflight;
-	struct cdr_link link;
-	char target[256];
+	sqlite3_stmt *st_ins, *st_spool, *st_del;
 	struct repl_stamp stamp;      /* written with the next commit */
 	bool stamped;
 } s;
@@ -204,8 +197,7 @@ void cdr_store_reload(void)
 		s.seq_next = v;
 		s.seq_reserved = v;
 	}
-	if (!s.inflight)
-		s.handed = 0;   /* the spool is the installed one */
+	cdr_feed_reload();   /* the spool is the installed one */
 }
 
 uint64_t cdr_seq_next(void)
@@ -387,8 +379,6 @@ static int write_record(const struct cdr_record *r)
 	return step(s.st_spool);
 }
 
-static void refill(void);
-
 void cdr_store_commit(void)
 {
 	size_t i;
@@ -428,7 +418,7 @@ void cdr_store_commit(void)
 	s.npend = s.ndel = 0;
 	s.stamped = false;
 	cdr_open_done();
-	refill();
+	cdr_feed_refill();
 }
 
 int cdr_store_stamp(const struct repl_stamp *st)
@@ -461,44 +451,7 @@ unsigned long cdr_spool_count(void)
 	return n + (s.cc.backend == CDR_BACKEND_MARIADB ? s.npend : 0);
 }
 
-static void col_text(sqlite3_stmt *st, int i, char *dst, size_t size)
-{
-	cdr_strcpy(dst, size, (const char *)sqlite3_column_text(st, i));
-}
-
-/* Row of st_fill (spool id, then COLS) into r; false for an orphan. */
-static bool fill_row(sqlite3_stmt *st, struct cdr_row *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->spool_id = sqlite3_column_int64(st, 0);
-	if (sqlite3_column_type(st, 15) == SQLITE_NULL)
-		return false;
-	col_text(st, 1, r->calldate, sizeof(r->calldate));
-	col_text(st, 2, r->clid, sizeof(r->clid));
-	col_text(st, 3, r->src, sizeof(r->src));
-	col_text(st, 4, r->dst, sizeof(r->dst));
-	col_text(st, 5, r->dcontext, sizeof(r->dcontext));
-	col_text(st, 6, r->channel, sizeof(r->channel));
-	col_text(st, 7, r->dstchannel, sizeof(r->dstchannel));
-	col_text(st, 8, r->lastapp, sizeof(r->lastapp));
-	col_text(st, 9, r->lastdata, sizeof(r->lastdata));
-	r->duration = sqlite3_column_int64(st, 10);
-	r->billsec = sqlite3_column_int64(st, 11);
-	col_text(st, 12, r->disposition, sizeof(r->disposition));
-	col_text(st, 13, r->amaflags, sizeof(r->amaflags));
-	col_text(st, 14, r->accountcode, sizeof(r->accountcode));
-	col_text(st, 15, r->uniqueid, sizeof(r->uniqueid));
-	col_text(st, 16, r->userfield, sizeof(r->userfield));
-	col_text(st, 17, r->linkedid, sizeof(r->linkedid));
-	col_text(st, 18, r->peeraccount, sizeof(r->peeraccount));
-	r->sequence = sqlite3_column_int64(st, 19);
-	col_text(st, 20, r->start, sizeof(r->start));
-	col_text(st, 21, r->answer, sizeof(r->answer));
-	col_text(st, 22, r->end, sizeof(r->end));
-	return true;
-}
-
-static void del_add(int64_t id)
+void cdr_spool_del_add(int64_t id)
 {
 	if (s.ndel == s.capdel) {
 		size_t n = s.capdel ? s.capdel * 2 : 64;
@@ -509,99 +462,6 @@ static void del_add(int64_t id)
 		s.capdel = n;
 	}
 	s.del[s.ndel++] = id;
-}
-
-/* Hand the writer spool rows it has not seen, keeping INFLIGHT_MAX. */
-static void refill(void)
-{
-	struct cdr_row *rows;
-	size_t n = 0, want;
-	int64_t last = s.handed;
-
-	/* only the serving node writes to MariaDB (a standby's spool is the
-	 * active's, replicated; it is sent from when this node serves) */
-	if (!s.w || !ha_serving() || s.inflight > INFLIGHT_MAX / 2)
-		return;
-	want = INFLIGHT_MAX - s.inflight;
-	rows = malloc(want * sizeof(*rows));
-	if (!rows)
-		return;
-	sqlite3_bind_int64(s.st_fill, 1, s.handed);
-	sqlite3_bind_int64(s.st_fill, 2, (sqlite3_int64)want);
-	while (sqlite3_step(s.st_fill) == SQLITE_ROW) {
-		if (fill_row(s.st_fill, &rows[n])) {
-			last = rows[n++].spool_id;
-			continue;
-		}
-		last = rows[n].spool_id;
-		log_error("cdr: call record lost: spooled uniqueid %s is no longer in "
-			  "the cdr table of %s", (const char *)sqlite3_column_text(s.st_fill, 23),
-			  s.path);
-		del_add(last);
-	}
-	sqlite3_reset(s.st_fill);
-	if (n && cdr_writer_push(s.w, rows, n)) {
-		free(rows);
-		return;   /* memory: try again at the next commit */
-	}
-	s.handed = last;
-	s.inflight += n;
-	free(rows);
-}
-
-static void log_link(enum cdr_link_state prev, const struct cdr_link *l)
-{
-	unsigned long waiting = cdr_spool_count();
-
-	switch (l->state) {
-	case CDR_LINK_UP:
-		if (prev == CDR_LINK_DOWN || prev == CDR_LINK_REFUSED)
-			log_notice("cdr: MariaDB %s is back; writing %lu spooled call records",
-				   s.target, waiting);
-		else
-			log_info("cdr: writing call records to MariaDB %s", s.target);
-		if (l->nounique)
-			log_warn("cdr: MariaDB table %s has no UNIQUE key on uniqueid: a record "
-				 "sent again after a lost reply could be stored twice", s.cc.table);
-		break;
-	case CDR_LINK_DOWN:
-		log_warn("cdr: MariaDB %s is down: %s; %lu call records wait in %s and are "
-			 "written when it is back", s.target, l->error, waiting, s.path);
-		break;
-	case CDR_LINK_REFUSED:
-		log_error("cdr: MariaDB %s refuses call records: %s; %lu wait in %s, "
-			  "retried", s.target, l->error, waiting, s.path);
-		break;
-	case CDR_LINK_IDLE:
-		break;
-	}
-}
-
-static void writer_event(void)
-{
-	struct cdr_link l;
-	int64_t *ids;
-	size_t i, n;
-	bool changed;
-
-	cdr_writer_take(s.w, &ids, &n, &l, &changed);
-	cdr_spool_done_record(s.db, ids, n);   /* the standby's spool too */
-	for (i = 0; i < n; i++)
-		del_add(ids[i]);
-	free(ids);
-	s.inflight = n > s.inflight ? 0 : s.inflight - n;
-	if (changed)
-		log_link(s.link.state, &l);
-	s.link = l;
-	refill();
-}
-
-static void writer_h(int fd, uint32_t events, void *arg)
-{
-	(void)fd;
-	(void)events;
-	(void)arg;
-	writer_event();
 }
 
 /* ------------------------------------------------------------- queries */
@@ -661,10 +521,12 @@ json_t *cdr_status_json(void)
 		"spooled", (json_int_t)cdr_spool_count(),
 		"pending", (json_int_t)s.npend, "failing", s.failing);
 
-	if (o && s.w)
-		json_object_set_new(o, "mariadb", json_pack("{s:s, s:s, s:s, s:I}",
-			"target", s.target, "state", cdr_link_state_name(s.link.state),
-			"error", s.link.error, "in_flight", (json_int_t)s.inflight));
+	json_t *m = cdr_feed_json();
+
+	if (o && m)
+		json_object_set_new(o, "mariadb", m);
+	else
+		json_decref(m);
 	return o;
 }
 
@@ -695,17 +557,11 @@ static int prepare_all(void)
 		"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		"INSERT INTO cdr_spool (uniqueid) VALUES (?)",
 		"DELETE FROM cdr_spool WHERE id=?",
-		"SELECT s.id, c.calldate, c.clid, c.src, c.dst, c.dcontext, c.channel,"
-		" c.dstchannel, c.lastapp, c.lastdata, c.duration, c.billsec, c.disposition,"
-		" c.amaflags, c.accountcode, c.uniqueid, c.userfield, c.linkedid,"
-		" c.peeraccount, c.sequence, c.start, c.answer, c.\"end\", s.uniqueid"
-		" FROM cdr_spool s LEFT JOIN cdr c ON c.uniqueid = s.uniqueid"
-		" WHERE s.id > ? ORDER BY s.id LIMIT ?",
 	};
-	sqlite3_stmt **st[] = { &s.st_ins, &s.st_spool, &s.st_del, &s.st_fill };
+	sqlite3_stmt **st[] = { &s.st_ins, &s.st_spool, &s.st_del };
 	size_t i;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 3; i++)
 		if (sqlite3_prepare_v2(s.db, sql[i], -1, st[i], NULL) != SQLITE_OK) {
 			log_error("cdr: %s: %s", s.path, sqlite3_errmsg(s.db));
 			return EIO;
@@ -720,7 +576,7 @@ static void release(void)
 	sqlite3_finalize(s.st_ins);
 	sqlite3_finalize(s.st_spool);
 	sqlite3_finalize(s.st_del);
-	sqlite3_finalize(s.st_fill);
+	cdr_feed_close();
 	if (s.db)
 		sqlite3_close(s.db);
 	for (i = 0; i < 6; i++)
@@ -729,51 +585,6 @@ static void release(void)
 	free(s.del);
 	memset(&s, 0, sizeof(s));
 	cdr_open_close();
-}
-
-/* A node that starts serving sends what is left in its spool: rows the old
- * active wrote but whose SPOOL_DONE it never got (INSERT IGNORE on
- * uniqueid makes those harmless). */
-static void role_h(enum ha_role from, enum ha_role to, void *arg)
-{
-	(void)from;
-	(void)arg;
-	if (to != HA_ROLE_ACTIVE || !s.w)
-		return;
-	if (!s.inflight)
-		s.handed = 0;
-	if (cdr_spool_count())
-		log_notice("cdr: serving now: writing %lu spooled call records to MariaDB %s",
-			   cdr_spool_count(), s.target);
-	refill();
-}
-
-static int start_writer(void)
-{
-	static bool watching;
-	unsigned long n = cdr_spool_count();
-	int e;
-
-	cdr_writer_describe(&s.cc, s.target, sizeof(s.target));
-	if ((e = cdr_writer_start(&s.w, &s.cc))) {
-		log_error("cdr: cannot start the MariaDB writer: %s", strerror(e));
-		return e;
-	}
-	if ((e = loop_fd_listen(cdr_writer_fd(s.w), EPOLLIN, writer_h, NULL))) {
-		log_error("cdr: cannot watch the MariaDB writer: %s", strerror(e));
-		cdr_writer_stop(s.w, STOP_GRACE_MS);
-		s.w = NULL;
-		return e;
-	}
-	if (!watching && !ha_role_watch(role_h, NULL))
-		watching = true;
-	log_info("cdr: call records go to %s and MariaDB %s%s", s.path, s.target,
-		 ha_serving() ? "" : " (from when this node serves)");
-	if (n)
-		log_notice("cdr: %lu call records from before wait in the spool for MariaDB",
-			   n);
-	refill();
-	return 0;
 }
 
 /* Serving now: the calls that were up before (cdr_open) end as cut. */
@@ -819,7 +630,7 @@ int cdr_store_init(const struct cdr_conf *cc, const char *datadir, const char *n
 	if (!watching && !ha_role_watch(cut_h, NULL))
 		watching = true;
 	if (s.cc.backend == CDR_BACKEND_MARIADB) {
-		if ((e = start_writer()))
+		if ((e = cdr_feed_start(s.db)))
 			goto out;
 	} else {
 		unsigned long n = cdr_spool_count();
@@ -833,22 +644,6 @@ out:
 	return e;
 }
 
-/* At close: let a connected writer deliver what it has, for a while. */
-static void drain(void)
-{
-	int64_t end = cdr_mono_us() + DRAIN_MS * 1000;
-	struct pollfd p = { .fd = cdr_writer_fd(s.w), .events = POLLIN };
-
-	while (s.inflight && s.link.state == CDR_LINK_UP) {
-		int64_t left = (end - cdr_mono_us()) / 1000;
-		if (left <= 0)
-			break;
-		if (poll(&p, 1, (int)left) > 0)
-			writer_event();
-		cdr_store_commit();
-	}
-}
-
 void cdr_store_close(void)
 {
 	size_t n, i;
@@ -860,11 +655,8 @@ void cdr_store_close(void)
 		log_notice("cdr: shutdown: %zu calls were still up; their records end now", n);
 	s.retry_at = 0;
 	cdr_store_commit();
-	if (s.w) {
-		drain();
-		loop_fd_forget(cdr_writer_fd(s.w));
-		cdr_writer_stop(s.w, STOP_GRACE_MS);
-		s.w = NULL;
+	if (cdr_feed_stop()) {
+		cdr_store_commit();   /* the last batch's SPOOL_DONE */
 		n = cdr_spool_count();
 		if (n)
 			log_notice("cdr: %zu call records stay in the spool of %s for MariaDB "

@@ -27,6 +27,7 @@ VIP=10.0.0.100
 declare -A NN_IP=([a]=10.0.0.1 [b]=10.0.0.2)
 declare -A NN_NS=([a]=$NS_A [b]=$NS_B)
 declare -A NN_TPID=() NN_KPID=()
+declare -A NN_WRAP=()   # NODE -> words run before tandemd (env VAR=... for one node)
 NN_PIDS=()
 T=''
 
@@ -141,7 +142,9 @@ EOT
 # (NN_ENGINE=none: tandemd alone).
 nn_start() {
 	local n=$1 ns=${NN_NS[$1]} d=$T/d$1 i
-	ip netns exec "$ns" "$TANDEMD" -C "$T/c$n" -D "$d" -f -n "$n" >> "$T/$n.log" 2>&1 &
+	# shellcheck disable=SC2086  # NN_WRAP: words, split on purpose
+	ip netns exec "$ns" ${NN_WRAP[$n]:-} "$TANDEMD" -C "$T/c$n" -D "$d" -f -n "$n" \
+		>> "$T/$n.log" 2>&1 &
 	NN_TPID[$n]=$!
 	NN_PIDS+=("$!")
 	for i in $(seq 1 100); do

@@ -10,6 +10,10 @@
 #  - cluster standby on a, takeover on b; M more calls: N+M rows, N+M
 #    distinct (a stopped writing, b writes, nothing twice);
 #  - b logs nothing about MariaDB while standby.
+#  - the writer thread (named tandem-cdrdb) runs on the active only: not
+#    on b while standby, stopped on a when it steps down, started on b;
+#  - records spooled on a (INSERT revoked: MariaDB refuses them) when a
+#    steps down are not lost: b sends them once INSERT is granted again.
 # Needs root, mariadb-server, mariadb-client, sipp. Label: cluster.
 . "$(dirname "$0")/lib_netns.sh"
 export NN_ENGINE=none
@@ -35,10 +39,13 @@ timeout -k 5 120 mariadb-install-db --no-defaults --datadir="$T/db" --user=root 
 NN_PIDS+=("$!")
 db_up() { timeout -k 2 5 mariadb-admin --no-defaults --socket="$SOCK" -uroot ping > /dev/null 2>&1; }
 nn_wait 30 "mariadbd answers" db_up
+# INSERT is granted on the table (a table privilege applies at once to
+# open connections, a database one only after their next USE)
 sql "CREATE DATABASE $DBNAME; CREATE USER '$DBUSER'@'localhost' IDENTIFIED BY '$DBPASS';
-     GRANT SELECT, INSERT, CREATE ON $DBNAME.* TO '$DBUSER'@'localhost';
+     GRANT SELECT, CREATE ON $DBNAME.* TO '$DBUSER'@'localhost';
      CREATE TABLE $DBNAME.cdr (calldate DATETIME NOT NULL, src VARCHAR(80) NOT NULL DEFAULT '',
-       dst VARCHAR(80) NOT NULL DEFAULT '', uniqueid VARCHAR(150) NOT NULL);" ||
+       dst VARCHAR(80) NOT NULL DEFAULT '', uniqueid VARCHAR(150) NOT NULL);
+     GRANT SELECT, INSERT ON $DBNAME.cdr TO '$DBUSER'@'localhost';" ||
 	nn_fail "cannot create the database, user and table"
 
 for n in a b; do
@@ -54,12 +61,18 @@ for n in a b; do
 	printf '\n[cdr]\nbackend = mariadb\nsocket = %s\nuser = %s\npassword = %s\ndatabase = %s\ntable = cdr\n' \
 		"$SOCK" "$DBUSER" "$DBPASS" "$DBNAME" >> "$c/tandem.conf"
 done
+# NODE runs the MariaDB writer thread
+writer() { grep -qx tandem-cdrdb /proc/"${NN_TPID[$1]}"/task/*/comm 2>/dev/null; }
+nowriter() { ! writer "$1"; }
 nn_start a
 nn_start b
 nn_wait 10 "a answers" up a
 nn_ctl a cluster takeover --force > "$T/ctl.out" 2>&1 || nn_fail "takeover a: $(cat "$T/ctl.out")"
 nn_wait 10 "a ACTIVE" nn_is a ACTIVE
 nn_wait 20 "b STANDBY (in sync)" nn_is b STANDBY
+nn_wait 5 "a (active) runs the MariaDB writer thread" writer a
+nowriter b || nn_fail "b (standby) runs the MariaDB writer thread"
+nn_note "ok: the writer thread runs on a (active), not on b (standby)"
 
 CL=10.0.0.10
 printf 'SEQUENTIAL\n101-tfg;tf2020\n' > "$T/callee.csv"
@@ -89,15 +102,34 @@ sleep 2   # b's rows, if it sent any, would be here by now
 [ "$(rows)" = "$N $N" ] || nn_fail "after $N calls on a: rows, distinct uniqueids = $(rows)"
 nn_note "ok: $N calls on a: $(rows) (rows, distinct): the standby sent nothing"
 
+K=${K:-3}
+sql "REVOKE INSERT ON $DBNAME.cdr FROM '$DBUSER'@'localhost'" || nn_fail "REVOKE INSERT"
+calls spooled "$K"
+spooled() {
+	[ "$(nn_ctl a cdr status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["spooled"])')" -ge "$K" ] 2>/dev/null
+}
+nn_wait 10 "a holds $K records in its spool (INSERT refused)" spooled
+[ "$(rows)" = "$N $N" ] || nn_fail "INSERT revoked, yet MariaDB has $(rows)"
+nn_note "ok: $K calls on a with INSERT refused: spooled on a, MariaDB still $(rows)"
+
 nn_ctl a cluster standby > "$T/ctl.out" 2>&1 || nn_fail "standby on a: $(cat "$T/ctl.out")"
 nn_wait 5 "a STANDBY" nn_is a STANDBY
+nn_wait 5 "a's writer thread stopped" nowriter a
+grep -q "cdr: DEMOTING: MariaDB writer stopped" "$T/a.log" ||
+	nn_fail "a logged no 'MariaDB writer stopped'"
 nn_ctl b cluster takeover --force > "$T/ctl.out" 2>&1 || nn_fail "takeover b: $(cat "$T/ctl.out")"
 nn_wait 5 "b ACTIVE" nn_is b ACTIVE
+nn_wait 5 "b (active) runs the MariaDB writer thread" writer b
+nowriter a || nn_fail "a (standby) runs the MariaDB writer thread again"
+nn_note "ok: switchover: a's writer stopped, b's started"
+sql "GRANT INSERT ON $DBNAME.cdr TO '$DBUSER'@'localhost'" || nn_fail "GRANT INSERT"
+nn_wait 20 "MariaDB holds a's $((N + K)) rows through b (has: $(rows))" has $((N + K))
+nn_note "ok: the $K records spooled on a when it stepped down were sent by b: $(rows)"
 sipp_tc reg2 20 -sf "$SIPP_DIR/register_auth.xml" -inf "$T/callee.csv" -i $CL -p 5070 \
 	-m 1 "$VIP:5060" || nn_fail "REGISTER of 101-tfg on b"
 calls second "$M"
-nn_wait 15 "MariaDB holds $((N + M)) rows (has: $(rows))" has $((N + M))
+nn_wait 15 "MariaDB holds $((N + K + M)) rows (has: $(rows))" has $((N + K + M))
 sleep 2
-[ "$(rows)" = "$((N + M)) $((N + M))" ] || nn_fail "after the switchover: $(rows)"
+[ "$(rows)" = "$((N + K + M)) $((N + K + M))" ] || nn_fail "after the switchover: $(rows)"
 nn_note "ok: switchover, $M calls on b: $(rows) (rows, distinct): none twice"
 exit 0

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -398,6 +399,34 @@ static void t_restart_keeps_bindings(void **state)
 	assert_string_equal(b->ua, "unit");
 }
 
+/* A stored binding that expires further away than maxexpiry (written under
+ * a wall clock that ran ahead) is armed for maxexpiry at most; one that
+ * expires sooner keeps its own time. */
+static void t_restore_caps_expiry(void **state)
+{
+	struct store_binding sb = { "100-tfg", "sip:100-tfg@127.0.0.1:5999",
+				    "udp:127.0.0.1:5999", "c1", 1, 0, "unit" };
+	struct binding *b;
+
+	(void)state;
+	sb.expires_at = (int64_t)time(NULL) + 10 * 3600;   /* maxexpiry is 3600 */
+	assert_int_equal(store_binding_put(&sb), 0);
+	sb.peer = "101-tfg";
+	sb.expires_at = (int64_t)time(NULL) + 600;
+	assert_int_equal(store_binding_put(&sb), 0);
+	store_commit();
+	assert_int_equal(registrar_restore(), 0);
+	b = registrar_find("100-tfg");
+	assert_non_null(b);
+	assert_true(tmr_isset(&b->expire));
+	assert_true(tmr_left(&b->expire) <= 3600 * 1000);
+	assert_true(tmr_left(&b->expire) > 3000 * 1000);
+	b = registrar_find("101-tfg");
+	assert_non_null(b);
+	assert_true(tmr_left(&b->expire) <= 600 * 1000);
+	assert_true(tmr_left(&b->expire) > 500 * 1000);
+}
+
 int test_registrar_run(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +439,7 @@ int test_registrar_run(void)
 		cmocka_unit_test_setup_teardown(t_acl, setup, teardown),
 		cmocka_unit_test(t_config_refusals),
 		cmocka_unit_test_setup_teardown(t_restart_keeps_bindings, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_restore_caps_expiry, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("registrar", tests, NULL, NULL);
 }

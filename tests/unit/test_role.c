@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "core/loop.h"
+#include "core/spawn.h"
 #include "ha/cluster_conf.h"
 #include "ha/health.h"
 #include "ha/keepalived.h"
@@ -66,6 +67,7 @@ static int teardown(void **state)
 
 	(void)state;
 	ha_role_stop();
+	spawn_close();
 	loop_close();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	assert_int_equal(system(cmd), 0);
