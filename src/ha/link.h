@@ -44,6 +44,7 @@ enum ha_link_frame {
 	HA_F_FAILOVER,
 	HA_F_MERGE,
 	HA_F_ERROR,
+	HA_F_FILE_LIST,        /* the full resync's manifest (file_manifest.h) */
 	/* node <-> witness (witness.h; W_STATE is the link's PING) */
 	HA_F_W_REQUEST = 32,
 	HA_F_W_GRANT,
