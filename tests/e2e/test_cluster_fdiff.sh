@@ -19,8 +19,11 @@
 #    repl.sync.phase "files" with done/total bytes; every area is
 #    byte-identical on both and `cluster digest` is equal, queue_log
 #    included (and not the digest of nothing).
-# The hostile manifest (path out of its area, absurd size) is refused by
-# the decoder: tests/unit/test_fmanifest.c and tests/fuzz/fuzz_repl.c.
+#  - a stopped, a hostile active (tests/e2e/fake_active.c, the real link
+#    code with a's key) sends b manifests with voicemail/../../../etc/passwd,
+#    a 2^50-byte file, entries out of order: b refuses each with one line
+#    naming the entry, writes nothing, keeps its stores and runs on.
+# The decoders are also in tests/unit/test_fmanifest.c and fuzz_repl.c.
 # Root needed (namespaces), else SKIP.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_pair.sh"
@@ -92,7 +95,7 @@ node_conf "$T/cb"
 # the same files on both nodes, as after an earlier resync
 mkdir -p "$T/seed/monitor" "$T/seed/voicemail/default/tfg/INBOX" "$T/seed/sounds/en" \
 	"$T/seed/provisioning"
-for i in $(seq -w 1 "$MB"); do
+for i in $(seq -f %03g 1 "$MB"); do
 	head -c 1048576 /dev/urandom > "$T/seed/monitor/rec-$i.wav"
 done
 head -c 64000 /dev/urandom > "$T/seed/voicemail/default/tfg/INBOX/msg0000.wav"
@@ -122,9 +125,9 @@ nctl a queue add q1 SIP/100-tfg >/dev/null || fail "queue add on a: $(cat "$T/ct
 stop_pid "$PIDB" 5 || fail "b did not stop on SIGTERM"
 nctl a queue add q1 SIP/101-tfg >/dev/null || fail "queue add on a: $(cat "$T/ctl.err")"
 nctl a queue remove q1 SIP/100-tfg >/dev/null || fail "queue remove on a: $(cat "$T/ctl.err")"
-head -c 1048576 /dev/urandom > "$T/da/monitor/rec-05.wav"                # changed on a
-head -c 1048576 /dev/urandom > "$T/db/monitor/rec-03.wav"                # stale on b
-rm "$T/db/monitor/rec-04.wav"                                            # missing on b
+head -c 1048576 /dev/urandom > "$T/da/monitor/rec-005.wav"               # changed on a
+head -c 1048576 /dev/urandom > "$T/db/monitor/rec-003.wav"               # stale on b
+rm "$T/db/monitor/rec-004.wav"                                           # missing on b
 head -c 5000 /dev/urandom > "$T/db/monitor/extra.wav"                    # only on b
 head -c 5000 /dev/urandom > "$T/db/sounds/en/extra.wav"                  # only on b
 head -c 3000 /dev/urandom > "$T/db/provisioning/0004f2aabbcc.cfg.tandem-part"
@@ -190,7 +193,28 @@ dq=$(digest a | grep -o 'queue_log=[0-9a-f]*')
 grep -q "|ADDMEMBER|" "$T/db/queue_log" || fail "b's queue_log lacks the ADDMEMBER lines"
 ok "digests equal, queue_log included ($dq)"
 
-stop_pid "$PIDB" 5 || fail "b did not stop on SIGTERM"
+# ---- a hostile active: a stopped, tandem_fake_active takes its place on
+# the link with a's [cluster] and key; each manifest is refused by b with
+# the reason, nothing written, b keeps running
+FAKE=$TANDEM_BUILD/tests/tandem_fake_active
+[ -x "$FAKE" ] || fail "no $FAKE (build the tests)"
 stop_pid "$PIDA" 5 || fail "a did not stop on SIGTERM"
+db0=$(digest b)
+for m in "traversal:bad manifest: manifest entry 1: bad file name voicemail/\.\./\.\./\.\./etc/passwd; link dropped" \
+	"size:bad manifest: manifest entry 1: monitor/huge.wav of 1125899906842624 bytes \(over 1099511627776\); link dropped" \
+	"order:bad manifest: manifest entry 2: monitor/a.wav repeated or out of order; link dropped"; do
+	timeout -k 2 20 ip netns exec "$NSA" "$FAKE" "$T/ca" a "${m%%:*}" >> "$T/fake.log" 2>&1 ||
+		fail "fake active (${m%%:*}): $(tail -n3 "$T/fake.log")"
+	assert_file_match "$T/b.log" "cluster: full resync from a refused: ${m#*:}" "b refuses the ${m%%:*} manifest"
+done
+kill -0 "$PIDB" || fail "b exited on a hostile manifest"
+[ ! -e "$T/db/monitor/huge.wav" ] || fail "b created huge.wav"
+[ -z "$(find "$T/db" -name '*.tandem-part' -o -name '*.part' -path '*/incoming/*')" ] ||
+	fail "part files left on b after the refusals"
+wait_until 10 "b's stores unchanged" test "$(digest b)" = "$db0"
+areas_equal || fail "b's files changed by the refused manifests: $(cat "$T"/diff.* | head -n5)"
+ok "hostile manifests refused by b: $(grep -o 'refused: bad manifest: [^;]*' "$T/b.log" | sed 's/refused: bad manifest: //' | paste -sd '|' | cut -c1-300)"
+
+stop_pid "$PIDB" 5 || fail "b did not stop on SIGTERM"
 ! grep -E "runtime error|AddressSanitizer|LeakSanitizer" "$T/a.log" "$T/b.log" \
 	|| fail "sanitizer report"
