@@ -6,6 +6,7 @@
 #define TANDEM_HA_FILE_INT_H
 
 #include <limits.h>
+#include <stdint.h>
 
 #include "ha/jnl_codec.h"
 
@@ -20,5 +21,7 @@ void ha_file_watch_close(void);
 
 /** Drop the transfers being received (part files removed). */
 void ha_file_apply_close(void);
+/** Drop transfer id if it is being received (its part file removed). */
+void ha_file_xfer_drop(uint32_t id);
 
 #endif

@@ -40,6 +40,7 @@
 #include "ha/file_int.h"
 #include "ha/file_scan.h"
 #include "ha/repl_int.h"
+#include "ha/turn.h"
 #include "pbx/queue_log.h"
 
 #define g g_repl
@@ -133,6 +134,11 @@ void repl_files_out_start(void)
 	roots(&req, 0);
 	snprintf(A.qpath, sizeof(A.qpath), "%s", req.root[FM_AREA_QLOG]);
 	A.qlog_size = !stat(A.qpath, &st) ? (int64_t)st.st_size : -1;
+	if (A.qlog_size > 0) {   /* lines of this turn come after O, in the stream */
+		size_t t = ha_turn_qlog_bytes();
+
+		A.qlog_size = (uint64_t)A.qlog_size > t ? A.qlog_size - (int64_t)t : 0;
+	}
 	req.qlog_size = A.qlog_size < 0 ? 0 : A.qlog_size;
 	repl_mkdirs(g.datadir, "incoming", dir, sizeof(dir));
 	if ((e = fm_scan_start(&A.scan, &req, out_scanned_h, NULL)))
@@ -631,6 +637,8 @@ void repl_files_abort(void)
 	A.fd = -1;
 	if (B.scan)
 		fm_scan_end(B.scan, true, NULL, NULL);
+	if (B.cur_on && B.next < B.nwant)   /* a file cut short: its part file goes */
+		ha_file_xfer_drop(XFER_BASE + B.want[B.next]);
 	in_qlog_close(B.on);
 	fm_list_free(&B.man);
 	free(B.want);

@@ -11,7 +11,7 @@
 #    one recording rewritten with other bytes of the same size (stale),
 #    one removed (missing), two files only b has (extra), a part file of
 #    a transfer cut short;
-#  - b started (its link shaped to 100 Mbit/s with tbf so the files phase
+#  - b started (its link shaped to 50 Mbit/s with tbf so the files phase
 #    lasts): a full resync; a sends exactly the stale, missing and changed
 #    files and queue_log (counted from its log, and the bytes a's veth
 #    sent measured), b removes the two extra files and the part file (its
@@ -117,7 +117,6 @@ wait_until 30 "b in sync" repl_is b sync
 wait_until 5 "a logs what b wanted" grep -q "cluster: full resync to b: it wants" "$T/a.log"
 first=$(grep -o "it wants [0-9]* of [0-9]* files ([0-9.]* MB)" "$T/a.log" | head -n1)
 [[ "$first" =~ ^"it wants "[01]" of " ]] || fail "first full resync: b already had the files, a says: $first"
-grep -q "sending all .* files" "$T/a.log" && fail "a still sends every file"
 ok "b's first full resync: $first (the $MB MB of recordings were already there)"
 
 # ---- b away for a while; both sides change
@@ -142,8 +141,8 @@ rm "$T/da/sounds/en/big.wav"
 grep -q "it wants" "$T/a.log" || fail "no first resync line"
 n_full=$(grep -c "cluster: full resync to b: it wants" "$T/a.log")
 
-# ---- b back: a full resync of the difference, its link at 100 Mbit/s
-ip netns exec "$NSA" tc qdisc add dev "v$NSA" root tbf rate 100mbit burst 64kb latency 2000ms ||
+# ---- b back: a full resync of the difference, its link at 50 Mbit/s
+ip netns exec "$NSA" tc qdisc add dev "v$NSA" root tbf rate 50mbit burst 64kb latency 2000ms ||
 	fail "tc tbf on a's veth"
 tx0=$(tx_bytes)
 : > "$T/phases"
@@ -216,5 +215,5 @@ areas_equal || fail "b's files changed by the refused manifests: $(cat "$T"/diff
 ok "hostile manifests refused by b: $(grep -o 'refused: bad manifest: [^;]*' "$T/b.log" | sed 's/refused: bad manifest: //' | paste -sd '|' | cut -c1-300)"
 
 stop_pid "$PIDB" 5 || fail "b did not stop on SIGTERM"
-! grep -E "runtime error|AddressSanitizer|LeakSanitizer" "$T/a.log" "$T/b.log" \
+! grep -E "runtime error|AddressSanitizer|LeakSanitizer" "$T/a.log" "$T/b.log" "$T/fake.log" \
 	|| fail "sanitizer report"
