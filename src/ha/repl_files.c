@@ -229,6 +229,10 @@ static int out_step(size_t *sent)
 		r = pread(A.fd, buf, n, (off_t)A.off);
 		if (r < 0 && errno == EINTR)
 			return 0;
+		if (r < 0)
+			log_warn("cluster: reading %s/%s to send it to %s: %s; sent as far as read",
+				 fm_area_name(A.man.v[w].area), A.man.v[w].rel,
+				 g.cc.nodes[!g.self].name, strerror(errno));
 	}
 	if (r > 0) {
 		EVP_DigestUpdate(A.md, buf, (size_t)r);
