@@ -19,7 +19,7 @@
 #include "ha/cluster_conf.h"
 #include "ha/jnl_codec.h"
 
-#define HA_LINK_PROTO      1
+#define HA_LINK_PROTO      2   /* 2: the full resync lists its files (FILE_LIST) */
 #define HA_LINK_FRAME_MAX  ((1u << 20) + 64)   /* type + payload */
 #define HA_LINK_PING_MS    50
 #define HA_LINK_HANDSHAKE_MS 5000              /* TCP + TLS + HELLO */
