@@ -66,13 +66,6 @@ bool ha_file_area_of(const char *path, enum jnl_area *area, const char **rel);
 /** "CONFDIR", "voicemail", "monitor", "sounds", "provisioning". */
 const char *ha_file_area_name(unsigned area);
 
-/**
- * Put every file of the five areas (after a full resync of the databases:
- * a standby with a fresh DATADIR gets them all; files only the standby
- * has stay). why goes in the log line.
- */
-void ha_file_push_all(const char *why);
-
 /** End of turn on the serving node: emit queued entries (turn.c). */
 void ha_file_pump(void);
 /** Transfers queued and not finished (tests, status). */

@@ -144,6 +144,14 @@ static void xfer_drop(struct xfer **xp, bool keep_part)
 	free(x);
 }
 
+void ha_file_xfer_drop(uint32_t id)
+{
+	struct xfer **x = find(id);
+
+	if (*x)
+		xfer_drop(x, false);
+}
+
 void ha_file_apply_close(void)
 {
 	while (xfers)

@@ -6,6 +6,7 @@
 #define TANDEM_HA_FILE_INT_H
 
 #include <limits.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "ha/jnl_codec.h"
@@ -27,5 +28,7 @@ int ha_file_open_parent(uint8_t area, const char *rel, char *base, size_t basesi
 
 /** Drop the transfers being received (part files removed). */
 void ha_file_apply_close(void);
+/** Drop transfer id if it is being received (its part file removed). */
+void ha_file_xfer_drop(uint32_t id);
 
 #endif

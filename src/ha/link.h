@@ -19,7 +19,7 @@
 #include "ha/cluster_conf.h"
 #include "ha/jnl_codec.h"
 
-#define HA_LINK_PROTO      1
+#define HA_LINK_PROTO      2   /* 2: the full resync lists its files (FILE_LIST) */
 #define HA_LINK_FRAME_MAX  ((1u << 20) + 64)   /* type + payload */
 #define HA_LINK_PING_MS    50
 #define HA_LINK_HANDSHAKE_MS 5000              /* TCP + TLS + HELLO */
@@ -44,6 +44,7 @@ enum ha_link_frame {
 	HA_F_FAILOVER,
 	HA_F_MERGE,
 	HA_F_ERROR,
+	HA_F_FILE_LIST,        /* the full resync's manifest (file_manifest.h) */
 	/* node <-> witness (witness.h; W_STATE is the link's PING) */
 	HA_F_W_REQUEST = 32,
 	HA_F_W_GRANT,

@@ -10,7 +10,8 @@
  *   standby -> PSYNC(replid, offset)                its journal's head
  *   active  -> CONTINUE(replid, offset)             repl_can_continue()
  *           or FULLRESYNC(replid, O, bytes), SNAP..., SNAP_END x 3,
- *              SYNC_DONE(O)                          (repl_full.c)
+ *              FILE_LIST... (standby: FILE_WANT...), FILE_DATA...,
+ *              SYNC_DONE(O)                          (repl_full.c, repl_files.c)
  *   active  -> STREAM(start, whole turns)...         from offset or O
  *   standby -> ACK(end, ts_us)                       after it committed
  *
@@ -671,9 +672,18 @@ static void frame_h(struct ha_link *l, uint8_t type, const uint8_t *p, size_t le
 		if (repl_failover_frame(p, len))
 			repl_refuse("malformed FAILOVER");
 		return;
+	case HA_F_FILE_WANT:
+		if (!g.source || !g.full) {
+			repl_refuse("unexpected FILE_WANT");
+			return;
+		}
+		repl_files_want_got(p, len);
+		return;
 	case HA_F_FULLRESYNC:
 	case HA_F_SNAP:
 	case HA_F_SNAP_END:
+	case HA_F_FILE_LIST:
+	case HA_F_FILE_DATA:
 	case HA_F_SYNC_DONE:
 		if (!g.receiver) {
 			repl_refuse("unexpected full resync frame");

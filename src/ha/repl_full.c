@@ -9,7 +9,8 @@
  *   2. FULLRESYNC(replid, O, total bytes);
  *   3. per database: SNAP(db, off, up to 1 MiB) read with pread, sha256
  *      over the bytes sent, then SNAP_END(db, size, sha256);
- *   4. SYNC_DONE(O), then STREAM from O (repl.c).
+ *   4. the files: manifest, FILE_WANT, FILE_DATA (repl_files.c);
+ *   5. SYNC_DONE(O), then STREAM from O (repl.c).
  * Standby: SNAP data goes to DATADIR/repl/incoming/NAME.part in order (a
  * gap, an unknown database or data past a SNAP_END is refused); SNAP_END
  * checks size and sha256; SYNC_DONE needs all three, then installs each
@@ -130,6 +131,7 @@ void repl_full_start(void)
 	g.resync_from = o->offset;
 	repl_set_state(REPL_FULLSYNC);
 	progress_start("snapshot", 0);
+	repl_files_out_start();   /* the manifest, in a thread meanwhile */
 	repl_kick(0);
 }
 
@@ -220,8 +222,11 @@ void repl_full_pump(void)
 		repl_kick(0);
 		return;
 	}
+	if ((e = repl_files_out_pump(&done)))   /* design 3.4 step 4 */
+		goto fail;
+	if (!done)
+		return;
 	progress_end();
-	ha_file_push_all("full resync of the databases done");   /* design 3.4 step 4 */
 	g.frame.len = 0;
 	if ((e = repl_u64_encode(&g.frame, o->offset)) ||
 	    (e = ha_link_send(g.link, HA_F_SYNC_DONE, g.frame.p, g.frame.len)))
@@ -270,6 +275,7 @@ void repl_full_abort(void)
 		g.out.snap = NULL;
 	}
 	out_close();
+	repl_files_abort();
 	g.full = false;
 	if (g.in.on)
 		in_close(true);
@@ -403,6 +409,7 @@ static void fullresync_got(const uint8_t *p, size_t len)
 	}
 	repl_set_state(REPL_FULLSYNC);
 	progress_start("snapshot", f.db_bytes);
+	repl_files_in_start();    /* this node's files, in a thread meanwhile */
 	log_notice("cluster: full resync from %s: snapshot at %s:%" PRIu64 ", %.1f MB",
 		   g.cc.nodes[!g.self].name, f.replid, f.offset, (double)f.db_bytes / 1e6);
 }
@@ -616,6 +623,10 @@ static void sync_done_got(const uint8_t *p, size_t len)
 			refuse("SYNC_DONE before the snapshot of %s ended", repl_db_file(i));
 			return;
 		}
+	if (repl_files_in_pending()) {
+		refuse("%s", "SYNC_DONE before the files of the manifest arrived");
+		return;
+	}
 	inst_db = 0;
 	installing = true;
 	install_h(NULL);
@@ -632,5 +643,7 @@ void repl_full_frame(uint8_t type, const uint8_t *p, size_t len)
 	case HA_F_SNAP: snap_got(p, len); break;
 	case HA_F_SNAP_END: snap_end_got(p, len); break;
 	case HA_F_SYNC_DONE: sync_done_got(p, len); break;
+	case HA_F_FILE_LIST:
+	case HA_F_FILE_DATA: repl_files_frame(type, p, len); break;
 	}
 }

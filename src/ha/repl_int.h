@@ -23,7 +23,7 @@ struct repl_fifo { uint64_t end, mono_us; };   /* mono_us: when sent (lag, timeo
 
 /* Progress of a full resync (design 3.4), on both nodes. */
 struct repl_progress {
-	const char *phase;                 /* "snapshot", "catchup" or NULL */
+	const char *phase;                 /* "snapshot", "files", "catchup" or NULL */
 	uint64_t done, total;
 	uint64_t t0_us, last_us, last_done, last_log_us;
 	double rate_bps;                   /* EWMA over about 1 s */
@@ -154,5 +154,22 @@ void repl_progress_add(uint64_t n);
 /** Standby: the snapshot is being installed (STREAM frames wait). */
 bool repl_full_installing(void);
 void repl_full_hold(const uint8_t *p, size_t len);
+
+/* repl_files.c: the files of a full resync (design 3.4 step 4) */
+/** Active, at FULLRESYNC: list this node's files in a thread. */
+void repl_files_out_start(void);
+/** Active, after the databases: manifest, FILE_WANT, FILE_DATA; *done
+ * when every wanted file is sent. 0 or errno (the resync fails). */
+int  repl_files_out_pump(bool *done);
+/** Active: a FILE_WANT frame (bad ones drop the link). */
+void repl_files_want_got(const uint8_t *p, size_t len);
+/** Standby, at FULLRESYNC: list this node's files in a thread. */
+void repl_files_in_start(void);
+/** Standby: FILE_LIST or FILE_DATA (bad ones drop the link). */
+void repl_files_frame(uint8_t type, const uint8_t *p, size_t len);
+/** Standby: the files phase began and is not finished. */
+bool repl_files_in_pending(void);
+/** Both: forget the files phase (threads stopped, part files removed). */
+void repl_files_abort(void);
 
 #endif

@@ -117,6 +117,19 @@ int ha_record(const struct jnl_entry *e)
 	return 0;
 }
 
+size_t ha_turn_qlog_bytes(void)
+{
+	struct jnl_entry e;
+	size_t at = 0, used, n = 0;
+
+	while (at < T.buf.len && !jnl_entry_decode(&e, T.buf.p + at, T.buf.len - at, &used)) {
+		if (e.type == JNL_QUEUE_LOG)
+			n += e.u.qlog.line.l;
+		at += used;
+	}
+	return n;
+}
+
 int ha_write(const struct jnl_entry *e)
 {
 	if (ha_recording()) {

@@ -25,6 +25,9 @@ enum ha_apply_mode {
 
 /** Record e in this turn (journal open) and apply it locally. */
 int ha_write(const struct jnl_entry *e);
+/** Bytes of queue_log lines written in this turn, not yet in the
+ * journal's head (a full resync cuts queue_log before them). */
+size_t ha_turn_qlog_bytes(void);
 /** True when changes are recorded: journal open, not applying entries. */
 bool ha_recording(void);
 /** Encode e into this turn (only while ha_recording()); 0 or errno. */

@@ -184,10 +184,10 @@ for f in "$BOX/INBOX/msg0000.wav" "$BOX/INBOX/msg0000.txt" monitor/rec600.wav \
 	sounds/custom/welcome.wav; do
 	wait_until 10 "b's $f after the full resync" same_file "$f"
 done
-assert_file_match "$T/a.log" "cluster: full resync of the databases done: sending all [0-9]+ files" \
+assert_file_match "$T/a.log" "cluster: full resync to b: [0-9]+ of [0-9]+ files sent" \
 	"a logs the files of the full resync"
 [ -z "$(find "$T/db" -name '*.tandem-part')" ] || fail "part files left on b"
-ok "b's DATADIR wiped: full resync, then $(grep -o 'sending all [0-9]* files' "$T/a.log" | tail -n1): voicemail, recording, sounds identical on b"
+ok "b's DATADIR wiped: full resync, then $(grep -o 'full resync to b: [0-9]* of [0-9]* files sent ([0-9.]* MB' "$T/a.log" | tail -n1): voicemail, recording, sounds identical on b"
 
 # ---- b takes over; VoiceMailMain on b plays the message and moves it to
 # Old: the move reaches a

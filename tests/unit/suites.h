@@ -34,6 +34,7 @@ int test_repl_run(void);
 int test_role_run(void);
 int test_file_run(void);
 int test_witness_run(void);
+int test_fmanifest_run(void);
 
 #define TANDEM_SUITES \
 	X(core) X(conf) X(sip_msg) X(auth) X(trans) X(registrar) \
@@ -42,6 +43,6 @@ int test_witness_run(void);
 	X(queue) X(vmconf) X(moh_conf) X(presence) \
 	X(call_apps) X(call_vm) X(call_queue) \
 	X(jnl) \
-	X(cluster_conf) X(link) X(turn) X(repl) X(role) X(file) X(witness) \
+	X(cluster_conf) X(link) X(turn) X(repl) X(role) X(file) X(fmanifest) X(witness) \
 	X(tftp)
 #endif

@@ -3,7 +3,8 @@
  * changes made on one set of stores, shipped as journal bytes and applied
  * on a fresh set give the same state and digest; a crash that lost the
  * stores' last commit is replayed from the journal; a corrupt turn is
- * refused with nothing applied; confirmations wait for the standby's ACK.
+ * refused with nothing applied; confirmations wait for the standby's ACK;
+ * the queue_log bytes of the turn not yet ended are counted.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -558,6 +559,31 @@ static void t_spool_done(void **state)
 	jnl_wbuf_free(&turn);
 }
 
+/* queue_log lines of the turn not yet ended: what a full resync cuts off
+ * queue_log (they come after the snapshot's offset, in the stream). */
+static void t_qlog_bytes(void **state)
+{
+	struct stat st;
+	off_t before;
+
+	(void)state;
+	node_open(dir_a, true);
+	assert_int_equal(ha_turn_qlog_bytes(), 0);
+	changes_1();
+	assert_int_equal(ha_turn_qlog_bytes(), 0);         /* that turn ended */
+	assert_int_equal(stat(queue_log_path(), &st), 0);
+	before = st.st_size;
+	queue_log_write("q", "a-2.1", "Ann", "ADDMEMBER", NULL);
+	assert_int_equal(astdb_put("cidname", "101", "Bob"), 0);
+	queue_log_write("q", "a-2.2", "Ann", "REMOVEMEMBER", NULL);
+	assert_int_equal(stat(queue_log_path(), &st), 0);
+	assert_true(st.st_size > before);
+	assert_int_equal(ha_turn_qlog_bytes(), (size_t)(st.st_size - before));
+	ha_turn_end();
+	assert_int_equal(ha_turn_qlog_bytes(), 0);
+	node_close();
+}
+
 int test_turn_run(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -568,6 +594,7 @@ int test_turn_run(void)
 		cmocka_unit_test_setup_teardown(t_open_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_spool_done, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_catch_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_qlog_bytes, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("turn", tests, NULL, NULL);
 }
