@@ -443,10 +443,11 @@ bool merge_files_end(void)
 {
 	bool conf = conf_changed;
 
-	while (staged) {
+	while (staged) {              /* the tail ended inside a file: drop it */
 		struct staged *s = staged;
 
 		staged = s->next;
+		ha_file_xfer_drop(s->xfer);
 		unlink_rel(s->area, s->stage);
 		free(s);
 	}
