@@ -121,6 +121,14 @@ void repl_send_psync(void);
 /** Drop the link with a log line: the peer sent what does not belong. */
 void repl_refuse(const char *what);
 
+/* repl_source.c: the serving node */
+void repl_send_frame(uint8_t type);             /* g.frame; drops the link on error */
+void repl_go_alone(const char *why);
+void repl_tick(void *arg);                      /* every 50 ms */
+void repl_feed(uint64_t start, uint64_t end, void *arg);   /* ha_set_feed */
+void repl_psync_got(const struct repl_pos *want);
+void repl_ack_got(const struct repl_ack *a);
+
 /* repl_merge.c */
 /** Loser: diverged? then start sending the tail (true); PSYNC follows. */
 bool repl_merge_start(void);
