@@ -2,11 +2,13 @@
  * @file repl.c  Replication of the journal (repl.h; docs/design/cluster.md
  * 3.3-3.5 and 4), Redis's replication.c read for a two-node PBX.
  *
- * Roles (ha_role(), owned by role.c): the serving node is the source, the
- * other receives. Two serving nodes meeting: the lower (epoch, offset)
+ * Roles (ha_role(), owned by role.c): the serving node is the source
+ * (repl_source.c), the other receives. Two serving nodes meeting: the lower (epoch, offset)
  * steps down (invariant 5; equal: the name sorting second).
  *
  * Handshake, after HELLO both ways (link.c):
+ *   standby -> MERGE(start, whole turns)..., MERGE(head)   only when it wrote
+ *              past the point where the histories branched (repl_merge.c)
  *   standby -> PSYNC(replid, offset)                its journal's head
  *   active  -> CONTINUE(replid, offset)             repl_can_continue()
  *           or FULLRESYNC(replid, O, bytes), SNAP..., SNAP_END x 3,
