@@ -115,9 +115,10 @@ tandem_round() {
 pacemaker_phase() {
 	trap pk_teardown EXIT
 	trap 'exit 130' INT TERM HUP
-	local d=$RES/pacemaker-files
-	rm -rf "$d"
-	pcmk_failover_bench "$ROUNDS" "$ROUNDS" 0.02 "$d" || return 1
+	local d
+	d=$(mktemp -d /tmp/bench-failover-pcmk.XXXXXX) || return 1
+	pcmk_failover_bench "$ROUNDS" "$ROUNDS" 0.02 "$d" ||
+		{ echo "the pair's files and logs are kept in $d" >&2; return 1; }
 	mv "$d/pacemaker.txt" "$RES/pacemaker.txt"
 	rm -rf "$d"   # the nodes' logs, hundreds of MB after 40 rounds
 }
