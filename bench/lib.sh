@@ -1,9 +1,11 @@
 # shellcheck shell=bash
 # bench/lib.sh: helpers shared by the benchmarks (sourced, not run).
 # Measuring from /proc (CPU ticks, memory, UDP drops), waiting for a
-# quiet machine, free loopback ports, the shared benchmark lock.
-# Used by bench/calls/run.sh; bench/register has its own copies of most
-# of these and could source this file instead.
+# quiet machine, free loopback ports, the shared benchmark lock; Tandem
+# between a SIPp caller and callee with a packet sink (bench/calls,
+# bench/media). Used by bench/calls/run.sh, bench/media/run.sh and
+# bench/failover/run.sh; bench/register has its own copies of most of
+# these and could source this file instead.
 
 HZ=$(getconf CLK_TCK)
 BENCH_LOCK=/tmp/anchors-bench.lock   # the lock run-kamailio-bench.sh takes
@@ -189,4 +191,93 @@ pct() { awk -v t="$1" -v s="$2" -v hz="$HZ" 'BEGIN { if (s > 0) printf "%.1f", 1
 host_info() {
 	echo "date: $(date -Is)"
 	echo "host: $(nproc) CPUs, $(awk '/MemTotal/{print $2" kB"}' /proc/meminfo), $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# ---------------------------------------------------------------- Tandem under load
+# (bench/calls/run.sh and bench/media/run.sh)
+
+# tandem_bench_conf DIR PORT CALLEE_PORT RTP_LO-RTP_HI: sip.conf with a
+# caller peer that calls without authentication (no secret: its INVITEs
+# are not challenged) and a fixed-address callee (no registration) on
+# 127.0.0.1:CALLEE_PORT, A-law only, Tandem on 127.0.0.1:PORT; rtp.conf
+# with that port range; tandem.conf logging warnings only. The caller
+# writes DIR/extensions.conf (and whatever else it needs).
+tandem_bench_conf() {
+	mkdir -p "$1" || return 1
+	cat > "$1/sip.conf" <<EOF2
+; bench: the caller calls without authentication (no secret), the
+; callee is a fixed-address peer (no registration); A-law only.
+[general]
+udpbindaddr=127.0.0.1:$2
+
+[caller]
+type=friend
+host=dynamic
+context=bench
+disallow=all
+allow=alaw
+
+[callee]
+type=peer
+host=127.0.0.1
+port=$3
+context=bench
+disallow=all
+allow=alaw
+EOF2
+	printf '[general]\nrtpstart=%s\nrtpend=%s\n' "${4%-*}" "${4#*-}" > "$1/rtp.conf"
+	printf '[log]\nlevel = warning\n' > "$1/tandem.conf"
+}
+
+# tandem_bench_start BUILD CONFDIR DATADIR LOG: tandemd in the background
+# (TANDEM_PID), waiting up to 30 s until tandemctl status answers; 1 if
+# it did not (the caller stops TANDEM_PID and says where the log is)
+tandem_bench_start() {
+	"$1/tandemd" -C "$2" -D "$3" -f >>"$4" 2>&1 &
+	TANDEM_PID=$!
+	local i
+	for i in $(seq 1 300); do
+		timeout 5 "$1/tandemctl" -D "$3" status >/dev/null 2>&1 && return 0
+		kill -0 "$TANDEM_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	return 1
+}
+
+# tandem_relays BUILD DATADIR: the RTP relays tandemd holds now (NA when
+# it does not answer)
+tandem_relays() {
+	timeout 10 "$1/tandemctl" -D "$2" status --json 2>/dev/null |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["rtp"]["relays"])' 2>/dev/null || echo NA
+}
+
+# sink_start SECS ADDR:PORT...: a process (SINK_PID) holding, for SECS
+# seconds, a UDP socket on each address with the smallest receive buffer
+# and nobody reading: every datagram that arrives is counted by the kernel
+# in its drops column (udp_drops ADDR:PORT). 1 if they did not all bind.
+sink_start() {
+	local secs=$1 i a n
+	shift
+	python3 -c '
+import socket, sys, time
+keep = []
+for a in sys.argv[2:]:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)
+    ip, port = a.split(":")
+    s.bind((ip, int(port)))
+    keep.append(s)
+time.sleep(int(sys.argv[1]))' "$secs" "$@" &
+	# shellcheck disable=SC2034  # for the caller
+	SINK_PID=$!
+	for i in $(seq 1 30); do
+		n=0
+		for a in "$@"; do
+			grep -q "$(printf '%02X%02X%02X%02X:%04X' $(echo "${a%:*}" | awk -F. '{print $4, $3, $2, $1}') "${a#*:}")" \
+				/proc/net/udp && n=$((n + 1))
+		done
+		[ "$n" = $# ] && return 0
+		sleep 0.1
+	done
+	return 1
 }

@@ -117,28 +117,7 @@ set -- $(free_ports 8 6000 7999)
 TPORT=$1 KPORT=$2 UAS_PORT=$3 UAC_PORT=$4 UAC_MP=$5 UAS_MP=$6 NG_PORT=$7 CLI_PORT=$8
 SINK_A=127.0.0.3 SINK_B=127.0.0.4 UAC_MI=127.0.0.2
 
-mkdir -p "$T/tconf"
-cat > "$T/tconf/sip.conf" <<EOF
-; bench/calls: the caller calls without authentication (no secret), the
-; callee is a fixed-address peer (no registration); A-law only.
-[general]
-udpbindaddr=127.0.0.1:$TPORT
-
-[caller]
-type=friend
-host=dynamic
-context=bench
-disallow=all
-allow=alaw
-
-[callee]
-type=peer
-host=127.0.0.1
-port=$UAS_PORT
-context=bench
-disallow=all
-allow=alaw
-EOF
+tandem_bench_conf "$T/tconf" "$TPORT" "$UAS_PORT" "$T_RTP" || die "cannot write $T/tconf"
 cat > "$T/tconf/extensions.conf" <<'EOF'
 [general]
 static=yes
@@ -148,8 +127,6 @@ writeprotect=yes
 exten => _X.,1,Dial(SIP/callee/${EXTEN})
  same => n,Hangup()
 EOF
-printf '[general]\nrtpstart=%s\nrtpend=%s\n' "${T_RTP%-*}" "${T_RTP#*-}" > "$T/tconf/rtp.conf"
-printf '[log]\nlevel = warning\n' > "$T/tconf/tandem.conf"
 
 # the caller's RTP: longer than the longest call of the run
 max_hold_s() {
@@ -198,14 +175,8 @@ trap 'exit 130' INT TERM
 # ---------------------------------------------------------------- servers
 start_tandem() {
 	rm -rf "$T/tdata"; mkdir -p "$T/tdata"
-	"$TANDEM_BUILD/tandemd" -C "$T/tconf" -D "$T/tdata" -f >>"$T/tandemd.log" 2>&1 &
-	SPID=$!
-	local i
-	for i in $(seq 1 300); do
-		timeout 5 "$TANDEM_BUILD/tandemctl" -D "$T/tdata" status >/dev/null 2>&1 && return 0
-		kill -0 "$SPID" 2>/dev/null || break
-		sleep 0.1
-	done
+	tandem_bench_start "$TANDEM_BUILD" "$T/tconf" "$T/tdata" "$T/tandemd.log" && { SPID=$TANDEM_PID; return 0; }
+	SPID=$TANDEM_PID
 	log "tandemd did not start, see $T/tandemd.log"; stop_srv; return 1
 }
 
@@ -265,8 +236,7 @@ sip_pids() { case $SNAME in tandem) echo "$SPID" ;; kamailio) children_of "$SPID
 rtpe_pids() { case $SNAME in kamailio) echo "$RPID" ;; esac; }
 calls_up() {  # relays (Tandem) or sessions (rtpengine) held now
 	case $SNAME in
-	tandem) timeout 10 "$TANDEM_BUILD/tandemctl" -D "$T/tdata" status --json 2>/dev/null \
-		| python3 -c 'import json,sys; print(json.load(sys.stdin)["rtp"]["relays"])' 2>/dev/null || echo NA ;;
+	tandem) tandem_relays "$TANDEM_BUILD" "$T/tdata" ;;
 	kamailio) rtpe_sessions ;;
 	esac
 }
@@ -277,27 +247,8 @@ calls_up() {  # relays (Tandem) or sessions (rtpengine) held now
 # by the kernel in its drops column.
 sinks() { echo "$SINK_A:$UAC_MP"; [ "$DIRS" = 2 ] && echo "$SINK_B:$UAS_MP"; }
 start_sink() {  # SECS
-	python3 -c '
-import socket, sys, time
-keep = []
-for a in sys.argv[2:]:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)
-    ip, port = a.split(":")
-    s.bind((ip, int(port)))
-    keep.append(s)
-time.sleep(int(sys.argv[1]))' "$1" $(sinks) &
-	SINKPID=$!
-	local i a n
-	for i in $(seq 1 30); do
-		n=0
-		for a in $(sinks); do
-			grep -q "$(printf '%02X%02X%02X%02X:%04X' $(echo "${a%:*}" | awk -F. '{print $4, $3, $2, $1}') "${a#*:}")" \
-				/proc/net/udp && n=$((n + 1))
-		done
-		[ "$n" = "$(sinks | wc -l)" ] && return 0
-		sleep 0.1
-	done
+	sink_start "$1" $(sinks) && { SINKPID=$SINK_PID; return 0; }
+	SINKPID=$SINK_PID
 	log "sinks did not bind $(sinks)"; return 1
 }
 stop_sink() { [ -n "$SINKPID" ] && { kill -TERM "$SINKPID" 2>/dev/null; wait "$SINKPID" 2>/dev/null; }; SINKPID=''; }

@@ -44,7 +44,9 @@
 #   pk_wait_settled S   wait until both nodes are online and the
 #                       resources run together on one node
 #   pk_client CMD...    run CMD in the client namespace
-# Other services (tests/cluster/test_pacemaker.sh): PK_CONFIGURE=FUNC
+#   pk_cib_begin, pk_cib_vip  the seed's properties and floating address
+#                       (for PK_CONFIGURE functions too)
+# Other services (tests/cluster/lib_pcmk.sh): PK_CONFIGURE=FUNC
 # configures the resources instead of pk_configure; PK_SERVICE (asterisk)
 # and PK_SERVICE_ROLE (Started) name the resource pk_where looks for;
 # PK_DIR/resource.d, when it exists, replaces /usr/lib/ocf/resource.d in
@@ -308,18 +310,30 @@ pk_service_pid() {
 
 # ------------------------------------------------------------ resources
 
+# pk_cib_begin NODE FILE [NO_QUORUM_POLICY]: the seed's cluster properties
+# (no STONITH, stickiness INFINITY; no-quorum-policy when given), then the
+# CIB copied to FILE on NODE for `pcs -f FILE`; pk_cib_vip NODE FILE
+# INTERVAL adds the floating address (IPaddr2) there; `pcs cluster
+# cib-push FILE` ends it. Shared with tests/cluster/lib_pcmk.sh.
+pk_cib_begin() {
+	pk_in "$1" pcs property set stonith-enabled=false || return 1
+	if [ -n "${3:-}" ]; then pk_in "$1" pcs property set no-quorum-policy="$3" || return 1; fi
+	pk_in "$1" pcs resource defaults update resource-stickiness=INFINITY >/dev/null || return 1
+	pk_in "$1" pcs cluster cib "$2"
+}
+pk_cib_vip() {
+	pk_in "$1" pcs -f "$2" resource create VirtualIP ocf:heartbeat:IPaddr2 \
+		ip="$PK_VIP" cidr_netmask=24 nic=eth0 op monitor interval="$3"
+}
+
 # The seed's commands (section 6.1.3), with ocf:heartbeat:anything
 # running the responder where the seed has ocf:heartbeat:asterisk, and
 # no DRBD/Filesystem (nothing to replicate for an OPTIONS responder).
 pk_configure() {
 	local n=$1 f=/run/pk-cib.xml
 	local hook="python3 $PK_FAILOVER_DIR/prober.py --once --target 127.0.0.1:5060 --timeout 2"
-	pk_in "$n" pcs property set stonith-enabled=false || return 1
-	pk_in "$n" pcs property set no-quorum-policy=ignore || return 1
-	pk_in "$n" pcs resource defaults update resource-stickiness=INFINITY >/dev/null || return 1
-	pk_in "$n" pcs cluster cib "$f" || return 1
-	pk_in "$n" pcs -f "$f" resource create VirtualIP ocf:heartbeat:IPaddr2 \
-		ip="$PK_VIP" cidr_netmask=24 nic=eth0 op monitor interval=30s || return 1
+	pk_cib_begin "$n" "$f" ignore || return 1
+	pk_cib_vip "$n" "$f" 30s || return 1
 	pk_in "$n" pcs -f "$f" resource create asterisk ocf:heartbeat:anything \
 		binfile=/usr/bin/python3 \
 		cmdline_options="$PK_FAILOVER_DIR/sip_responder.py - 5060" \

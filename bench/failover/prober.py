@@ -10,7 +10,8 @@ SIP server that says who it is works: tandemd, Asterisk, the
 sip_responder.py of the Pacemaker pair.
 
 Output (--out FILE, or stdout), one line per probe, then the gaps:
-    probe T_SENT NODE|-          T_SENT: seconds since the prober started
+    probe T_SENT NODE|- T_RECV|-   seconds since the prober started: when
+                                 the probe was sent, when its answer came
     gap START END SECONDS BEFORE AFTER
 A gap is a stretch of probes that got no answer, longer than --gap
 (default 5 intervals): START is the send time of the last answered
@@ -24,8 +25,10 @@ With --once: probe (again every 200 ms) until answered, exit 0, or
 --timeout passes, exit 1 (a monitor hook).
 
 Times are CLOCK_MONOTONIC; --mark-file FILE, when given, holds a
-monotonic time written by the caller (e.g. the moment of a failure):
-the prober then also prints `mark T` relative to its own start.
+monotonic time written by the caller (e.g. the moment of a failure), or
+with --mark-realtime a CLOCK_REALTIME one (bash's $EPOCHREALTIME, taken
+without a fork just before the kill): the prober then also prints
+`mark T` relative to its own start.
 """
 import argparse
 import os
@@ -100,6 +103,8 @@ def main():
     ap.add_argument("--out", default="-")
     ap.add_argument("--stop-file", default="")
     ap.add_argument("--mark-file", default="")
+    ap.add_argument("--mark-realtime", action="store_true",
+                    help="the mark file holds CLOCK_REALTIME seconds")
     ap.add_argument("--once", action="store_true")
     ap.add_argument("--timeout", type=float, default=2.0)
     a = ap.parse_args()
@@ -146,8 +151,10 @@ def main():
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     sock.setblocking(False)
     t0 = time.monotonic()
+    t0_real = time.time() - (time.monotonic() - t0)
     sent = []        # send time per seq
     who = {}         # seq -> node
+    rcv = {}         # seq -> receive time
     seq = 0
     nxt = t0
     end = t0 + a.duration
@@ -178,8 +185,10 @@ def main():
                 break
             got = answer_of(data, addr)
             if got and got[0] < len(sent) and got[0] not in who:
-                if time.monotonic() - t0 - sent[got[0]] <= a.late:
+                t = time.monotonic() - t0
+                if t - sent[got[0]] <= a.late:
                     who[got[0]] = got[1]
+                    rcv[got[0]] = t
     # a short drain so the last probes' answers count
     drain = time.monotonic() + min(a.late, 0.3)
     while time.monotonic() < drain:
@@ -193,11 +202,13 @@ def main():
         got = answer_of(data, addr)
         if got and got[0] < len(sent) and got[0] not in who:
             who[got[0]] = got[1]
+            rcv[got[0]] = time.monotonic() - t0
 
     out = sys.stdout if a.out == "-" else open(a.out, "w")
     mingap = a.gap if a.gap > 0 else 5 * a.interval
     for i, t in enumerate(sent):
-        out.write(f"probe {t:.4f} {who.get(i, '-')}\n")
+        r = f"{rcv[i]:.4f}" if i in rcv else "-"
+        out.write(f"probe {t:.4f} {who.get(i, '-')} {r}\n")
     last = None          # index of last answered probe
     longest = 0.0
     for i in range(len(sent)):
@@ -217,7 +228,8 @@ def main():
     if a.mark_file and os.path.exists(a.mark_file):
         try:
             with open(a.mark_file) as f:
-                out.write(f"mark {float(f.read().split()[0]) - t0:.4f}\n")
+                m = float(f.read().split()[0])
+                out.write(f"mark {m - (t0_real if a.mark_realtime else t0):.4f}\n")
         except (ValueError, IndexError):
             pass
     out.write(f"summary probes {len(sent)} answered {len(who)} longest {longest:.4f}\n")

@@ -72,26 +72,7 @@ mkdir -p "$T/tconf" "$T/sounds/en" "$T/moh"
 sox "$T/alaw.wav" -e signed-integer -b 16 "$T/one.wav" || die "sox"
 sox $(for i in $(seq 1 45); do echo "$T/one.wav"; done) "$T/sounds/en/bench-prompt.wav" trim 0 300 || die "sox prompt"
 for i in 1 2 3; do sox "$T/sounds/en/bench-prompt.wav" "$T/moh/music$i.wav" trim $((i * 10)) 60 || die "sox moh"; done
-cat > "$T/tconf/sip.conf" <<EOF
-; bench/media: callers without authentication, a fixed-address callee
-[general]
-udpbindaddr=127.0.0.1:$TPORT
-
-[caller]
-type=friend
-host=dynamic
-context=bench
-disallow=all
-allow=alaw
-
-[callee]
-type=peer
-host=127.0.0.1
-port=$UAS_PORT
-context=bench
-disallow=all
-allow=alaw
-EOF
+tandem_bench_conf "$T/tconf" "$TPORT" "$UAS_PORT" "$T_RTP" || die "cannot write $T/tconf"
 cat > "$T/tconf/extensions.conf" <<'EOF'
 [general]
 static=yes
@@ -108,8 +89,6 @@ exten => relay,1,Dial(SIP/callee/relay)
  same => n,Hangup()
 EOF
 printf '[default]\nmode=files\ndirectory=%s\n' "$T/moh" > "$T/tconf/musiconhold.conf"
-printf '[general]\nrtpstart=%s\nrtpend=%s\n' "${T_RTP%-*}" "${T_RTP#*-}" > "$T/tconf/rtp.conf"
-printf '[log]\nlevel = warning\n' > "$T/tconf/tandem.conf"
 # the caller sends nothing; the callee streams (relay mode only)
 sed -e '/play_pcap_audio=/d' -e '/rtp_stream="alaw.wav/d' "$SRC/bench/calls/uac_rtp.xml" > "$T/uac.xml"
 sed -e '/MEDIA=pcap/d' "$SRC/bench/calls/uas_rtp.xml" > "$T/uas.xml"
@@ -129,29 +108,17 @@ trap 'exit 130' INT TERM
 start_tandem() {
 	rm -rf "$T/tdata"; mkdir -p "$T/tdata"
 	cp -r "$T/sounds" "$T/tdata/"
-	"$TANDEM_BUILD/tandemd" -C "$T/tconf" -D "$T/tdata" -f >>"$T/tandemd.log" 2>&1 &
-	SPID=$!
-	local i
-	for i in $(seq 1 300); do
-		timeout 5 "$TANDEM_BUILD/tandemctl" -D "$T/tdata" status >/dev/null 2>&1 && return 0
-		kill -0 "$SPID" 2>/dev/null || break
-		sleep 0.1
-	done
-	die "tandemd did not start, see $T/tandemd.log"
+	tandem_bench_start "$TANDEM_BUILD" "$T/tconf" "$T/tdata" "$T/tandemd.log"
+	local rc=$?
+	SPID=$TANDEM_PID
+	[ $rc = 0 ] || die "tandemd did not start, see $T/tandemd.log"
 }
-relays() {
-	timeout 10 "$TANDEM_BUILD/tandemctl" -D "$T/tdata" status --json 2>/dev/null |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["rtp"]["relays"])' 2>/dev/null || echo NA
-}
+relays() { tandem_relays "$TANDEM_BUILD" "$T/tdata"; }
 start_sink() {  # SECS
-	python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)
-s.bind((sys.argv[2], int(sys.argv[3])))
-time.sleep(int(sys.argv[1]))' "$1" "$SINK" "$UAC_MP" &
-	SINKPID=$!
-	sleep 0.5
+	sink_start "$1" "$SINK:$UAC_MP"
+	local rc=$?
+	SINKPID=$SINK_PID
+	[ $rc = 0 ] || die "the sink did not bind $SINK:$UAC_MP"
 }
 sink_count() { udp_drops "$SINK:$UAC_MP"; }
 

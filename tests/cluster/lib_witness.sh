@@ -57,7 +57,30 @@ nw_start() {
 	nn_fail "the witness did not start"
 }
 
-# nw_holder NODE: the witness holder NODE's status shows ("" none)
+# nw_pair [CONF_FUNC]: the whole set-up the witness tests share: the
+# namespaces, both nodes' configuration (CONF_FUNC NODE, when given, runs
+# after nw_conf NODE to add to it), the witness, both nodes; then one node
+# ACTIVE with the VIP, the other STANDBY (in sync) and the active holding
+# the witness lease. NW_ACTIVE and NW_STANDBY name them.
+nw_pair() {
+	local n
+	nw_net
+	for n in a b; do
+		nw_conf "$n"
+		[ -z "${1:-}" ] || "$1" "$n"
+	done
+	nw_start
+	nn_start a
+	nn_start b
+	nn_wait 30 "one node ACTIVE with the VIP" nn_one_active
+	NW_ACTIVE=$(nn_active)
+	NW_STANDBY=$([ "$NW_ACTIVE" = a ] && echo b || echo a)
+	nn_wait 20 "$NW_STANDBY STANDBY (in sync)" nn_is "$NW_STANDBY" STANDBY
+	nn_wait 5 "$NW_ACTIVE holds the witness lease" eval '[ "$(nw_status "$NW_ACTIVE" holder)" = "$NW_ACTIVE" ]'
+}
+
+# nw_status NODE FIELD: that field of the witness in NODE's cluster status
+# (holder: the node holding the lease; "" none)
 nw_status() {  # NODE FIELD
 	nn_ctl "$1" cluster status --json 2>/dev/null | python3 -c '
 import json, sys

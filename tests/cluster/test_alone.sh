@@ -23,26 +23,20 @@ SC=$NN_DIR/sipp
 CL=10.0.0.10
 command -v sipp > /dev/null || nn_skip "needs sipp"
 
-nn_require
-nw_net
-for n in a b; do
-	nw_conf "$n"
-	printf 'lease = 2s\n' >> "$T/c$n/tandem.conf"
+# a 2 s lease, 1,000 users
+alone_conf() {
+	local p
+	printf 'lease = 2s\n' >> "$T/c$1/tandem.conf"
 	{
 		printf '[general]\nudpbindaddr=0.0.0.0:5060\nrealm=tandem\n\n'
 		for p in $(seq -f 'u%g' 3000 3999); do
 			printf '[%s]\ntype=friend\nhost=dynamic\nsecret=tf2020\ncontext=default\nqualify=no\n\n' "$p"
 		done
-	} > "$T/c$n/sip.conf"
-done
-nw_start
-nn_start a
-nn_start b
-nn_wait 30 "one node ACTIVE with the VIP" nn_one_active
-v=$(nn_active)
-s=$([ "$v" = a ] && echo b || echo a)
-nn_wait 20 "$s STANDBY (in sync)" nn_is "$s" STANDBY
-nn_wait 5 "$v holds the witness lease" eval '[ "$(nw_status "$v" holder)" = "$v" ]'
+	} > "$T/c$1/sip.conf"
+}
+nn_require
+nw_pair alone_conf
+v=$NW_ACTIVE s=$NW_STANDBY
 
 { echo SEQUENTIAL; seq -f 'u%g;tf2020' 3000 3999; } > "$T/users.csv"
 mkdir -p "$T/reg"

@@ -21,128 +21,28 @@
 # Needs root, pcs, corosync, pacemaker, resource-agents, sipp; exit 77
 # (skip) without them. TP_PAUSE=SECS keeps the pair up that long after a
 # failure, for a look inside (pk_in-style: nsenter -t $(cat DIR/n1.pid) ...).
-set -u
-set -o pipefail
-TP_DIR=$(cd "$(dirname "$0")" && pwd)
-TANDEM_SRC=${TANDEM_SRC:-$(cd "$TP_DIR/../.." && pwd)}
-TANDEM_BUILD=${TANDEM_BUILD:-$TANDEM_SRC/build}
-TANDEMD=$(realpath "${TANDEMD:-$TANDEM_BUILD/tandemd}" 2>/dev/null)
-TANDEMCTL=$(realpath "${TANDEMCTL:-$TANDEM_BUILD/tandemctl}" 2>/dev/null)
-SIPP_DIR=$TANDEM_SRC/tests/e2e/sipp
-
-note() { echo "[$(date +%T.%3N)] test_pacemaker: $*"; }
-skip() { echo "test_pacemaker: SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network and mount namespaces)"
-for t in ip nsenter unshare corosync pacemakerd pcs crm_mon crm_resource sipp python3; do
-	command -v "$t" >/dev/null 2>&1 ||
-		skip "needs $t (Debian: pacemaker corosync pcs resource-agents sip-tester iproute2)"
-done
-[ -r /usr/lib/ocf/resource.d/heartbeat/IPaddr2 ] || skip "needs resource-agents (IPaddr2)"
-[ -x "$TANDEMD" ] && [ -x "$TANDEMCTL" ] || skip "no tandemd/tandemctl in $TANDEM_BUILD"
-
-# shellcheck source=../../bench/failover/pacemaker.sh
-. "$TANDEM_SRC/bench/failover/pacemaker.sh"
-# shellcheck disable=SC2034  # read by pcmk-pair.sh and pacemaker.sh
-PK_SERVICE=tandem PK_SERVICE_ROLE=Promoted PK_CONFIGURE=tp_configure
+# shellcheck source=lib_pcmk.sh
+. "$(dirname "$0")/lib_pcmk.sh"
+# shellcheck disable=SC2034  # read by lib_pcmk.sh
+TP_USERS="100 101 102 103 104 105" TP_NOQUORUM=ignore TP_META=migration-threshold=1
 PCMK_INTERVAL=0.02
-W=$(mktemp -d /tmp/tandem-pcmk.XXXXXX) || exit 1
-# shellcheck disable=SC2034
-PCMK_OUT=$W
-D=$W/pair
-KEEP=0
-cleanup() {
-	local rc=$?
-	pk_teardown
-	if [ $rc = 0 ] && [ "$KEEP" = 0 ]; then rm -rf "$W"; else note "files kept in $W"; fi
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-fail() {
-	echo "[$(date +%T.%3N)] test_pacemaker: FAIL: $*" >&2
+tp_init
+fail() { tp_fail "$@"; }
+tp_fail_extra() {
 	local n
-	for n in n1 n2; do
-		[ -n "${PK_PID[$n]:-}" ] || continue
-		echo "---- crm_mon on $n" >&2; pk_in "$n" crm_mon -1 2>&1 | tail -n 25 >&2
-	done
 	for n in n1 n2; do
 		echo "---- $n: tandemd.log (last 15)" >&2; tail -n 15 "$D/$n/data/tandemd.log" 2>/dev/null >&2
 	done
 	[ -n "${TP_PAUSE:-}" ] && { note "pausing $TP_PAUSE s before the teardown (TP_PAUSE)"; sleep "$TP_PAUSE"; }
-	exit 1
 }
-
-# ---- the nodes' files: our agent over resource.d, one DATADIR per node
-mkdir -p "$D/resource.d" "$D/data" "$D/n1/data" "$D/n2/data" "$W/conf"
-cp -a /usr/lib/ocf/resource.d/. "$D/resource.d/"
-mkdir -p "$D/resource.d/tandem"
-install -m 755 "$TANDEM_SRC/packaging/ocf/tandemd" "$D/resource.d/tandem/tandemd"
-C=$W/conf
-printf '[general]\nudpbindaddr=0.0.0.0:5060\n\n' > "$C/sip.conf"
-for u in 100 101 102 103 104 105; do
-	printf '[%s-tfg]\ntype=friend\nhost=dynamic\nsecret=tf2020\ncontext=default\n\n' "$u" >> "$C/sip.conf"
-done
-printf '[default]\nexten => 1,1,Hangup()\n' > "$C/extensions.conf"
-openssl rand -hex 32 > "$C/cluster.key" && chmod 600 "$C/cluster.key"
-cat > "$C/tandem.conf" <<EOF
-[cluster]
-name = tp
-node = n1,$PK_NET.1
-node = n2,$PK_NET.2
-keyfile = cluster.key
-engine = pacemaker
-EOF
-# a daemonized tandemd's stderr is /dev/null: sanitizer reports to files
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$W/sanitizer
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$W/sanitizer
-
-# the commands of docs/pacemaker.md, with the test's short intervals
-tp_configure() {
-	local n=$1 f=/run/tp-cib.xml
-	pk_in "$n" pcs property set stonith-enabled=false || return 1
-	pk_in "$n" pcs property set no-quorum-policy=ignore || return 1
-	pk_in "$n" pcs resource defaults update resource-stickiness=INFINITY >/dev/null || return 1
-	pk_in "$n" pcs cluster cib "$f" || return 1
-	pk_in "$n" pcs -f "$f" resource create tandem ocf:tandem:tandemd \
-		confdir="$C" datadir="$D/data" binary="$TANDEMD" \
-		op monitor interval=1s role=Promoted timeout=10s \
-		op monitor interval=2s role=Unpromoted timeout=10s \
-		op start timeout=30s op stop timeout=10s op promote timeout=30s op demote timeout=30s \
-		meta migration-threshold=1 \
-		promotable promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1 notify=true ||
-		return 1
-	pk_in "$n" pcs -f "$f" resource create VirtualIP ocf:heartbeat:IPaddr2 \
-		ip="$PK_VIP" cidr_netmask=24 nic=eth0 op monitor interval=5s || return 1
-	pk_in "$n" pcs -f "$f" constraint colocation add VirtualIP with Promoted tandem-clone INFINITY || return 1
-	pk_in "$n" pcs -f "$f" constraint order promote tandem-clone "then" start VirtualIP >/dev/null || return 1
-	pk_in "$n" pcs cluster cib-push "$f" || return 1
-}
-
-# both instances running, one promoted with the address, the address answers
-tp_unpromoted_on() {
-	pk_mon "$1" | python3 -c '
-import sys, xml.etree.ElementTree as E
-r = E.fromstring(sys.stdin.read())
-n = sum(1 for res in r.iter("resource") if res.get("id") == "tandem" and
-        res.get("role") in ("Unpromoted", "Slave") and res.get("failed") != "true")
-sys.exit(0 if n == 1 else 1)'
-}
+tp_files
 tp_settled() { pk_wait_settled 120 && pk_until 60 tp_unpromoted_on n1; }
 
-nctl() { local n=$1; shift; pk_in "$n" "$TANDEMCTL" -D "$D/data" "$@"; }
-regs_on() {  # NODE: the registered peer names, sorted, one line
-	nctl "$1" registrations --json | python3 -c '
-import json, sys
-print(" ".join(sorted(set(r["peer"] for r in json.load(sys.stdin)["registrations"]))))'
-}
+regs_on() { tp_regs_on "$1"; }
 REGS=""
-register() {  # USER: SIPp in the client namespace registers USER at the address
+register() {  # USER: REGISTER at the address, remembered in REGS
 	local u=$1
-	printf 'SEQUENTIAL\n%s;tf2020\n' "$u" > "$W/$u.csv"
-	( cd "$W" && PK_CLIENT_TIMEOUT=40 pk_client sipp -nostdin -trace_err -error_file "$W/sipp.$u.err" \
-		-sf "$SIPP_DIR/register_auth.xml" -inf "$W/$u.csv" -i "$PK_NET.10" -p 5070 \
-		-m 1 -r 1 -timeout 20 "$PK_VIP:5060" ) > "$W/sipp.$u.out" 2>&1 ||
-		fail "SIPp REGISTER of $u to $PK_VIP: $(tail -n 5 "$W/sipp.$u.err" 2>/dev/null)"
+	tp_register "$u"
 	REGS=$(echo "$REGS $u" | tr ' ' '\n' | grep . | sort -u | tr '\n' ' ' | sed 's/ $//')
 }
 regs_kept() { [ "$(regs_on "$1")" = "$REGS" ]; }
@@ -204,7 +104,7 @@ register 105-tfg
 pk_until 10 regs_kept "$standby_node" || fail "$standby_node does not catch up after unstandby: $(regs_on "$standby_node")"
 note "ok: pcs node unstandby $standby_node: unpromoted again, in sync ($REGS), service stays on $now"
 
-ls "$W"/sanitizer* >/dev/null 2>&1 && fail "sanitizer reports: $(head -n 20 "$W"/sanitizer*)"
+tp_no_sanitizer_reports
 echo
 echo "Tandem under Pacemaker: $(pacemakerd --version | head -n1), $(corosync -v | sed -n "s/.*version '\(.*\)'.*/corosync \1/p"), monitor 1 s/2 s, probe every ${PCMK_INTERVAL}s"
 printf "%b" "$FIG"

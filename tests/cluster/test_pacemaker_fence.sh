@@ -22,93 +22,17 @@
 #     made before the cut.
 # Needs root, pcs, corosync, pacemaker, resource-agents, sipp, overlayfs;
 # exit 77 (skip) without them.
-set -u
-set -o pipefail
-TP_DIR=$(cd "$(dirname "$0")" && pwd)
-TANDEM_SRC=${TANDEM_SRC:-$(cd "$TP_DIR/../.." && pwd)}
-TANDEM_BUILD=${TANDEM_BUILD:-$TANDEM_SRC/build}
-TANDEMD=$(realpath "${TANDEMD:-$TANDEM_BUILD/tandemd}" 2>/dev/null)
-TANDEMCTL=$(realpath "${TANDEMCTL:-$TANDEM_BUILD/tandemctl}" 2>/dev/null)
-SIPP_DIR=$TANDEM_SRC/tests/e2e/sipp
-
-note() { echo "[$(date +%T.%3N)] test_pacemaker_fence: $*"; }
-skip() { echo "test_pacemaker_fence: SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network and mount namespaces)"
-for t in ip nsenter unshare corosync pacemakerd pcs crm_mon stonith_admin sipp python3; do
-	command -v "$t" >/dev/null 2>&1 ||
-		skip "needs $t (Debian: pacemaker corosync pcs resource-agents sip-tester iproute2)"
-done
-[ -r /usr/lib/ocf/resource.d/heartbeat/IPaddr2 ] || skip "needs resource-agents (IPaddr2)"
+# shellcheck source=lib_pcmk.sh
+. "$(dirname "$0")/lib_pcmk.sh"
+tp_init stonith_admin
 grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null
 grep -qw overlay /proc/filesystems || skip "needs overlayfs (the fence agent over /usr/sbin)"
-[ -x "$TANDEMD" ] && [ -x "$TANDEMCTL" ] || skip "no tandemd/tandemctl in $TANDEM_BUILD"
-
-# shellcheck source=../../bench/failover/pacemaker.sh
-. "$TANDEM_SRC/bench/failover/pacemaker.sh"
-# shellcheck disable=SC2034  # read by pcmk-pair.sh and pacemaker.sh
-PK_SERVICE=tandem PK_SERVICE_ROLE=Promoted PK_CONFIGURE=tf_configure
-W=$(mktemp -d /tmp/tandem-fence.XXXXXX) || exit 1
-# shellcheck disable=SC2034
-PCMK_OUT=$W
-D=$W/pair
-cleanup() {
-	local rc=$?
-	pk_teardown
-	if [ $rc = 0 ]; then rm -rf "$W"; else note "files kept in $W"; fi
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-fail() {
-	echo "[$(date +%T.%3N)] test_pacemaker_fence: FAIL: $*" >&2
-	local n
-	for n in n1 n2; do
-		[ -n "${PK_PID[$n]:-}" ] || continue
-		echo "---- crm_mon on $n" >&2; pk_in "$n" crm_mon -1 2>&1 | tail -n 25 >&2
-	done
-	echo "---- fence.log" >&2; cat "$D/fence.log" >&2 2>/dev/null
-	exit 1
-}
-
-# ---- the nodes' files: our agents, one DATADIR per node
-mkdir -p "$D/resource.d/tandem" "$D/sbin" "$D/data" "$D/n1/data" "$D/n2/data" "$W/conf"
-cp -a /usr/lib/ocf/resource.d/. "$D/resource.d/"
-install -m 755 "$TANDEM_SRC/packaging/ocf/tandemd" "$D/resource.d/tandem/tandemd"
+fail() { tp_fail "$@"; }
+tp_fail_extra() { echo "---- fence.log" >&2; cat "$D/fence.log" >&2 2>/dev/null; }
+tp_files
+mkdir -p "$D/sbin"
 install -m 755 "$TP_DIR/fence_netns" "$D/sbin/fence_netns"
-C=$W/conf
-printf '[general]\nudpbindaddr=0.0.0.0:5060\n\n[100-tfg]\ntype=friend\nhost=dynamic\nsecret=tf2020\ncontext=default\n' > "$C/sip.conf"
-printf '[default]\nexten => 1,1,Hangup()\n' > "$C/extensions.conf"
-openssl rand -hex 32 > "$C/cluster.key" && chmod 600 "$C/cluster.key"
-cat > "$C/tandem.conf" <<EOF
-[cluster]
-name = tp
-node = n1,$PK_NET.1
-node = n2,$PK_NET.2
-keyfile = cluster.key
-engine = pacemaker
-EOF
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$W/sanitizer
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$W/sanitizer
 
-# as test_pacemaker.sh (docs/pacemaker.md), fencing added after it settles
-tf_configure() {
-	local n=$1 f=/run/tf-cib.xml
-	pk_in "$n" pcs property set stonith-enabled=false || return 1
-	pk_in "$n" pcs resource defaults update resource-stickiness=INFINITY >/dev/null || return 1
-	pk_in "$n" pcs cluster cib "$f" || return 1
-	pk_in "$n" pcs -f "$f" resource create tandem ocf:tandem:tandemd \
-		confdir="$C" datadir="$D/data" binary="$TANDEMD" \
-		op monitor interval=1s role=Promoted timeout=10s \
-		op monitor interval=2s role=Unpromoted timeout=10s \
-		op start timeout=30s op stop timeout=10s op promote timeout=30s op demote timeout=30s \
-		promotable promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1 notify=true ||
-		return 1
-	pk_in "$n" pcs -f "$f" resource create VirtualIP ocf:heartbeat:IPaddr2 \
-		ip="$PK_VIP" cidr_netmask=24 nic=eth0 op monitor interval=5s || return 1
-	pk_in "$n" pcs -f "$f" constraint colocation add VirtualIP with Promoted tandem-clone INFINITY || return 1
-	pk_in "$n" pcs -f "$f" constraint order promote tandem-clone "then" start VirtualIP >/dev/null || return 1
-	pk_in "$n" pcs cluster cib-push "$f" || return 1
-}
 # fencing: the active node's device without delay, the standby's with 10 s
 tf_fencing() {
 	local act=$1 sb=$2 f=/run/tf-st.xml
@@ -131,39 +55,20 @@ n = sum(1 for res in r.iter("resource") if res.get("id", "").startswith("fence-"
         res.get("role") == "Started" and res.get("failed") != "true")
 sys.exit(0 if n == 2 else 1)'
 }
-tf_unpromoted_on() {
-	pk_mon "$1" | python3 -c '
-import sys, xml.etree.ElementTree as E
-r = E.fromstring(sys.stdin.read())
-n = sum(1 for res in r.iter("resource") if res.get("id") == "tandem" and
-        res.get("role") in ("Unpromoted", "Slave") and res.get("failed") != "true")
-sys.exit(0 if n == 1 else 1)'
-}
-# promoted_on NODE: NODE sees itself promoted
-promoted_on() { local w; w=$(pk_where "$1") && set -- $w "$1" && [ "$3" = "$4" ]; }
-regs_on() {
-	pk_in "$1" "$TANDEMCTL" -D "$D/data" registrations --json | python3 -c '
-import json, sys
-print(" ".join(sorted(set(r["peer"] for r in json.load(sys.stdin)["registrations"]))))'
-}
-regs_kept() { [ "$(regs_on "$1")" = 100-tfg ]; }
+regs_kept() { [ "$(tp_regs_on "$1")" = 100-tfg ]; }
 
 T0=$(date +%s)
 note "files in $W"
 pk_setup "$D" || fail "the pair did not come up (see $D)"
-pk_until 60 tf_unpromoted_on n1 || fail "tandem-clone did not settle (one promoted, one unpromoted)"
+pk_until 60 tp_unpromoted_on n1 || fail "tandem-clone did not settle (one promoted, one unpromoted)"
 act=$(pk_active) || fail "no promoted node"
 sb=$(pcmk_other "$act")
 tf_fencing "$act" "$sb" > "$W/pcs-st.out" 2>&1 || fail "pcs stonith: $(tail -n 3 "$W/pcs-st.out")"
 pk_until 60 tf_stonith_started || fail "the fence devices did not start"
 note "ok: $act promoted, $sb unpromoted, fence-$act and fence-$sb (fence_netns) started ($(( $(date +%s) - T0 )) s)"
 
-printf 'SEQUENTIAL\n100-tfg;tf2020\n' > "$W/u.csv"
-( cd "$W" && PK_CLIENT_TIMEOUT=40 pk_client sipp -nostdin -trace_err -error_file "$W/sipp.err" \
-	-sf "$SIPP_DIR/register_auth.xml" -inf "$W/u.csv" -i "$PK_NET.10" -p 5070 \
-	-m 1 -r 1 -timeout 20 "$PK_VIP:5060" ) > "$W/sipp.out" 2>&1 ||
-	fail "SIPp REGISTER to $PK_VIP: $(tail -n 5 "$W/sipp.err" 2>/dev/null)"
-pk_until 10 regs_kept "$sb" || fail "$sb (unpromoted) does not list 100-tfg: $(regs_on "$sb")"
+tp_register 100-tfg
+pk_until 10 regs_kept "$sb" || fail "$sb (unpromoted) does not list 100-tfg: $(tp_regs_on "$sb")"
 
 # ---- the cut: the promoted node keeps running, its link goes down
 victim_ns=$PK$act
@@ -171,7 +76,7 @@ victim_ns=$PK$act
 note "cutting $act's link (both nodes keep running)"
 t_cut=$(date +%s.%N)
 ip -n "$victim_ns" link set eth0 down || fail "ip -n $victim_ns link set eth0 down"
-pk_until 90 promoted_on "$sb" || fail "$sb not promoted after $act's link was cut"
+pk_until 90 tp_promoted_on "$sb" || fail "$sb not promoted after $act's link was cut"
 t_prom=$(date +%s.%N)
 [ -z "$(pk_ns_pids "$victim_ns")" ] || fail "$sb promoted but $act's processes still run: $(pk_ns_pids "$victim_ns" | tr '\n' ' ')"
 wait "${PK_SUB[$act]}" 2>/dev/null
@@ -192,8 +97,8 @@ lp=$(grep -n "Result of promote operation for tandem on $sb" "$log" | tail -n1 |
 [ -n "$lf" ] && [ -n "$lp" ] || fail "no fence ($lf) or promote ($lp) line in $log"
 [ "$lf" -lt "$lp" ] || fail "$sb promoted (line $lp) before the fence of $act (line $lf) in $log"
 pk_until 30 pk_vip_answers || fail "the address does not answer after the fence"
-regs_kept "$sb" || fail "after the fence: $sb lists '$(regs_on "$sb")', want 100-tfg"
-ls "$W"/sanitizer* >/dev/null 2>&1 && fail "sanitizer reports: $(head -n 20 "$W"/sanitizer*)"
+regs_kept "$sb" || fail "after the fence: $sb lists '$(tp_regs_on "$sb")', want 100-tfg"
+tp_no_sanitizer_reports
 t_fence=$(awk -v a="$t_cut" '/ off / { printf "%.1f", $1 - a; exit }' "$D/fence.log")
 note "ok: $act fenced by $sb $t_fence s after the cut, then $sb promoted ($(awk -v a="$t_cut" -v b="$t_prom" 'BEGIN { printf "%.1f", b - a }') s after the cut), the address answers, 100-tfg kept"
 note "ok: all ($(( $(date +%s) - T0 )) s)"

@@ -16,17 +16,8 @@
 . "$(dirname "$0")/lib_witness.sh"
 
 nn_require
-nw_net
-nw_conf a
-nw_conf b
-nw_start
-nn_start a
-nn_start b
-nn_wait 30 "one node ACTIVE with the VIP" nn_one_active
-v=$(nn_active)
-s=$([ "$v" = a ] && echo b || echo a)
-nn_wait 10 "$s STANDBY (in sync)" nn_is "$s" STANDBY
-nn_wait 5 "$v holds the witness lease" eval '[ "$(nw_status "$v" holder)" = "$v" ]'
+nw_pair
+v=$NW_ACTIVE s=$NW_STANDBY
 nn_prober_start 300
 sleep 0.5
 
