@@ -24,6 +24,9 @@
 #   tp_regs_on N        the peers registered on N (tandemctl), sorted
 #   tp_register USER    SIPp in the client namespace registers USER
 #                       (secret tf2020) at the floating address
+#   tp_call USER        SIPp calls extension 2 (Answer, Wait(1), Hangup) as
+#                       USER at the floating address; the call completes
+#   tp_cdrs_on N        the call records on N: "src:uniqueid" sorted
 set -u
 set -o pipefail
 TP_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -90,7 +93,8 @@ tp_files() {
 	for u in $TP_USERS; do
 		printf '[%s-tfg]\ntype=friend\nhost=dynamic\nsecret=tf2020\ncontext=default\n\n' "$u" >> "$C/sip.conf"
 	done
-	printf '[default]\nexten => 1,1,Hangup()\n' > "$C/extensions.conf"
+	printf '[default]\nexten => 1,1,Hangup()\nexten => 2,1,Answer()\n same => n,Wait(1)\n same => n,Hangup()\n' \
+		> "$C/extensions.conf"
 	openssl rand -hex 32 > "$C/cluster.key" && chmod 600 "$C/cluster.key"
 	printf '[cluster]\nname = tp\nnode = n1,%s\nnode = n2,%s\nkeyfile = cluster.key\nengine = pacemaker\n' \
 		"$PK_NET.1" "$PK_NET.2" > "$C/tandem.conf"
@@ -144,4 +148,17 @@ tp_register() {
 		-sf "$SIPP_DIR/register_auth.xml" -inf "$W/$u.csv" -i "$PK_NET.10" -p 5070 \
 		-m 1 -r 1 -timeout 20 "$PK_VIP:5060" ) > "$W/sipp.$u.out" 2>&1 ||
 		tp_fail "SIPp REGISTER of $u to $PK_VIP: $(tail -n 5 "$W/sipp.$u.err" 2>/dev/null)"
+}
+tp_call() {
+	local u=$1
+	printf 'SEQUENTIAL\n%s;tf2020\n' "$u" > "$W/$u.call.csv"
+	( cd "$W" && PK_CLIENT_TIMEOUT=40 pk_client sipp -nostdin -trace_err -error_file "$W/sipp.call.$u.err" \
+		-sf "$SIPP_DIR/call_uac_auth.xml" -inf "$W/$u.call.csv" -i "$PK_NET.10" -p 5072 \
+		-s 2 -d 200 -m 1 -r 1 -timeout 20 "$PK_VIP:5060" ) > "$W/sipp.call.$u.out" 2>&1 ||
+		tp_fail "SIPp call from $u to $PK_VIP: $(tail -n 5 "$W/sipp.call.$u.err" 2>/dev/null)"
+}
+tp_cdrs_on() {
+	pk_in "$1" "$TANDEMCTL" -D "$D/data" cdr --last 1000 --json | python3 -c '
+import json, sys
+print(" ".join(sorted("%s:%s" % (r["src"], r["uniqueid"]) for r in json.load(sys.stdin)["cdr"])))'
 }

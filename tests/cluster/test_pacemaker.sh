@@ -11,7 +11,8 @@
 #   `unstandby`, which must not move it back: stickiness);
 # after each, the other node is promoted and answers on the address, and
 # every REGISTER (SIPp, to the address) made before the move is listed by
-# the new active node. The time from the failure to the first answer from
+# the new active node, and so is the call record of every call (SIPp, to
+# the address, answered by the dialplan) made before a move, each once. The time from the failure to the first answer from
 # the address is printed (the prober's longest gap).
 # Test settings: monitor 1 s promoted / 2 s unpromoted, migration-threshold
 # 1 (a failed node is not promoted again until `pcs resource cleanup`),
@@ -46,6 +47,17 @@ register() {  # USER: REGISTER at the address, remembered in REGS
 	REGS=$(echo "$REGS $u" | tr ' ' '\n' | grep . | sort -u | tr '\n' ' ' | sed 's/ $//')
 }
 regs_kept() { [ "$(regs_on "$1")" = "$REGS" ]; }
+CDRS=""
+call() {  # USER: a call at the address; its record (src:uniqueid) in CDRS
+	local u=$1 before after new
+	before=$(tp_cdrs_on "$(pk_active)")
+	tp_call "$u"
+	after=$(tp_cdrs_on "$(pk_active)")
+	new=$(comm -13 <(echo "$before" | tr ' ' '\n') <(echo "$after" | tr ' ' '\n') | grep .)
+	[ "$(echo "$new" | grep -c "^$u:")" = 1 ] || fail "the call from $u left '$new' on the active"
+	CDRS=$(echo "$CDRS $new" | tr ' ' '\n' | grep . | sort | tr '\n' ' ' | sed 's/ $//')
+}
+cdrs_kept() { [ "$(tp_cdrs_on "$1")" = "$CDRS" ]; }
 
 T0=$(date +%s)
 note "files in $W"
@@ -63,7 +75,9 @@ move() {
 	old=$(pk_active) || fail "no promoted node before $what"
 	new=$(pcmk_other "$old")
 	register "$user"
+	call "$user"
 	pk_until 10 regs_kept "$new" || fail "$new (unpromoted) does not list $REGS before $what: $(regs_on "$new")"
+	pk_until 10 cdrs_kept "$new" || fail "$new (unpromoted) lacks call records before $what: $(tp_cdrs_on "$new")"
 	pcmk_probe_start "$out"
 	"$@" "$old"
 	pk_until 60 tp_promoted_is "$new" || { pcmk_probe_stop "$out"; fail "$new not promoted after $what of $old"; }
@@ -73,7 +87,8 @@ move() {
 	g=$(awk '$1 == "gap" && $4 > m { m = $4 } END { if (m == "") exit 1; printf "%.3f\n", m }' "$out") ||
 		fail "$what: no gap in the prober's log $out"
 	regs_kept "$new" || fail "after $what: $new lists '$(regs_on "$new")', want '$REGS'"
-	note "ok: $what of $old: $new promoted, the address answered again after $g s; registrations kept: $REGS"
+	cdrs_kept "$new" || fail "after $what: $new's call records '$(tp_cdrs_on "$new")', want '$CDRS'"
+	note "ok: $what of $old: $new promoted, the address answered again after $g s; registrations kept: $REGS; $(echo "$CDRS" | wc -w) call records, each once"
 	FIG="$FIG$(printf '%-28s %s -> %s %8s s' "$what" "$old" "$new" "$g")\n"
 }
 tp_promoted_is() { [ "$(pk_active1 2>/dev/null)" = "$1" ]; }
