@@ -1,27 +1,39 @@
 #!/bin/sh
 # Build Tandem and run the whole test suite:
-#  1. gcc build, every test (unit + end-to-end with SIPp, baresip, Kamailio)
+#  1. gcc build: the unit tests and the end-to-end tests (SIPp, baresip,
+#     Kamailio, ...) but not the cluster tests (stage 3 runs those)
 #  2. clang build and a gcc Release build, both with -Werror (warnings
 #     differ between compilers and optimisation levels)
-#  3. AddressSanitizer + UndefinedBehaviorSanitizer build, every test again
+#  3. AddressSanitizer + UndefinedBehaviorSanitizer build: every test, the
+#     cluster tests (network namespaces, keepalived, Pacemaker) included
 #  4. libFuzzer harnesses, each for FUZZ_SECONDS (default 30; longer runs:
-#     tests/fuzz/run.sh SECONDS)
-# Exits non-zero on the first failing stage.
+#     tests/fuzz/run.sh SECONDS), FUZZ_JOBS (default: cores) at once
+# Exits non-zero on the first failing stage; prints each stage's time.
 set -eu
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh test
 JOBS=$(nproc)
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
-# as many tests at once as cores (the cluster tests run alone: RUN_SERIAL);
-# more is faster but the timing of the sanitizer build gets tight
-CTEST_JOBS=${CTEST_JOBS:-$JOBS}
+# Tests run at once, cluster tests aside: twice the cores (they wait on
+# timers and peers, not the CPU); the cluster tests (RUN_SERIAL: timing of
+# failovers) run after them, one at a time, in their own ctest call.
+CTEST_JOBS=${CTEST_JOBS:-$((2 * JOBS))}
 
-stage() { printf '\n=== %s ===\n' "$*"; }
+T0=$(date +%s)
+LAST=
+stage() {
+	now=$(date +%s)
+	[ -z "$LAST" ] || printf '(stage took %ss)\n' $((now - LAST))
+	LAST=$now
+	printf '\n=== %s ===\n' "$*"
+}
 
-stage "gcc build and tests"
+stage "install dependencies"
+scripts/install-deps.sh test
+
+stage "gcc build, unit and end-to-end tests (not cluster: stage 3 runs them)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTANDEM_TESTS=ON >/dev/null
 cmake --build build -j"$JOBS"
-(cd build && ctest --output-on-failure -j"$CTEST_JOBS")
+(cd build && ctest --output-on-failure -j"$CTEST_JOBS" -LE cluster)
 
 stage "clang build"
 CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Debug -DTANDEM_TESTS=ON >/dev/null
@@ -31,12 +43,17 @@ stage "Release build (the optimiser warns about more; scripts/make-deb.sh builds
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DTANDEM_TESTS=ON >/dev/null
 cmake --build build-release -j"$JOBS"
 
-stage "ASan + UBSan build and tests"
+stage "ASan + UBSan build and every test"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTANDEM_SANITIZE=ON -DTANDEM_TESTS=ON >/dev/null
 cmake --build build-asan -j"$JOBS"
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	ctest --output-on-failure -j"$CTEST_JOBS")
+(cd build-asan &&
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 &&
+	ctest --output-on-failure -j"$CTEST_JOBS" -LE cluster &&
+	ctest --output-on-failure -L cluster)
 
 stage "fuzzing, ${FUZZ_SECONDS}s per harness"
 tests/fuzz/run.sh "$FUZZ_SECONDS"
+
+stage "done"
+echo "total $(( $(date +%s) - T0 ))s"

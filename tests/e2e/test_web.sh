@@ -132,10 +132,11 @@ assert_file_match "$E2E_LOG" 'http: Error processing request \(HTTP response cod
 assert_file_match "$E2E_LOG" 'http: POST from 127\.0\.0\.1:[0-9]+ refused: only GET and HEAD are served' "log: POST"
 ok "malformed requests refused (closed / 400) and logged; POST gets 405, logged"
 
-# ---- a call in progress for the page and the metrics
+# ---- a call in progress for the page and the metrics, up until
+# tandemctl hangs it up at the end (the caller waits up to 30 s for that BYE)
 uas_start uas call_uas.xml 1
 # shellcheck disable=SC2046
-sipp_bg uac 60 $(uac_args call_uac_auth.xml) -m 1 -d 30000
+sipp_bg uac 60 $(uac_args call_uac_auth_recvbye.xml) -m 1
 UAC_PID=$BG_PID
 wait_until 10 "the call is up" call_up
 
@@ -311,8 +312,11 @@ assert_eq "$(code --cacert "$T/cert.pem" -u admin:changed "$TBASE/status.json")"
 	"HTTPS kept after a reload with a missing certificate"
 ok "HTTPS: the status page over TLS with the configured certificate (curl verifies it), 401 on a wrong password; a missing certificate is named and the running listeners stay"
 
-sipp_wait uac "$UAC_PID" "the caller of the 30 s call"
-sipp_wait uas "$UAS_PID" "the callee"
+calls_json
+id=$(jq_py "$T/calls.json" 'd["calls"][0]["id"]')
+ctl calls hangup "$id" > /dev/null || fail "tandemctl calls hangup $id: $(cat "$T/ctl.err")"
+sipp_wait uac "$UAC_PID" "the caller (BYE after tandemctl calls hangup)"
+sipp_wait uas "$UAS_PID" "the callee (BYE after tandemctl calls hangup)"
 assert_alive "after the web tests"
 tandem_stop_checked
 if grep -Eq "AddressSanitizer|runtime error|LeakSanitizer" "$E2E_LOG" "$T/nopass.log"; then

@@ -9,6 +9,10 @@
 # for a NAME of PREFIX_REST (fuzz_sip_msg uses corpus/sip). The corpora in
 # the tree are never written: runs grow a copy in a temporary directory,
 # which is kept, with the findings, when something fails.
+#
+# FUZZ_JOBS harnesses run at once (default: one per core; each libFuzzer
+# run is one process on one core, so every harness still gets SECONDS of
+# a core's time).
 set -u
 
 secs=${1:-}
@@ -36,10 +40,10 @@ stat_of() {     # stat_of LOG NAME: last value of libFuzzer's stat::NAME
     sed -n "s/^stat::$2: *\([0-9]*\).*/\1/p" "$1" | tail -n 1
 }
 
-fail=0
-ran=0
-for bin in "$build"/fuzz/fuzz_*; do
-    [ -f "$bin" ] && [ -x "$bin" ] || continue
+# fuzz_one BIN: run one harness; its summary line in $work/NAME/summary,
+# FAIL in $work/NAME/failed
+fuzz_one() {
+    local bin=$1 name short out c seeds rc execs took cov grown found status
     name=$(basename "$bin")
     short=${name#fuzz_}
     out="$work/$name"
@@ -55,7 +59,6 @@ for bin in "$build"/fuzz/fuzz_*; do
         -print_final_stats=1 -artifact_prefix="$out/artifacts/" \
         "$out/corpus" >"$out/log" 2>&1
     rc=$?
-    ran=$((ran + 1))
     execs=$(stat_of "$out/log" number_of_executed_units)
     took=$(stat_of "$out/log" average_exec_per_sec)
     cov=$(sed -n 's/.*cov: \([0-9]*\).*/\1/p' "$out/log" | tail -n 1)
@@ -64,14 +67,43 @@ for bin in "$build"/fuzz/fuzz_*; do
     status=OK
     if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
         status=FAIL
-        fail=1
+        : > "$out/failed"
     fi
     printf '%-14s %-4s %ss execs=%s exec/s=%s cov=%s corpus=%s->%s findings=%s\n' \
         "$name" "$status" "$secs" "${execs:-?}" "${took:-?}" "${cov:-?}" \
-        "$seeds" "$grown" "$found"
+        "$seeds" "$grown" "$found" > "$out/summary"
     if [ "$status" = FAIL ]; then
-        grep -m 5 -E 'ERROR|SUMMARY|Test unit written' "$out/log" | sed 's/^/    /'
+        grep -m 5 -E 'ERROR|SUMMARY|Test unit written' "$out/log" | sed 's/^/    /' >> "$out/summary"
     fi
+}
+
+jobs=${FUZZ_JOBS:-$(nproc)}
+case "$jobs" in ''|*[!0-9]*|0) jobs=1 ;; esac
+names=()
+running=0
+for bin in "$build"/fuzz/fuzz_*; do
+    [ -f "$bin" ] && [ -x "$bin" ] || continue
+    if [ "$running" -ge "$jobs" ]; then
+        wait -n
+        running=$((running - 1))
+    fi
+    fuzz_one "$bin" &
+    running=$((running + 1))
+    names+=("$(basename "$bin")")
+done
+wait
+
+fail=0
+ran=0
+for name in "${names[@]}"; do
+    ran=$((ran + 1))
+    if [ -f "$work/$name/summary" ]; then
+        cat "$work/$name/summary"
+    else
+        echo "$name FAIL: no summary (the run did not finish)"
+        fail=1
+    fi
+    [ -f "$work/$name/failed" ] && fail=1
 done
 
 if [ "$ran" -eq 0 ]; then
