@@ -42,6 +42,7 @@ struct staged {                 /* a file being received */
 	uint32_t xfer;
 	uint8_t area;
 	int64_t mtime_ns;
+	uint64_t size;
 	char rel[REL], stage[REL];
 	struct staged *next;
 };
@@ -175,6 +176,45 @@ static int max_msg(uint8_t area, const char *dir, size_t dirlen)
 	return best;
 }
 
+/* A message file in dir with extension ext, size bytes and this sha256
+ * (the same message merged before, under another number): its number, or
+ * -1. Files of another size are not read. */
+static int same_msg(uint8_t area, const char *dir, size_t dirlen, const char *ext,
+		    uint64_t size, const uint8_t sha[JNL_SHA256_LEN])
+{
+	char rel[REL], base[256];
+	int found = -1, dfd, fd;
+	DIR *d;
+	struct dirent *de;
+	struct stat st;
+
+	snprintf(rel, sizeof(rel), "%.*sx", (int)dirlen, dir);
+	if ((dfd = ha_file_open_parent(area, rel, base, sizeof(base))) < 0)
+		return -1;
+	fd = ha_file_openat2(dfd, ".", O_RDONLY | O_DIRECTORY, 0);
+	close(dfd);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while (found < 0 && (de = readdir(d))) {
+		size_t dl;
+		const char *e;
+		int n = merge_msgnum(de->d_name, &dl, &e);
+
+		if (n < 0 || strcmp(e, ext) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISREG(st.st_mode) || (uint64_t)st.st_size != size)
+			continue;
+		snprintf(rel, sizeof(rel), "%.*s%s", (int)dirlen, dir, de->d_name);
+		if (same_sha(area, rel, sha))
+			found = n;
+	}
+	closedir(d);
+	return found;
+}
+
 static struct msgmap *msg_find(uint8_t area, const char *dir, size_t dirlen, int from)
 {
 	for (struct msgmap *m = msgs; m; m = m->next)
@@ -233,8 +273,15 @@ static int place(struct staged *s, const uint8_t sha[JNL_SHA256_LEN], const char
 		return unlink_rel(s->area, s->stage);        /* merged before */
 	}
 	if (n >= 0 && !msg_find(s->area, s->rel, dl, n)) {
-		int to = exists ? max_msg(s->area, s->rel, dl) + 1 : n;
+		int to = exists ? same_msg(s->area, s->rel, dl, ext, s->size, sha) : n;
 
+		if (to >= 0 && to != n) {       /* merged before, renumbered then */
+			if (!msg_add(s->area, s->rel, dl, n, to))
+				return ENOMEM;
+			return unlink_rel(s->area, s->stage);
+		}
+		if (to < 0)
+			to = max_msg(s->area, s->rel, dl) + 1;
 		if (!msg_add(s->area, s->rel, dl, n, to))
 			return ENOMEM;
 		if (to != n) {
@@ -307,6 +354,7 @@ static int begin(const struct jnl_entry *e)
 	s->xfer = b->xfer;
 	s->area = b->area;
 	s->mtime_ns = b->mtime_ns;
+	s->size = b->size;
 	snprintf(s->rel, sizeof(s->rel), "%.*s", (int)b->relpath.l, b->relpath.p);
 	base = strrchr(s->rel, '/');
 	base = base ? base + 1 : s->rel;

@@ -21,7 +21,9 @@
 #    both provisioning files and the conflict copy, digests equal; b logs
 #    one merge line, a says its tail was sent to be merged.
 #  - the link is cut and healed once more with nothing new: nothing
-#    appears twice (two messages, two call records, digests equal).
+#    appears twice (two messages, two call records, digests equal);
+#  - a restarted on a copy of its DATADIR from before the heal merges the
+#    same tail again (as after a link lost mid-merge): nothing is added.
 # Root needed (namespaces), else SKIP.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_pair.sh"
@@ -152,6 +154,12 @@ wait_until 10 "a's long call answered" up_q a
 UP=$(up_on a)
 ok "a call up on a: $UP"
 
+# a's DATADIR as it is before the heal (a stopped while copied): the same
+# tail merged a second time at the end must add nothing
+kill -STOP "$PIDA"
+cp -a "$T/da" "$T/da.split" || fail "copy of a's DATADIR"
+kill -CONT "$PIDA"
+
 # ---- heal: a steps down, merges into b, gets a full resync
 link up
 wait_until 20 "a standby again" role_is a standby
@@ -207,6 +215,27 @@ for n in a b; do
 done
 wait_until 10 "digests equal again" digests_equal
 ok "a second cut and heal: nothing twice"
+
+# ---- the same tail merged again (as after a link lost in the middle of a
+# merge): a restarted on its DATADIR from before the heal
+stop_pid "$PIDA" 5 || fail "a did not stop on SIGTERM"
+rm -rf "$T/da" && mv "$T/da.split" "$T/da"
+start_node a
+wait_until 30 "a in sync after its old tail" repl_is a sync
+[ "$(grep -c "cluster: merged the writes a made" "$T/b.log")" = 2 ] ||
+	fail "b did not merge a's old tail a second time"
+for n in a b; do
+	wait_until 10 "$n: the same call records" cdrs_are "$n" "$CU"
+	get "$n" split k1 from-a || fail "split/k1 on $n after the second merge"
+	get "$n" split k2 from-b || fail "split/k2 on $n after the second merge"
+	[ "$(ls "$T/d$n/$BOX" | grep -c '^msg.*\.wav$')" = 2 ] ||
+		fail "$n's INBOX after the second merge: $(ls "$T/d$n/$BOX")"
+	[ "$(ls "$T/d$n/provisioning" | grep -c '^both\.cfg\.conflict-')" = 1 ] ||
+		fail "$n's provisioning after the second merge: $(ls "$T/d$n/provisioning")"
+done
+wait_until 10 "digests equal after the second merge" digests_equal
+note "$(grep -o 'cluster: merged the writes a made.*' "$T/b.log" | tail -n1)"
+ok "the same tail merged twice: nothing added (two messages, three records, one conflict copy)"
 
 stop_pid "$PIDA" 5 || fail "a did not stop on SIGTERM"
 stop_pid "$PIDB" 5 || fail "b did not stop on SIGTERM"
