@@ -98,11 +98,11 @@ sipp_bg uac "$LONG" -sf "$SC/call_uac_load.xml" -inf "$T/caller.csv" -i $CL -p 5
 	-s 101-tfg -r "$CALL_RATE" -d "$CALL_HOLD" -max_retrans 4 "$VIP:5060"
 UAC=$BG
 mkdir -p "$T/vm"
-espeak-ng -w "$T/vm/speech.wav" "Please call me back soon." \
-	2>/dev/null && sox "$T/vm/speech.wav" -r 8000 -c 1 -e a-law -t raw "$T/vm/voice.al" ||
+espeak-ng -w "$T/vm/speech.22k.wav" "Please call me back soon." 2>/dev/null &&
+	sox "$T/vm/speech.22k.wav" -r 8000 -c 1 -b 16 -e signed-integer "$T/vm/speech.wav" ||
 	nn_fail "cannot make the voicemail speech"
 VM_HASH_MS=$(python3 -c "print(int(($(sox --i -D "$T/vm/speech.wav") + 0.3) * 1000))")
-python3 "$TANDEM_SRC/tests/e2e/mkvoice.py" "$T/vm/vm.pcap" "$T/vm/voice.al" \
+python3 "$TANDEM_SRC/tests/e2e/audio/mkvoice.py" "$T/vm/vm.pcap" "$T/vm/speech.wav" 0x564d5643 \
 	"$(python3 -c "print($VM_HASH_MS / 1000.0)")" || nn_fail "mkvoice"
 sipp_bg vm "$LONG" -sf "$SC/vm_uac_load.xml" -inf "$T/caller.csv" -i $CL -p 5085 \
 	-s 502 -r 1 -rp "$VM_PERIOD" -l 20 -mp 6300 -max_retrans 4 "$VIP:5060"

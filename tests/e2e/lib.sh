@@ -318,6 +318,15 @@ assert_alive() { tandem_alive || fail "tandemd is not running any more ($*)"; }
 ctl() { timeout -k 2 10 "$TANDEMCTL" -D "$DATA" "$@" 2>"$T/ctl.err"; }
 ctl_quiet() { timeout -k 2 10 "$TANDEMCTL" -D "$DATA" "$@" >/dev/null 2>&1; }
 
+# mkvoice OUT.pcap WAV [DTMF_AT_S]: an 8 kHz 16-bit mono WAV as A-law RTP
+# (PT 8, 20 ms) for SIPp's play_pcap_audio, then optionally '#' (RFC 4733)
+# DTMF_AT_S seconds after the start (tests/e2e/audio/mkvoice.py; SSRC
+# MKVOICE_SSRC, default "VMVC").
+mkvoice() {
+	python3 "$E2E_DIR/audio/mkvoice.py" "$1" "$2" "${MKVOICE_SSRC:-0x564d5643}" ${3:+"$3"} ||
+		fail "mkvoice $1 from $2"
+}
+
 # ---------------------------------------------------------------- JSON views
 
 # jq_py FILE EXPR: print a Python expression over the JSON in FILE (as d).

@@ -34,6 +34,22 @@ pair_cleanup() {
 	(exit "$rc"); e2e_cleanup
 }
 
+# pair_cluster_conf DIR NAME [LINE...]: DIR/cluster.key ($KEY) and
+# DIR/tandem.conf [cluster] for the pair (engine = none, replication on
+# IP[a]:$PA and IP[b]:$PB, the floating address $NET.100 on lo), LINEs
+# appended to the section.
+pair_cluster_conf() {
+	local dir=$1 name=$2 l; shift 2
+	printf '%s\n' "$KEY" > "$dir/cluster.key"
+	chmod 600 "$dir/cluster.key"
+	{
+		printf '[cluster]\nname = %s\nnode = a,%s:%s\nnode = b,%s:%s\n' \
+			"$name" "${IP[a]}" "$PA" "${IP[b]}" "$PB"
+		printf 'keyfile = cluster.key\nengine = none\nvip = %s.100/32\ninterface = lo\n' "$NET"
+		for l in "$@"; do printf '%s\n' "$l"; done
+	} > "$dir/tandem.conf"
+}
+
 # The nodes (after pair_netns; the test writes $T/cN/ and sets SA, SB,
 # the SIP ports of a and b, and $T/u100.csv for sipp_on):
 # start_node NODE: tandemd in NODE's namespace, -C $T/cN -D $T/dN; sets
@@ -70,12 +86,4 @@ sipp_on() {  # NODE NAME SCENARIO [ARGS...]: SIPp (100-tfg) in NODE's namespace
 		-sf "$SIPP_DIR/$sc" -inf "$T/u100.csv" -i "${IP[$n]}" -p "$lport" -m 1 -r 1 "$@" \
 		"${IP[$n]}:$port" ) > "$T/sipp.$name.out" 2>&1 \
 		|| { sipp_fail_details "$name"; fail "SIPp $sc on $n (run $name)"; }
-}
-
-# mkvoice OUT.pcap WAV [DTMF_AT_S]: WAV as A-law RTP (PT 8, 20 ms), then
-# optionally '#' (RFC 4733) DTMF_AT_S after the start (as test_voicemail.sh)
-mkvoice() {
-	sox "$2" -r 8000 -c 1 -e a-law -t raw "$T/voice.al" || fail "sox: A-law of $2"
-	python3 "$TANDEM_SRC/tests/e2e/mkvoice.py" "$1" "$T/voice.al" "${3:-}" ||
-		fail "mkvoice $1"
 }

@@ -40,21 +40,7 @@ node_conf() {  # DIR
 	CONF=$1 SIP_ADDR=0.0.0.0 SIP_PORT=$SA conf_sip_general realm=tandem
 	CONF=$1 conf_tfg_peers qualify=no
 	printf '[general]\n\n[q1]\nstrategy = ringall\n' > "$1/queues.conf"
-	printf '%s\n' "$KEY" > "$1/cluster.key"
-	chmod 600 "$1/cluster.key"
-	cat > "$1/tandem.conf" <<EOT
-[cluster]
-name = fd
-node = a,${IP[a]}:$PA
-node = b,${IP[b]}:$PB
-keyfile = cluster.key
-engine = none
-vip = $NET.100/32
-interface = lo
-backlog = 1M
-backlog_max = 1M
-peer_timeout = 3000
-EOT
+	pair_cluster_conf "$1" fd "backlog = 1M" "backlog_max = 1M" "peer_timeout = 3000"
 }
 
 start_node() {  # NODE

@@ -46,18 +46,7 @@ EOT
 		> "$1/voicemail.conf"
 	CONF=$1 SIP_ADDR=0.0.0.0 SIP_PORT=$2 conf_sip_general realm=tandem
 	CONF=$1 conf_tfg_peers qualify=no language=en
-	printf '%s\n' "$KEY" > "$1/cluster.key"
-	chmod 600 "$1/cluster.key"
-	cat > "$1/tandem.conf" <<EOT
-[cluster]
-name = mg
-node = a,${IP[a]}:$PA
-node = b,${IP[b]}:$PB
-keyfile = cluster.key
-engine = none
-vip = $NET.100/32
-interface = lo
-EOT
+	pair_cluster_conf "$1" mg
 }
 link() { ip -n "$NSA" link set "v$NSA" "$1"; }
 repl_not() { [ "$(cs_get "$1" "$self_expr['repl']['state']")" != "$2" ]; }

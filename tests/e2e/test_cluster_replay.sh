@@ -32,18 +32,7 @@ node_conf() {  # DIR SIP_PORT
 	mkdir -p "$1"
 	CONF=$1 SIP_ADDR=0.0.0.0 SIP_PORT=$2 conf_sip_general realm=tandem
 	CONF=$1 conf_tfg_peers
-	printf '%s\n' "$KEY" > "$1/cluster.key"
-	chmod 600 "$1/cluster.key"
-	cat > "$1/tandem.conf" <<EOT
-[cluster]
-name = e2e
-node = a,${IP[a]}:$PA
-node = b,${IP[b]}:$PB
-keyfile = cluster.key
-engine = none
-vip = $NET.100/32
-interface = lo
-EOT
+	pair_cluster_conf "$1" e2e
 }
 start_node() {  # NODE: background tandemd; sets PIDA or PIDB
 	local n=$1

@@ -51,38 +51,6 @@ say() {
 	sox "$T/say.22k.wav" -r 8000 -c 1 -b 16 -e signed-integer "$1" || fail "sox: $1"
 }
 
-# mkvoice OUT.pcap WAV [HASH_AT_S]: WAV as A-law RTP (PT 8, 20 ms), then
-# optionally '#' (RFC 4733) HASH_AT_S after the start (as test_voicemail.sh)
-mkvoice() {
-	sox "$2" -r 8000 -c 1 -e a-law -t raw "$T/voice.al" || fail "sox: A-law of $2"
-	python3 - "$1" "$T/voice.al" "${3:-}" <<'EOF'
-import struct, sys
-out, al, dt = sys.argv[1], open(sys.argv[2], 'rb').read(), sys.argv[3]
-pk, seq, ts, ssrc = [], 1000, 5000, 0x53454544
-for i in range(0, len(al) - 159, 160):
-    pk.append((i / 8000.0, 8, i == 0, seq, ts + i, al[i:i + 160]))
-    seq += 1
-if dt:
-    t0, ets = float(dt), ts + int(float(dt) * 8000)
-    for k in range(7):
-        pk.append((t0 + k * 0.02, 101, k == 0, seq, ets, struct.pack('!BBH', 11, 10, (k + 1) * 160)))
-        seq += 1
-    for k in range(3):
-        pk.append((t0 + 0.14 + k * 0.02, 101, False, seq, ets, struct.pack('!BBH', 11, 0x8a, 1120)))
-        seq += 1
-rows = [struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)]
-for n, (t, pt, mark, sq, stamp, pl) in enumerate(pk):
-    rtp = struct.pack('!BBHII', 0x80, pt | (0x80 if mark else 0), sq & 0xffff, stamp & 0xffffffff, ssrc) + pl
-    udp = struct.pack('!HHHH', 6000, 6000, 8 + len(rtp), 0) + rtp
-    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), n & 0xffff, 0, 64, 17, 0,
-                     bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1]))
-    frame = b'\x00' * 12 + b'\x08\x00' + ip + udp
-    us = int(t * 1e6)
-    rows.append(struct.pack('<IIII', us // 1000000, us % 1000000, len(frame), len(frame)))
-    rows.append(frame)
-open(out, 'wb').write(b''.join(rows))
-EOF
-}
 
 # heard NAME MINCORR WAV...: NAME's received audio starts with the WAVs
 heard() {
@@ -167,6 +135,7 @@ for re in \
 	assert_file_match "$E2E_LOG" "$re" "load warning /$re/"
 done
 ok "the seed's dialplan loads with a FILE:LINE warning for each defect (Queue without '(', its 60 as the URL, both \${..] expressions, the unreachable 19 Mar / 4 Apr checks)"
+MKVOICE_SSRC=0x53454544
 mkvoice "$T/digits.pcap" "$T/quiet.wav"
 t0=$(now_ms)
 trunk_call printed
