@@ -277,21 +277,40 @@ static int end(const struct jnl_file_end *f, enum ha_apply_mode m)
 	return e;
 }
 
-static int del(uint8_t area, const struct pl *relpath)
+int ha_file_unlink_rel(uint8_t area, const char *rel)
 {
-	char rel[JNL_RELPATH_MAX + 1], base[256];
-	int dfd, e = 0;
+	char base[256];
+	int dfd = ha_file_open_parent(area, rel, base, sizeof(base)), e = 0;
 
-	snprintf(rel, sizeof(rel), "%.*s", (int)relpath->l, relpath->p);
-	if ((dfd = ha_file_open_parent(area, rel, base, sizeof(base))) < 0)
-		e = errno;
-	else if (unlinkat(dfd, base, 0) < 0)
+	if (dfd < 0 || unlinkat(dfd, base, 0) < 0)
 		e = errno;
 	if (dfd >= 0)
 		close(dfd);
-	if (e == ENOENT)   /* deleting nothing is fine (idempotent) */
-		return 0;
-	if (e)
+	return e == ENOENT ? 0 : e;   /* deleting nothing is fine (idempotent) */
+}
+
+int ha_file_rename_rel(uint8_t area, const char *from, const char *to)
+{
+	char b1[256], b2[256];
+	int d1 = ha_file_open_parent(area, from, b1, sizeof(b1)), d2 = -1, e = 0;
+
+	if (d1 < 0 || (d2 = ha_file_open_parent(area, to, b2, sizeof(b2))) < 0 ||
+	    renameat(d1, b1, d2, b2) < 0)
+		e = errno;
+	if (d1 >= 0)
+		close(d1);
+	if (d2 >= 0)
+		close(d2);
+	return e;
+}
+
+static int del(uint8_t area, const struct pl *relpath)
+{
+	char rel[JNL_RELPATH_MAX + 1];
+	int e;
+
+	snprintf(rel, sizeof(rel), "%.*s", (int)relpath->l, relpath->p);
+	if ((e = ha_file_unlink_rel(area, rel)))
 		log_error("cluster: cannot remove %s/%s: %s", ha_file_area_name(area), rel,
 			  strerror(e));
 	return e;
@@ -299,19 +318,12 @@ static int del(uint8_t area, const struct pl *relpath)
 
 static int mv(const struct jnl_file_rename *r)
 {
-	char from[JNL_RELPATH_MAX + 1], to[JNL_RELPATH_MAX + 1], b1[256], b2[256];
-	int d1, d2 = -1, e = 0;
+	char from[JNL_RELPATH_MAX + 1], to[JNL_RELPATH_MAX + 1];
+	int e;
 
 	snprintf(from, sizeof(from), "%.*s", (int)r->from.l, r->from.p);
 	snprintf(to, sizeof(to), "%.*s", (int)r->to.l, r->to.p);
-	if ((d1 = ha_file_open_parent(r->area, from, b1, sizeof(b1))) < 0 ||
-	    (d2 = ha_file_open_parent(r->area, to, b2, sizeof(b2))) < 0 ||
-	    renameat(d1, b1, d2, b2) < 0)
-		e = errno;
-	if (d1 >= 0)
-		close(d1);
-	if (d2 >= 0)
-		close(d2);
+	e = ha_file_rename_rel(r->area, from, to);
 	if (e == ENOENT)   /* applied before (replay): the file moved already */
 		return 0;
 	if (e)

@@ -25,6 +25,11 @@ int ha_file_openat2(int dfd, const char *name, int flags, mode_t mode);
 /** The directory holding rel beneath the area's root (created as
  * needed), its last component in base: an O_PATH fd or -1 with errno. */
 int ha_file_open_parent(uint8_t area, const char *rel, char *base, size_t basesize);
+/** Remove rel beneath the area's root: 0 (also when it was not there) or
+ * errno. */
+int ha_file_unlink_rel(uint8_t area, const char *rel);
+/** Rename from to (both beneath the area's root): 0 or errno. */
+int ha_file_rename_rel(uint8_t area, const char *from, const char *to);
 
 /** Drop the transfers being received (part files removed). */
 void ha_file_apply_close(void);

@@ -103,33 +103,6 @@ static bool same_sha(uint8_t area, const char *rel, const uint8_t sha[JNL_SHA256
 	return r == 0 && n == JNL_SHA256_LEN && !memcmp(md, sha, JNL_SHA256_LEN);
 }
 
-static int rename_rel(uint8_t area, const char *from, const char *to)
-{
-	char b1[256], b2[256];
-	int d1 = ha_file_open_parent(area, from, b1, sizeof(b1)), d2 = -1, e = 0;
-
-	if (d1 < 0 || (d2 = ha_file_open_parent(area, to, b2, sizeof(b2))) < 0 ||
-	    renameat(d1, b1, d2, b2) < 0)
-		e = errno;
-	if (d1 >= 0)
-		close(d1);
-	if (d2 >= 0)
-		close(d2);
-	return e;
-}
-
-static int unlink_rel(uint8_t area, const char *rel)
-{
-	char base[256];
-	int dfd = ha_file_open_parent(area, rel, base, sizeof(base)), e = 0;
-
-	if (dfd < 0 || unlinkat(dfd, base, 0) < 0)
-		e = errno;
-	if (dfd >= 0)
-		close(dfd);
-	return e == ENOENT ? 0 : e;
-}
-
 /* Record the placed file for the standby (the loser, after its resync). */
 static void record(uint8_t area, const char *rel)
 {
@@ -270,7 +243,7 @@ static int place(struct staged *s, const uint8_t sha[JNL_SHA256_LEN], const char
 	if (exists && same_sha(s->area, target, sha)) {
 		if (n >= 0 && !msg_find(s->area, s->rel, dl, n))
 			msg_add(s->area, s->rel, dl, n, n);     /* the same message */
-		return unlink_rel(s->area, s->stage);        /* merged before */
+		return ha_file_unlink_rel(s->area, s->stage);        /* merged before */
 	}
 	if (n >= 0 && !msg_find(s->area, s->rel, dl, n)) {
 		int to = exists ? same_msg(s->area, s->rel, dl, ext, s->size, sha) : n;
@@ -278,7 +251,7 @@ static int place(struct staged *s, const uint8_t sha[JNL_SHA256_LEN], const char
 		if (to >= 0 && to != n) {       /* merged before, renumbered then */
 			if (!msg_add(s->area, s->rel, dl, n, to))
 				return ENOMEM;
-			return unlink_rel(s->area, s->stage);
+			return ha_file_unlink_rel(s->area, s->stage);
 		}
 		if (to < 0)
 			to = max_msg(s->area, s->rel, dl) + 1;
@@ -303,7 +276,7 @@ static int place(struct staged *s, const uint8_t sha[JNL_SHA256_LEN], const char
 
 		if (s->area == JNL_AREA_VOICEMAIL) {
 			if (keep_mine)
-				return unlink_rel(s->area, s->stage);
+				return ha_file_unlink_rel(s->area, s->stage);
 		} else {
 			const char *who = keep_mine ? peer : ha_node();
 			int64_t when = (keep_mine ? s->mtime_ns : mine) / 1000000000;
@@ -317,13 +290,13 @@ static int place(struct staged *s, const uint8_t sha[JNL_SHA256_LEN], const char
 			if (keep_mine) {
 				snprintf(target, sizeof(target), "%s", other);
 			} else {
-				if ((e = rename_rel(s->area, target, other)))
+				if ((e = ha_file_rename_rel(s->area, target, other)))
 					return e;
 				record(s->area, other);
 			}
 		}
 	}
-	if ((e = rename_rel(s->area, s->stage, target)))
+	if ((e = ha_file_rename_rel(s->area, s->stage, target)))
 		return e;
 	st->files++;
 	record(s->area, target);
@@ -390,7 +363,7 @@ static int end(const struct jnl_entry *e, const char *peer, struct merge_stats *
 	if (!rc && (rc = place(s, e->u.fend.sha256, peer, st))) {
 		log_error("cluster: merge: cannot place %s/%s from %s: %s",
 			  ha_file_area_name(s->area), s->rel, peer, strerror(rc));
-		unlink_rel(s->area, s->stage);
+		ha_file_unlink_rel(s->area, s->stage);
 	}
 	free(s);
 	return rc;
@@ -418,7 +391,7 @@ static int del(const struct jnl_entry *e, struct merge_stats *st)
 		st->skipped++;
 		return 0;
 	}
-	if ((rc = unlink_rel(e->u.fdel.area, r)))
+	if ((rc = ha_file_unlink_rel(e->u.fdel.area, r)))
 		return rc;
 	st->files++;
 	ha_file_del((enum jnl_area)e->u.fdel.area, r);
@@ -462,7 +435,7 @@ static int mv(const struct jnl_entry *e, const char *peer, struct merge_stats *s
 			st->conflicts++;
 		}
 	}
-	if ((rc = rename_rel(m->area, f, target)))
+	if ((rc = ha_file_rename_rel(m->area, f, target)))
 		return rc;
 	st->files++;
 	ha_file_rename((enum jnl_area)m->area, f, target);
@@ -496,7 +469,7 @@ bool merge_files_end(void)
 
 		staged = s->next;
 		ha_file_xfer_drop(s->xfer);
-		unlink_rel(s->area, s->stage);
+		ha_file_unlink_rel(s->area, s->stage);
 		free(s);
 	}
 	while (msgs) {
