@@ -375,32 +375,28 @@ static char *read_pem(const char *path)
 static int start_one(int i, const struct sockaddr_storage *bind)
 {
 	const union MHD_DaemonInfo *di;
+	/* HTTPS: the same daemon with TLS and the PEM strings */
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, H.cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, H.key },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	char as[64];
 	int e;
 
 	sip_sa_str(bind, as, sizeof(as));
 	errno = 0;
-	if (i == L_HTTPS)
-		H.d[i] = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_TLS |
-					  (bind->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-					  0, NULL, NULL, access_h, NULL,
-					  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-					  MHD_OPTION_NOTIFY_CONNECTION, conn_h, NULL,
-					  MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)bind,
-					  MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_MAX,
-					  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
-					  MHD_OPTION_HTTPS_MEM_CERT, H.cert,
-					  MHD_OPTION_HTTPS_MEM_KEY, H.key, MHD_OPTION_END);
-	else
-		H.d[i] = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-					  (bind->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-					  0, NULL, NULL, access_h, NULL,
-					  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-					  MHD_OPTION_NOTIFY_CONNECTION, conn_h, NULL,
-					  MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)bind,
-					  MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_MAX,
-					  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
-					  MHD_OPTION_END);
+	H.d[i] = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+				  (i == L_HTTPS ? MHD_USE_TLS : 0) |
+				  (bind->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+				  0, NULL, NULL, access_h, NULL,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				  MHD_OPTION_NOTIFY_CONNECTION, conn_h, NULL,
+				  MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)bind,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_MAX,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
+				  MHD_OPTION_ARRAY, i == L_HTTPS ? tls : &tls[2],
+				  MHD_OPTION_END);
 	di = H.d[i] ? MHD_get_daemon_info(H.d[i], MHD_DAEMON_INFO_EPOLL_FD) : NULL;
 	if (!di || di->epoll_fd < 0 || loop_fd_listen(di->epoll_fd, EPOLLIN, ep_h, NULL)) {
 		e = errno ? errno : EIO;
