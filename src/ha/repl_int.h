@@ -122,7 +122,18 @@ void repl_send_psync(void);
 void repl_refuse(const char *what);
 
 /* repl_source.c: the serving node */
-void repl_send_frame(uint8_t type);             /* g.frame; drops the link on error */
+/** Send g.frame as type: 0 or errno (other than ENOTCONN: logged, the
+ * link dropped). */
+int  repl_send_frame(uint8_t type);
+/**
+ * One frame of whole turns from *rdp, STREAM-encoded from *pos (advanced):
+ * as many as fit REPL_FRAME_FILL, never one split, never past a frame;
+ * sent as type, *sent grows by the bytes. 0: sent, more may follow;
+ * ENODATA: the reader's end (what it held was sent); EMSGSIZE: a turn
+ * larger than a frame; ECONNRESET: the link dropped (*rdp closed by the
+ * session's reset); else the reader's errno.
+ */
+int  repl_send_turns(struct jnl_reader **rdp, uint64_t *pos, uint8_t type, size_t *sent);
 void repl_go_alone(const char *why);
 void repl_tick(void *arg);                      /* every 50 ms */
 void repl_feed(uint64_t start, uint64_t end, void *arg);   /* ha_set_feed */

@@ -28,19 +28,6 @@ static uint64_t get64(const uint8_t *p)
 	return v;
 }
 
-static bool send_merge(void)
-{
-	int e = ha_link_send(g.link, HA_F_MERGE, g.frame.p, g.frame.len);
-
-	g.frame.len = 0;
-	if (e && e != ENOTCONN) {
-		log_error("cluster: cannot queue a MERGE frame to %s: %s",
-			  g.cc.nodes[!g.self].name, strerror(e));
-		ha_link_error(g.link, "MERGE frame could not be queued");
-	}
-	return !e;
-}
-
 /* ------------------------------------------------------------ the loser */
 
 bool repl_merge_start(void)
@@ -69,8 +56,7 @@ bool repl_merge_start(void)
 
 void repl_merge_pump(void)
 {
-	const uint8_t *buf;
-	size_t len, sent = 0;
+	size_t sent = 0;
 	int e = 0;
 
 	while (g.mrd && sent < REPL_TURN_BYTES) {
@@ -78,33 +64,15 @@ void repl_merge_pump(void)
 			repl_kick(1);
 			return;
 		}
-		g.frame.len = 0;
-		repl_stream_encode_hdr(&g.frame, g.msent);
-		while (g.frame.len < REPL_FRAME_FILL && !(e = jnl_reader_next(g.mrd, &buf, &len))) {
-			if (g.frame.len + len > HA_LINK_FRAME_MAX - 1 && g.frame.len > 8) {
-				sent += g.frame.len;
-				if (!send_merge())
-					return;
-				repl_stream_encode_hdr(&g.frame, g.msent);
-			}
-			if (jnl_wbuf_reserve(&g.frame, len)) {
-				e = ENOMEM;
-				break;
-			}
-			memcpy(g.frame.p + g.frame.len, buf, len);
-			g.frame.len += len;
-			g.msent += len;
-		}
-		if (g.frame.len > 8) {
-			sent += g.frame.len;
-			if (!send_merge())
-				return;
-		}
+		e = repl_send_turns(&g.mrd, &g.msent, HA_F_MERGE, &sent);
 		if (e == ENODATA)
 			break;
+		if (e == ECONNRESET)
+			return;
 		if (e) {
-			log_error("cluster: cannot read this node's journal at offset %" PRIu64
-				  " to merge it: %s", g.msent, strerror(e));
+			log_error("cluster: cannot send this node's journal at offset %" PRIu64
+				  " to merge it: %s", g.msent, e == EMSGSIZE ?
+				  "a turn larger than a frame" : strerror(e));
 			ha_link_error(g.link, "journal read failed");
 			return;
 		}
@@ -120,7 +88,7 @@ void repl_merge_pump(void)
 	g.merge_sent = true;
 	g.frame.len = 0;
 	repl_stream_encode_hdr(&g.frame, g.msent);       /* the end: no turns */
-	if (send_merge())
+	if (!repl_send_frame(HA_F_MERGE))
 		repl_send_psync();
 }
 

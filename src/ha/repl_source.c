@@ -112,7 +112,7 @@ void repl_feed(uint64_t start, uint64_t end, void *arg)
 
 /* ------------------------------------------------------------ the active */
 
-void repl_send_frame(uint8_t type)
+int repl_send_frame(uint8_t type)
 {
 	int e = ha_link_send(g.link, type, g.frame.p, g.frame.len);
 
@@ -122,6 +122,7 @@ void repl_send_frame(uint8_t type)
 			  g.cc.nodes[!g.self].name, strerror(e));
 		ha_link_error(g.link, "replication frame could not be queued");
 	}
+	return e;
 }
 
 /** Open the reader at off and stream from there: CONTINUE (the standby
@@ -147,6 +148,41 @@ int repl_stream_from(uint64_t off, bool holds)
 	return 0;
 }
 
+int repl_send_turns(struct jnl_reader **rdp, uint64_t *pos, uint8_t type, size_t *sent)
+{
+	const uint8_t *buf;
+	size_t len;
+	int e = 0;
+
+	g.frame.len = 0;
+	repl_stream_encode_hdr(&g.frame, *pos);
+	while (g.frame.len < REPL_FRAME_FILL && !(e = jnl_reader_next(*rdp, &buf, &len))) {
+		if (8 + len > HA_LINK_FRAME_MAX - 1)
+			return EMSGSIZE;
+		if (g.frame.len + len > HA_LINK_FRAME_MAX - 1) {
+			*sent += g.frame.len;
+			repl_send_frame(type);
+			if (!*rdp)
+				return ECONNRESET;
+			repl_stream_encode_hdr(&g.frame, *pos);
+		}
+		if (jnl_wbuf_reserve(&g.frame, len)) {
+			e = ENOMEM;
+			break;
+		}
+		memcpy(g.frame.p + g.frame.len, buf, len);
+		g.frame.len += len;
+		*pos += len;
+	}
+	if (g.frame.len > 8) {
+		*sent += g.frame.len;
+		repl_send_frame(type);
+		if (!*rdp)
+			return ECONNRESET;
+	}
+	return e;
+}
+
 /* Send whole turns from the reader, bounded per turn: several turns a
  * STREAM frame, up to REPL_FRAME_FILL, never one split across frames. */
 static void pump_stream(void)
@@ -156,47 +192,23 @@ static void pump_stream(void)
 	int e = 0;
 
 	while (g.rd && sent < REPL_TURN_BYTES && repl_now_us() - t0 < REPL_TURN_US) {
-		const uint8_t *buf;
-		size_t len;
-
 		if (ha_link_pending(g.link) > REPL_PENDING_MAX) {
 			repl_kick(1);
 			return;
 		}
-		g.frame.len = 0;
-		repl_stream_encode_hdr(&g.frame, g.sent);
-		while (g.frame.len < REPL_FRAME_FILL && !(e = jnl_reader_next(g.rd, &buf, &len))) {
-			if (8 + len > HA_LINK_FRAME_MAX - 1) {
-				log_error("cluster: turn at offset %" PRIu64 " is %zu bytes, more than "
-					  "a frame holds: cannot replicate it", g.sent, len);
-				ha_link_error(g.link, "turn larger than a frame");
-				return;
-			}
-			if (g.frame.len + len > HA_LINK_FRAME_MAX - 1) {
-				sent += g.frame.len;
-				repl_send_frame(HA_F_STREAM);
-				if (!g.rd)
-					return;
-				repl_stream_encode_hdr(&g.frame, g.sent);
-			}
-			if (jnl_wbuf_reserve(&g.frame, len)) {
-				e = ENOMEM;
-				break;
-			}
-			memcpy(g.frame.p + g.frame.len, buf, len);
-			g.frame.len += len;
-			g.sent += len;
-		}
-		if (g.frame.len > 8) {
-			sent += g.frame.len;
-			repl_send_frame(HA_F_STREAM);
-		}
+		e = repl_send_turns(&g.rd, &g.sent, HA_F_STREAM, &sent);
 		if (e == ENODATA) {
 			check_sync();
 			return;
 		}
-		if (!g.rd)
+		if (e == ECONNRESET)
 			return;
+		if (e == EMSGSIZE) {
+			log_error("cluster: turn at offset %" PRIu64 " is more than a frame holds: "
+				  "cannot replicate it", g.sent);
+			ha_link_error(g.link, "turn larger than a frame");
+			return;
+		}
 		if (e) {
 			log_error("cluster: cannot read the journal at offset %" PRIu64 " for %s: %s",
 				  g.sent, g.cc.nodes[!g.self].name,
