@@ -114,12 +114,31 @@ static void record(uint8_t area, const char *rel)
 		conf_changed = true;
 }
 
+/* The directory dir (dirlen bytes, with its '/') beneath the area's root,
+ * for readdir; NULL when it cannot be opened. */
+static DIR *open_dir(uint8_t area, const char *dir, size_t dirlen)
+{
+	char rel[REL], base[256];
+	int dfd, fd;
+	DIR *d;
+
+	snprintf(rel, sizeof(rel), "%.*sx", (int)dirlen, dir);
+	if ((dfd = ha_file_open_parent(area, rel, base, sizeof(base))) < 0)
+		return NULL;
+	fd = ha_file_openat2(dfd, ".", O_RDONLY | O_DIRECTORY, 0);
+	close(dfd);
+	if (fd < 0)
+		return NULL;
+	if (!(d = fdopendir(fd)))
+		close(fd);
+	return d;
+}
+
 /* Highest msgNNNN number in dir (as found on disk and given out by this
  * merge), -1 when none. */
 static int max_msg(uint8_t area, const char *dir, size_t dirlen)
 {
-	char rel[REL], base[256];
-	int best = -1, dfd, fd;
+	int best = -1;
 	DIR *d;
 	struct dirent *de;
 
@@ -127,16 +146,8 @@ static int max_msg(uint8_t area, const char *dir, size_t dirlen)
 		if (m->area == area && strlen(m->dir) == dirlen && !memcmp(m->dir, dir, dirlen) &&
 		    m->to > best)
 			best = m->to;
-	snprintf(rel, sizeof(rel), "%.*sx", (int)dirlen, dir);
-	if ((dfd = ha_file_open_parent(area, rel, base, sizeof(base))) < 0)
+	if (!(d = open_dir(area, dir, dirlen)))
 		return best;
-	fd = ha_file_openat2(dfd, ".", O_RDONLY | O_DIRECTORY, 0);
-	close(dfd);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return best;
-	}
 	while ((de = readdir(d))) {
 		size_t dl;
 		const char *ext;
@@ -155,22 +166,14 @@ static int max_msg(uint8_t area, const char *dir, size_t dirlen)
 static int same_msg(uint8_t area, const char *dir, size_t dirlen, const char *ext,
 		    uint64_t size, const uint8_t sha[JNL_SHA256_LEN])
 {
-	char rel[REL], base[256];
-	int found = -1, dfd, fd;
-	DIR *d;
+	char rel[REL];
+	int found = -1;
+	DIR *d = open_dir(area, dir, dirlen);
 	struct dirent *de;
 	struct stat st;
 
-	snprintf(rel, sizeof(rel), "%.*sx", (int)dirlen, dir);
-	if ((dfd = ha_file_open_parent(area, rel, base, sizeof(base))) < 0)
+	if (!d)
 		return -1;
-	fd = ha_file_openat2(dfd, ".", O_RDONLY | O_DIRECTORY, 0);
-	close(dfd);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
 	while (found < 0 && (de = readdir(d))) {
 		size_t dl;
 		const char *e;
