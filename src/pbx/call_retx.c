@@ -16,7 +16,7 @@ static void retx_fire(void *arg)
 	if (r->acked || !r->st)
 		return;
 	r->total += r->interval;
-	if (r->total >= 64 * SIP_T1) {
+	if (r->total >= 64 * sip_t1) {
 		log_notice("call %u: no ACK for our 200 OK, hanging up", r->call->id);
 		call_end(r->call, 0);
 		return;
@@ -35,7 +35,7 @@ void call_retx_start(struct retx2xx *r, struct call *c, struct sip_strans *st,
 	if (to->tp != SIP_TRANSP_UDP)
 		return;
 	r->st = mem_ref(st);
-	r->interval = SIP_T1;
+	r->interval = sip_t1;
 	r->total = 0;
 	tmr_start(&r->tmr, r->interval, retx_fire, r);
 }

@@ -74,6 +74,7 @@ void pbx_set_sipconf(struct sipconf *sc)
 	struct sipconf *old = cur;
 
 	cur = sc;
+	sip_timers_set(sc->gen.timert1, sc->gen.timerb);
 	if (old) {
 		registrar_reconfigure();
 		sipconf_free(old);

@@ -202,6 +202,24 @@ static int parse_bind(const struct conf_var *v, struct sockaddr_storage *sa,
 	return 0;
 }
 
+/*
+ * chan_sip's timert1 (ms, at least 200) and timerb (ms, at least 500): an
+ * unreadable or too small value is warned about and the default kept, as
+ * chan_sip does, so the admin's file still loads.
+ */
+static void parse_timer(const struct conf_var *v, uint32_t min, uint32_t *out)
+{
+	char err[8];
+	uint32_t x;
+
+	if (parse_u32(v, &x, err, sizeof(err)) || x < min || x > 600000) {
+		log_warn("%s:%u: %s=%s: not a time in ms from %u to 600000; using the "
+			 "default", v->file, v->line, v->name, v->value, min);
+		return;
+	}
+	*out = x;
+}
+
 static int build_general(struct sipconf *sc, const struct conf_section *sec,
 			 char *err, size_t errsize)
 {
@@ -231,6 +249,10 @@ static int build_general(struct sipconf *sc, const struct conf_section *sec,
 		}
 		else if (!strcasecmp(v->name, "useragent"))
 			g->useragent = v->value;
+		else if (!strcasecmp(v->name, "timert1"))
+			parse_timer(v, 200, &g->timert1);
+		else if (!strcasecmp(v->name, "timerb"))
+			parse_timer(v, 500, &g->timerb);
 		else if (!strcasecmp(v->name, "defaultexpiry"))
 			e = parse_u32(v, &g->defaultexpiry, err, errsize);
 		else if (!strcasecmp(v->name, "minexpiry"))

@@ -54,6 +54,7 @@ struct sip_general {
 	struct sockaddr_storage udpbind, tcpbind;
 	bool tcpenable;
 	const char *useragent;
+	uint32_t timert1, timerb;       /* ms; 0: the defaults (sip.h) */
 };
 
 struct sipconf {

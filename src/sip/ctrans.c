@@ -205,10 +205,10 @@ static int request(struct sip_ctrans **ctp, const struct sip_src *dst,
 	ct->in_table = true;
 	ct->state = ct->invite ? CTRANS_CALLING : CTRANS_TRYING;
 	if (!reliable(ct)) {
-		ct->interval = SIP_T1;
+		ct->interval = sip_t1;
 		tmr_start(&ct->retx, ct->interval, timer_retx, ct);
 	}
-	tmr_start(&ct->end, 64 * SIP_T1, timer_end, ct);
+	tmr_start(&ct->end, ct->invite ? sip_timer_b : 64 * sip_t1, timer_end, ct); /* B, F */
 	if (ctp)
 		*ctp = ct;
 	return 0;
@@ -289,7 +289,7 @@ bool sip_ctrans_recv(const struct sip_msg *msg, const struct sip_src *src)
 		if (ct->state != CTRANS_ACCEPTED) {
 			ct->state = CTRANS_ACCEPTED;
 			tmr_cancel(&ct->retx);
-			tmr_start(&ct->end, 64 * SIP_T1, timer_end, ct);   /* M */
+			tmr_start(&ct->end, 64 * sip_t1, timer_end, ct);   /* M */
 		}
 		notify(ct, 0, msg);   /* every 2xx goes to the TU, which ACKs */
 		goto out;

@@ -19,9 +19,18 @@
 
 #define TANDEM_VERSION "0.1.0"
 
-#define SIP_T1 500u
+/*
+ * RFC 3261 timers, in ms. T1 and Timer B are sip.conf [general] timert1
+ * and timerb (chan_sip's names; 500 and 64*T1 unless set), applied at each
+ * load by sip_timers_set(); they count for transactions started after it.
+ * Timers F, H, J, L, M and the 2xx retransmission limit are 64*T1.
+ */
+extern uint32_t sip_t1;
+extern uint32_t sip_timer_b;
+#define SIP_T1_DEFAULT 500u
 #define SIP_T2 4000u
 #define SIP_T4 5000u
+void sip_timers_set(uint32_t t1, uint32_t timer_b);
 
 extern const char sip_server_hdr[];   /* "Server: Tandem/x.y.z" */
 

@@ -19,6 +19,15 @@ int sip_ctrans_table_init(void);
 
 static struct sip_stack_handlers handlers;
 
+uint32_t sip_t1 = SIP_T1_DEFAULT;
+uint32_t sip_timer_b = 64 * SIP_T1_DEFAULT;
+
+void sip_timers_set(uint32_t t1, uint32_t timer_b)
+{
+	sip_t1 = t1 ? t1 : SIP_T1_DEFAULT;
+	sip_timer_b = timer_b ? timer_b : 64 * sip_t1;
+}
+
 int sip_stack_init(const struct sip_stack_handlers *h)
 {
 	int err;

@@ -236,7 +236,7 @@ int sip_strans_new(struct sip_strans **stp, const struct sip_msg *msg,
 	} else {
 		st->state = STRANS_TRYING;
 		/* watchdog: a TU that never answers must not leak us */
-		tmr_start(&st->end, 64 * SIP_T1, timer_end, st);
+		tmr_start(&st->end, 64 * sip_t1, timer_end, st);
 	}
 	*stp = st;
 	return 0;
@@ -291,17 +291,17 @@ static void after_send(struct sip_strans *st, uint16_t scode)
 		if (reliable(st))
 			terminate(st);
 		else
-			tmr_start(&st->end, 64 * SIP_T1, timer_end, st);   /* J */
+			tmr_start(&st->end, 64 * sip_t1, timer_end, st);   /* J */
 	} else if (scode < 300) {
 		st->state = STRANS_ACCEPTED;
-		tmr_start(&st->end, 64 * SIP_T1, timer_end, st);       /* L */
+		tmr_start(&st->end, 64 * sip_t1, timer_end, st);       /* L */
 	} else {
 		st->state = STRANS_COMPLETED;
 		if (!reliable(st)) {
-			st->interval = SIP_T1;
+			st->interval = sip_t1;
 			tmr_start(&st->retx, st->interval, timer_retx, st); /* G */
 		}
-		tmr_start(&st->end, 64 * SIP_T1, timer_end, st);       /* H */
+		tmr_start(&st->end, 64 * sip_t1, timer_end, st);       /* H */
 	}
 }
 

@@ -31,7 +31,9 @@ uac_expect() {
 }
 
 conf_extensions_calls
-conf_sip_general realm=tandem
+# T1 = 200 ms (sip.conf timert1): the INVITE to a contact where nothing
+# listens fails at Timer B = 64*T1 = 12.8 s instead of 32 s
+conf_sip_general realm=tandem timert1=200
 conf_tfg_peers qualify=no
 tandem_start
 UAC_PORT=$(free_port)

@@ -116,5 +116,16 @@ expect(UA().register('102-tfg', 'tf2020', expires=600), 200, '102-tfg after a go
 EOF
 is_registered 100-tfg || fail "100-tfg lost its binding across a good reload"
 ok "good reload: 102-tfg registers, 100-tfg's binding kept"
+
+# ---- timert1/timerb out of range: warned with FILE:LINE, the default kept
+# (chan_sip does the same), the file still loads
+write_sip "secret=tf2020"
+sed -i '2a timert1=50\ntimerb=soon' "$CONF/sip.conf"
+ctl reload > "$T/reload.out" || fail "reload with a bad timert1/timerb exited $? ($(cat "$T/ctl.err"))"
+wait_until 3 "no warning for timert1=50 in the log" \
+	grep -q "sip.conf:3: timert1=50: not a time in ms from 200" "$E2E_LOG"
+wait_until 3 "no warning for timerb=soon in the log" \
+	grep -q "sip.conf:4: timerb=soon: not a time in ms from 500" "$E2E_LOG"
+ok "bad timert1/timerb: $(grep -m1 -o 'sip.conf:3: timert1=50.*' "$E2E_LOG")"
 assert_alive "end of test"
 tandem_stop_checked

@@ -632,7 +632,7 @@ static void t_notify_failures(void **state)
 	assert_true(!strncmp(next(), "NOTIFY ", 7));
 	loop_test_advance(600);
 	assert_true(!strncmp(next(), "NOTIFY ", 7));   /* Timer E */
-	loop_test_advance(64 * SIP_T1);
+	loop_test_advance(64 * sip_t1);
 	drain();
 	assert_int_equal(presence_count(), 0);
 

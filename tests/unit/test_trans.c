@@ -125,13 +125,13 @@ static void t_nonInvite_server(void **state)
 	assert_int_equal(drain(out, sizeof(out)), 1);
 	assert_int_equal(status_of(out), 200);
 	assert_int_equal(sip_strans_count(), 1);
-	loop_test_advance(64 * SIP_T1 + 1);    /* timer J */
+	loop_test_advance(64 * sip_t1 + 1);    /* timer J */
 	assert_int_equal(sip_strans_count(), 0);
 	/* after J a retransmission is a new request */
 	deliver(REQ("OPTIONS", "z9hG4bK-n1", "1 OPTIONS"));
 	assert_int_equal(tu_calls, 2);
 	drain(NULL, 0);
-	loop_test_advance(64 * SIP_T1 + 1);
+	loop_test_advance(64 * sip_t1 + 1);
 }
 
 static void t_invite_server_error(void **state)
@@ -188,7 +188,7 @@ static void t_invite_server_noack(void **state)
 	assert_int_equal(tu_calls, 1);
 	sip_strans_set_end_handler(last_st, end_h, NULL);
 	sip_strans_reply(last_st, 404, NULL, NULL, NULL, NULL, 0);
-	loop_test_advance(64 * SIP_T1 + 1);    /* timer H */
+	loop_test_advance(64 * sip_t1 + 1);    /* timer H */
 	assert_int_equal(ended, ETIMEDOUT);
 	assert_int_equal(sip_strans_count(), 0);
 	drain(NULL, 0);
@@ -210,7 +210,7 @@ static void t_invite_server_2xx(void **state)
 		"From: <sip:200@127.0.0.1>;tag=abc\r\nTo: <sip:100@127.0.0.1>;tag=x\r\n"
 		"Call-ID: call-z9hG4bK-i3\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n");
 	assert_int_equal(ack_calls, 1);
-	loop_test_advance(64 * SIP_T1 + 1);    /* timer L */
+	loop_test_advance(64 * sip_t1 + 1);    /* timer L */
 	assert_int_equal(sip_strans_count(), 0);
 	drain(NULL, 0);
 }
@@ -234,7 +234,7 @@ static void t_hold_release(void **state)
 	sip_strans_release(last_st, false);          /* commit failed */
 	assert_int_equal(drain(out, sizeof(out)), 1);
 	assert_int_equal(status_of(out), 500);
-	loop_test_advance(64 * SIP_T1 + 1);
+	loop_test_advance(64 * sip_t1 + 1);
 }
 
 static void t_bad_request(void **state)
@@ -323,7 +323,7 @@ static void t_nonInvite_client_timeout(void **state)
 	loop_test_advance(4000); retx += drain(NULL, 0);
 	loop_test_advance(4000); retx += drain(NULL, 0);
 	assert_int_equal(retx, 5);
-	loop_test_advance(64 * SIP_T1);   /* timer F */
+	loop_test_advance(64 * sip_t1);   /* timer F */
 	drain(NULL, 0);
 	assert_int_equal(resp_err, ETIMEDOUT);
 	assert_int_equal(sip_ctrans_count(), 0);
