@@ -209,15 +209,17 @@ static int parse_bind(const struct conf_var *v, struct sockaddr_storage *sa,
  */
 static void parse_timer(const struct conf_var *v, uint32_t min, uint32_t *out)
 {
-	char err[8];
-	uint32_t x;
+	char *end;
+	unsigned long x;
 
-	if (parse_u32(v, &x, err, sizeof(err)) || x < min || x > 600000) {
+	errno = 0;
+	x = strtoul(v->value, &end, 10);
+	if (errno || end == v->value || *end || x < min || x > 600000) {
 		log_warn("%s:%u: %s=%s: not a time in ms from %u to 600000; using the "
 			 "default", v->file, v->line, v->name, v->value, min);
 		return;
 	}
-	*out = x;
+	*out = (uint32_t)x;
 }
 
 static int build_general(struct sipconf *sc, const struct conf_section *sec,
