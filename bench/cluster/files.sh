@@ -32,70 +32,13 @@ node_conf() {  # DIR
 	CONF=$1 SIP_ADDR=0.0.0.0 SIP_PORT=$SA conf_sip_general realm=tandem
 	CONF=$1 conf_tfg_peers qualify=no
 	printf '[general]\n\n[q1]\nstrategy = ringall\n' > "$1/queues.conf"
-	printf '%s\n' "$KEY" > "$1/cluster.key"
-	chmod 600 "$1/cluster.key"
-	cat > "$1/tandem.conf" <<EOT
-[cluster]
-name = fd
-node = a,${IP[a]}:$PA
-node = b,${IP[b]}:$PB
-keyfile = cluster.key
-engine = none
-vip = $NET.100/32
-interface = lo
-peer_timeout = 3000
-EOT
+	pair_cluster_conf "$1" fd "peer_timeout = 3000"
 }
-
-start_node() {  # NODE
-	local n=$1
-	ip netns exec "${NS[$n]}" "$TANDEMD" -C "$T/c$n" -D "$T/d$n" -f -n "$n" >> "$T/$n.log" 2>&1 &
-	eval "PID${n^^}=$!"
-	E2E_BG_PIDS+=("$!")
-	wait_until 15 "node $n answers" nctl_quiet "$n" status
-}
-nctl() { timeout -k 2 10 "$TANDEMCTL" -D "$T/d$1" "${@:2}" 2>"$T/ctl.err"; }
-nctl_quiet() { nctl "$@" >/dev/null 2>&1; }
-cs_get() {
-	nctl "$1" cluster status --json > "$T/cs.$1.json" 2>/dev/null || return 1
-	jq_py "$T/cs.$1.json" "$2" 2>/dev/null
-}
-self_expr="[n for n in d['nodes'] if n['self']][0]"
-repl_is() { [ "$(cs_get "$1" "$self_expr['repl']['state']")" = "$2" ]; }
-role_is() { [ "$(cs_get "$1" "$self_expr['role']")" = "$2" ]; }
-digest() { nctl "$1" cluster digest --json | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-print(" ".join("%s=%s" % (k, v) for k, v in sorted(d["stores"].items())))'; }
-digests_equal() {
-	local da db
-	da=$(digest a) && db=$(digest b) && [ -n "$da" ] && [ "$da" = "$db" ]
-}
-areas_equal() {
-	local x
-	for x in voicemail monitor sounds provisioning; do
-		diff -r "$T/da/$x" "$T/db/$x" > "$T/diff.$x" 2>&1 || return 1
-	done
-	diff -r "$T/ca" "$T/cb" > "$T/diff.conf" 2>&1
-}
-tx_bytes() { ip netns exec "$NSA" cat "/sys/class/net/v$NSA/statistics/tx_bytes"; }
 
 node_conf "$T/ca"
 node_conf "$T/cb"
 # the same files on both nodes, as after an earlier resync
-mkdir -p "$T/seed/monitor" "$T/seed/voicemail/default/tfg/INBOX" "$T/seed/sounds/en" \
-	"$T/seed/provisioning"
-for i in $(seq -f %03g 1 "$MB"); do
-	head -c 1048576 /dev/urandom > "$T/seed/monitor/rec-$i.wav"
-done
-head -c 64000 /dev/urandom > "$T/seed/voicemail/default/tfg/INBOX/msg0000.wav"
-printf '[message]\ncallerid=100\n' > "$T/seed/voicemail/default/tfg/INBOX/msg0000.txt"
-head -c 20000 /dev/urandom > "$T/seed/sounds/en/welcome.wav"
-printf 'config\n' > "$T/seed/provisioning/0004f2aabbcc.cfg"
-mkdir -p "$T/da" "$T/db"
-cp -a "$T/seed/." "$T/da/"
-cp -a "$T/seed/." "$T/db/"
-rm -rf "$T/seed"
+pair_seed_files "$MB"
 
 start_node a
 start_node b

@@ -77,6 +77,36 @@ digests_equal() {
 	local da db
 	da=$(digest a) && db=$(digest b) && [ -n "$da" ] && [ "$da" = "$db" ]
 }
+# areas_equal: the DATADIR areas that replicate and the CONFDIRs of a and b
+# are byte-identical (diffs in $T/diff.*)
+areas_equal() {
+	local x
+	for x in voicemail monitor sounds provisioning; do
+		diff -r "$T/da/$x" "$T/db/$x" > "$T/diff.$x" 2>&1 || return 1
+	done
+	diff -r "$T/ca" "$T/cb" > "$T/diff.conf" 2>&1
+}
+# tx_bytes: the bytes a's veth has sent so far
+tx_bytes() { ip netns exec "$NSA" cat "/sys/class/net/v$NSA/statistics/tx_bytes"; }
+# pair_seed_files MB: the same files in $T/da and $T/db, as after an
+# earlier resync: MB recordings of 1 MB (monitor/rec-NNN.wav), a voicemail
+# message, a prompt and a provisioning file
+pair_seed_files() {
+	local i
+	mkdir -p "$T/seed/monitor" "$T/seed/voicemail/default/tfg/INBOX" "$T/seed/sounds/en" \
+		"$T/seed/provisioning"
+	for i in $(seq -f %03g 1 "$1"); do
+		head -c 1048576 /dev/urandom > "$T/seed/monitor/rec-$i.wav"
+	done
+	head -c 64000 /dev/urandom > "$T/seed/voicemail/default/tfg/INBOX/msg0000.wav"
+	printf '[message]\ncallerid=100\n' > "$T/seed/voicemail/default/tfg/INBOX/msg0000.txt"
+	head -c 20000 /dev/urandom > "$T/seed/sounds/en/welcome.wav"
+	printf 'config\n' > "$T/seed/provisioning/0004f2aabbcc.cfg"
+	mkdir -p "$T/da" "$T/db"
+	cp -a "$T/seed/." "$T/da/"
+	cp -a "$T/seed/." "$T/db/"
+	rm -rf "$T/seed"
+}
 sipp_on() {  # NODE NAME SCENARIO [ARGS...]: SIPp (100-tfg) in NODE's namespace
 	local n=$1 name=$2 sc=$3 lport port; shift 3
 	lport=$(free_port)

@@ -34,30 +34,6 @@ node_conf() {  # DIR SIP_PORT
 	CONF=$1 conf_tfg_peers
 	pair_cluster_conf "$1" e2e
 }
-start_node() {  # NODE: background tandemd; sets PIDA or PIDB
-	local n=$1
-	ip netns exec "${NS[$n]}" "$TANDEMD" -C "$T/c$n" -D "$T/d$n" -f -n "$n" >> "$T/$n.log" 2>&1 &
-	eval "PID${n^^}=$!"
-	E2E_BG_PIDS+=("$!")
-	wait_until 15 "node $n answers" nctl_quiet "$n" status
-}
-nctl() { timeout -k 2 10 "$TANDEMCTL" -D "$T/d$1" "${@:2}" 2>"$T/ctl.err"; }
-nctl_quiet() { nctl "$@" >/dev/null 2>&1; }
-cs_get() {  # NODE EXPR over `cluster status --json` as d
-	nctl "$1" cluster status --json > "$T/cs.$1.json" 2>/dev/null || return 1
-	jq_py "$T/cs.$1.json" "$2" 2>/dev/null
-}
-self_expr="[n for n in d['nodes'] if n['self']][0]"
-repl_is() { [ "$(cs_get "$1" "$self_expr['repl']['state']")" = "$2" ]; }
-role_is() { [ "$(cs_get "$1" "$self_expr['role']")" = "$2" ]; }
-digest() { nctl "$1" cluster digest --json | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-print(" ".join("%s=%s" % (k, v) for k, v in sorted(d["stores"].items())))'; }
-digests_equal() {
-	local da db
-	da=$(digest a) && db=$(digest b) && [ -n "$da" ] && [ "$da" = "$db" ]
-}
 b_has() { [ "$(nctl b db get replay "$1" 2>/dev/null)" = "$2" ]; }
 b_lacks() { ! nctl_quiet b db get replay "$1"; }
 
