@@ -19,52 +19,13 @@
 #include "core/conf.h"
 #include "core/log.h"
 #include "media/moh_conf.h"
+#include "logcap.h"
 #include "suites.h"
 
 #define DATA TANDEM_SOURCE_DIR "/tests/data/conf"
 
 static char err[512];
 static char root[64], datadir[128], sysdir[128];
-static char logpath[64];
-static enum log_level saved_level;
-
-static void capture_start(void)
-{
-	int fd;
-
-	snprintf(logpath, sizeof(logpath), "/tmp/tandem-mohlog-XXXXXX");
-	fd = mkstemp(logpath);
-	assert_true(fd >= 0);
-	close(fd);
-	saved_level = log_get_level();
-	assert_int_equal(log_init(logpath, LOG_LVL_INFO), 0);
-}
-
-static char *capture_end(void)
-{
-	FILE *f;
-	char *buf = calloc(1, 65536);
-
-	log_close();
-	log_init(NULL, saved_level);
-	assert_non_null(buf);
-	f = fopen(logpath, "r");
-	assert_non_null(f);
-	if (fread(buf, 1, 65535, f) == 0)
-		buf[0] = '\0';
-	fclose(f);
-	unlink(logpath);
-	return buf;
-}
-
-static int count_of(const char *hay, const char *needle)
-{
-	int n = 0;
-
-	for (const char *p = hay; (p = strstr(p, needle)); p++)
-		n++;
-	return n;
-}
 
 static void touch(const char *dir, const char *name)
 {
@@ -124,11 +85,11 @@ static struct mohconf *load(const char *dir, char **log)
 	struct conf *c = NULL;
 	struct mohconf *mc = NULL;
 
-	capture_start();
+	logcap_start();
 	assert_int_equal(conf_load(&c, dir, "musiconhold.conf", err, sizeof(err)), 0);
 	if (mohconf_build(&mc, c, datadir, sysdir, err, sizeof(err)))
 		fail_msg("mohconf_build: %s", err);
-	*log = capture_end();
+	*log = logcap_end();
 	return mc;
 }
 
@@ -140,7 +101,7 @@ static void t_seed(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(count_of(log, "WARNING"), 0);
+	assert_int_equal(logcap_count(log, "WARNING"), 0);
 	free(log);
 	def = mohconf_find(mc, "default");
 	assert_non_null(def);
@@ -150,15 +111,15 @@ static void t_seed(void **state)
 	assert_int_equal(def->sort, MOHCONF_SORT_NONE);
 
 	/* the seed's class is not defined: default, warned once */
-	capture_start();
+	logcap_start();
 	c = mohconf_class(mc, "masip_tecnico");
 	assert_ptr_equal(c, def);
 	assert_ptr_equal(mohconf_class(mc, "MASIP_TECNICO"), def);
 	assert_ptr_equal(mohconf_class(mc, NULL), def);
 	assert_ptr_equal(mohconf_class(mc, ""), def);
 	assert_ptr_equal(mohconf_class(mc, "Default"), def);
-	log = capture_end();
-	assert_int_equal(count_of(log, "WARNING"), 1);
+	log = logcap_end();
+	assert_int_equal(logcap_count(log, "WARNING"), 1);
 	assert_non_null(strstr(log, "music on hold class 'masip_tecnico' is not in "
 				    "musiconhold.conf; playing class 'default' instead"));
 	free(log);
@@ -195,7 +156,7 @@ static void t_asterisk_sample(void **state)
 	(void)state;
 	mk(datadir, "moh-abs");
 	mc = load(DATA "/asterisk", &log);
-	assert_int_equal(count_of(log, "WARNING"), 5);
+	assert_int_equal(logcap_count(log, "WARNING"), 5);
 	assert_non_null(strstr(log, "musiconhold.conf:17: mode=custom of class [manual] runs "
 				    "an external player"));
 	assert_non_null(strstr(log, "musiconhold.conf:22: mode=custom of class [ulawstream]"));
@@ -259,11 +220,11 @@ static void t_randstart_builtin_errors(void **state)
 	assert_string_equal(err, "musiconhold.conf:4: sort in [x] must be alpha, random or "
 				 "randstart, not 'shuffle'");
 
-	capture_start();
+	logcap_start();
 	assert_int_equal(conf_parse_buf(&c, NULL, "musiconhold.conf", rs, sizeof(rs) - 1, err,
 					sizeof(err)), 0);
 	assert_int_equal(mohconf_build(&mc, c, datadir, sysdir, err, sizeof(err)), 0);
-	log = capture_end();
+	log = logcap_end();
 	assert_non_null(strstr(log, "musiconhold.conf:4: class [default] is defined twice"));
 	free(log);
 	assert_int_equal(mohconf_class_files(mohconf_find(mc, "default"), 1, &a, &n), 0);

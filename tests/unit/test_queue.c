@@ -25,53 +25,14 @@
 #include "media/moh_conf.h"
 #include "pbx/queue.h"
 #include "pbx/queue_log.h"
+#include "logcap.h"
 #include "suites.h"
 
 #define DATA TANDEM_SOURCE_DIR "/tests/data/conf"
 #define T0 ((time_t)1700000000)
 
 static char err[512];
-static char logpath[64];
-static enum log_level saved_level;
 static size_t live_before;
-
-static void capture_start(void)
-{
-	int fd;
-
-	snprintf(logpath, sizeof(logpath), "/tmp/tandem-qlog-XXXXXX");
-	fd = mkstemp(logpath);
-	assert_true(fd >= 0);
-	close(fd);
-	saved_level = log_get_level();
-	assert_int_equal(log_init(logpath, LOG_LVL_INFO), 0);
-}
-
-static char *capture_end(void)
-{
-	FILE *f;
-	char *buf = calloc(1, 65536);
-
-	log_close();
-	log_init(NULL, saved_level);
-	assert_non_null(buf);
-	f = fopen(logpath, "r");
-	assert_non_null(f);
-	if (fread(buf, 1, 65535, f) == 0)
-		buf[0] = '\0';
-	fclose(f);
-	unlink(logpath);
-	return buf;
-}
-
-static int count_of(const char *hay, const char *needle)
-{
-	int n = 0;
-
-	for (const char *p = hay; (p = strstr(p, needle)); p++)
-		n++;
-	return n;
-}
 
 static int setup(void **state)
 {
@@ -116,11 +77,11 @@ static struct queuesconf *load(const char *dir, char **log)
 	struct conf *c = NULL;
 	struct queuesconf *qc = NULL;
 
-	capture_start();
+	logcap_start();
 	assert_int_equal(conf_load(&c, dir, "queues.conf", err, sizeof(err)), 0);
 	if (queuesconf_build(&qc, c, err, sizeof(err)))
 		fail_msg("queuesconf_build: %s", err);
-	*log = capture_end();
+	*log = logcap_end();
 	return qc;
 }
 
@@ -182,7 +143,7 @@ static void t_seed(void **state)
 	const struct queue_conf *q;
 
 	(void)state;
-	assert_int_equal(count_of(log, "WARNING"), 0);
+	assert_int_equal(logcap_count(log, "WARNING"), 0);
 	free(log);
 	assert_int_equal(qc->n, 1);
 	q = queuesconf_find(qc, "cola-tfg");
@@ -213,11 +174,11 @@ static void t_seed(void **state)
 	struct conf *c = NULL;
 	struct mohconf *mc = NULL;
 	assert_int_equal(conf_load(&c, DATA "/tfg", "musiconhold.conf", err, sizeof(err)), 0);
-	capture_start();
+	logcap_start();
 	assert_int_equal(mohconf_build(&mc, c, "/nonexistent", "/nonexistent", err,
 				       sizeof(err)), 0);
 	assert_int_equal(queuesconf_check_moh(qc, mc), 1);
-	log = capture_end();
+	log = logcap_end();
 	assert_non_null(strstr(log, "queues.conf:11: musicclass=masip_tecnico of queue "
 				    "[cola-tfg]: no such class in musiconhold.conf; callers "
 				    "hear class 'default'"));
@@ -233,7 +194,7 @@ static void t_asterisk_sample(void **state)
 	const struct queue_conf *q;
 
 	(void)state;
-	assert_int_equal(count_of(log, "WARNING"), 5);
+	assert_int_equal(logcap_count(log, "WARNING"), 5);
 	assert_non_null(strstr(log, "queues.conf:6: unknown option 'colour' in [general]"));
 	assert_non_null(strstr(log, "queues.conf:19: announce-round-seconds=7 is not 0, 5"));
 	assert_non_null(strstr(log, "queues.conf:23: unknown option 'eventwhencalled' in "
@@ -693,10 +654,10 @@ static void t_dynamic_members(void **state)
 	assert_true(queue_member_find(queue_find(qs2, "cola-tfg"), "SIP/8")->paused);
 	assert_string_equal(queue_member_find(queue_find(qs2, "cola-tfg"), "SIP/7")->membername,
 			    "SIP/7");
-	capture_start();
+	logcap_start();
 	assert_int_equal(queue_persist_load(qs2, "cola-tfg", "SIP/9;1;0|SIP/10|SIP/11;0;0"),
 			 -EINVAL);
-	free(capture_end());
+	free(logcap_end());
 	assert_non_null(queue_member_find(queue_find(qs2, "cola-tfg"), "SIP/9"));
 	assert_null(queue_member_find(queue_find(qs2, "cola-tfg"), "SIP/11"));
 	assert_int_equal(queue_persist_load(qs2, "gone", "SIP/1;0;0"), -ENOENT);
@@ -730,9 +691,9 @@ static void t_reload(void **state)
 	/* b leaves the file, d arrives; a and c keep their counters/pause */
 	next = build("[q]\nstrategy=rrmemory\ntimeout=30\nmember => SIP/a,3\nmember => SIP/c\n"
 		     "member => SIP/d\n[new]\n");
-	capture_start();
+	logcap_start();
 	assert_int_equal(queue_state_reload(qs, next), 0);
-	free(capture_end());
+	free(logcap_end());
 	queuesconf_free(next);
 	assert_ptr_equal(queue_find(qs, "q"), q);
 	assert_int_equal(q->cf->timeout, 30);
@@ -838,15 +799,15 @@ static void t_queue_log(void **state)
 	lim.rlim_cur = strlen(s) + 20;   /* room for part of one more line */
 	free(s);
 	signal(SIGXFSZ, SIG_IGN);
-	capture_start();
+	logcap_start();
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
 	queue_log_exit("cola-tfg", "1700000000.20", "ABANDON", 1, 1, 5);
 	queue_log_exit("cola-tfg", "1700000000.21", "ABANDON", 1, 1, 5);
 	assert_int_equal(queue_log_lost(), 2);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	queue_log_exit("cola-tfg", "1700000000.22", "ABANDON", 1, 1, 5);
-	s = capture_end();
-	assert_int_equal(count_of(s, "ERROR"), 1);
+	s = logcap_end();
+	assert_int_equal(logcap_count(s, "ERROR"), 1);
 	assert_non_null(strstr(s, "queue_log is written again; 2 queue events were lost"));
 	free(s);
 	assert_int_equal(queue_log_lost(), 0);
@@ -859,9 +820,9 @@ static void t_queue_log(void **state)
 	queue_log_test_clock(NULL);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", qdir);
 	assert_int_equal(system(cmd), 0);
-	capture_start();
+	logcap_start();
 	assert_int_equal(queue_log_open("/nonexistent-tandem-dir"), ENOENT);
-	free(capture_end());
+	free(logcap_end());
 }
 
 /* --------------------------------------------------------------- ctl */

@@ -23,65 +23,25 @@
 #include "core/log.h"
 #include "pbx/voicemail_conf.h"
 #include "pbx/voicemail_spool.h"
+#include "logcap.h"
 #include "suites.h"
 
 #define DATA TANDEM_SOURCE_DIR "/tests/data/conf"
 
 static char err[512];
-static char logpath[64];
-static enum log_level saved_level;
 
 /* ------------------------------------------------------------ helpers */
-
-static void capture_start(void)
-{
-	int fd;
-
-	snprintf(logpath, sizeof(logpath), "/tmp/tandem-vmlog-XXXXXX");
-	fd = mkstemp(logpath);
-	assert_true(fd >= 0);
-	close(fd);
-	saved_level = log_get_level();
-	assert_int_equal(log_init(logpath, LOG_LVL_INFO), 0);
-}
-
-/* Stop capturing; the log text (free it). */
-static char *capture_end(void)
-{
-	FILE *f;
-	char *buf = calloc(1, 65536);
-
-	log_close();
-	log_init(NULL, saved_level);
-	assert_non_null(buf);
-	f = fopen(logpath, "r");
-	assert_non_null(f);
-	if (fread(buf, 1, 65535, f) == 0)
-		buf[0] = '\0';
-	fclose(f);
-	unlink(logpath);
-	return buf;
-}
-
-static int count_of(const char *hay, const char *needle)
-{
-	int n = 0;
-
-	for (const char *p = hay; (p = strstr(p, needle)); p++)
-		n++;
-	return n;
-}
 
 static struct vmconf *load(const char *dir, char **log)
 {
 	struct conf *c = NULL;
 	struct vmconf *vc = NULL;
 
-	capture_start();
+	logcap_start();
 	assert_int_equal(conf_load(&c, dir, "voicemail.conf", err, sizeof(err)), 0);
 	if (vmconf_build(&vc, c, err, sizeof(err)))
 		fail_msg("vmconf_build: %s", err);
-	*log = capture_end();
+	*log = logcap_end();
 	return vc;
 }
 
@@ -118,7 +78,7 @@ static void t_seed(void **state)
 	const struct vm_mailbox *b;
 
 	(void)state;
-	assert_int_equal(count_of(log, "WARNING"), 0);
+	assert_int_equal(logcap_count(log, "WARNING"), 0);
 	free(log);
 	assert_int_equal(vc->nboxes, 3);
 	b = vmconf_mailbox(vc, "tfg@default");
@@ -155,7 +115,7 @@ static void t_asterisk_sample(void **state)
 	const struct vm_mailbox *b;
 
 	(void)state;
-	assert_int_equal(count_of(log, "WARNING"), 6);
+	assert_int_equal(logcap_count(log, "WARNING"), 6);
 	assert_non_null(strstr(log, "voicemail.conf:4: format 'mp9' is not"));
 	assert_non_null(strstr(log, "voicemail.conf:7: maxmsg=12000 in [general] is more "
 				    "than 9999; 9999 is used"));
@@ -548,9 +508,9 @@ static void t_clean(void **state)
 	put_file(p, "interrupted");
 	snprintf(p, sizeof(p), "%s/voicemail/default/tfg/tmp/rec-1-0.txt", datadir);
 	put_file(p, "interrupted");
-	capture_start();
+	logcap_start();
 	assert_int_equal(vm_spool_clean(datadir), 3);
-	free(capture_end());
+	free(logcap_end());
 	assert_false(exists("%s/msg0005.wav", inbox));
 	assert_true(exists("%s/msg0000.wav", inbox));
 	assert_true(exists("%s/msg0000.txt", inbox));
