@@ -231,3 +231,35 @@ nn_both() { python3 "$NN_DIR/probe_report.py" both "$T/probe.log" "$VIP"; }
 nn_answers_after() {
 	awk -v ip="$1" -v t="$2" '$4 == ip && $1 >= t' "$T/probe.log" | wc -l
 }
+
+# REGISTER load through the VIP (tests/cluster/sipp/register_load.xml):
+# nn_reg_load SECS: SIPp in the client namespace registers u3000-u3999 at
+# $REG_RATE a second for SECS at most, logging each 200 in $T/reg/; REG is
+# its PID; nn_regs counts the 200s so far.
+nn_reg_load() {
+	{ echo SEQUENTIAL; seq -f 'u%g;tf2020' 3000 3999; } > "$T/users.csv"
+	mkdir -p "$T/reg"
+	( cd "$T/reg" && exec ip netns exec "$NS_C" timeout -k 3 "$1" sipp -nostdin -trace_err \
+		-trace_logs -sf "$NN_DIR/sipp/register_load.xml" -inf "$T/users.csv" \
+		-i 10.0.0.10 -p 5090 -r "$REG_RATE" -max_retrans 4 "$VIP:5060" ) > "$T/reg/out" 2>&1 &
+	REG=$!
+	NN_PIDS+=("$REG")
+}
+nn_regs() { cat "$T"/reg/*_logs.log 2>/dev/null | grep -c '^REG '; }
+# nn_reg_load_stop: SIPp asked to end (SIGUSR1), 15 s at most
+nn_reg_load_stop() {
+	local c w
+	c=$(pgrep -P "$REG" | head -1)
+	[ -n "$c" ] && kill -USR1 "$c" 2>/dev/null
+	for w in $(seq 1 150); do kill -0 "$REG" 2>/dev/null || break; sleep 0.1; done
+	nn_stop_pid "$REG" 1 > /dev/null 2>&1
+}
+# nn_reg_check NODE MIN: every REGISTER answered 200 is held by NODE (that
+# binding or a later one; reg_check.py), and there were MIN at least
+nn_reg_check() {
+	cat "$T"/reg/*_logs.log > "$T/reg.200" 2>/dev/null
+	nn_ctl "$1" registrations --json > "$T/regs.json" || nn_fail "registrations on $1"
+	python3 "$NN_DIR/reg_check.py" "$T/reg.200" "$T/regs.json" "$2" > "$T/reg.check" ||
+		nn_fail "registrations: $(cat "$T/reg.check")"
+	nn_note "ok: $(cat "$T/reg.check")"
+}

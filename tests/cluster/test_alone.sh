@@ -19,8 +19,6 @@
 # iptables, sipp. Label: cluster.
 . "$(dirname "$0")/lib_witness.sh"
 REG_RATE=${REG_RATE:-10}
-SC=$NN_DIR/sipp
-CL=10.0.0.10
 command -v sipp > /dev/null || nn_skip "needs sipp"
 
 # a 2 s lease, 1,000 users
@@ -38,15 +36,8 @@ nn_require
 nw_pair alone_conf
 v=$NW_ACTIVE s=$NW_STANDBY
 
-{ echo SEQUENTIAL; seq -f 'u%g;tf2020' 3000 3999; } > "$T/users.csv"
-mkdir -p "$T/reg"
-( cd "$T/reg" && exec ip netns exec "$NS_C" timeout -k 3 240 sipp -nostdin -trace_err \
-	-trace_logs -sf "$SC/register_load.xml" -inf "$T/users.csv" -i $CL -p 5090 \
-	-r "$REG_RATE" -max_retrans 4 "$VIP:5060" ) > "$T/reg/out" 2>&1 &
-REG=$!
-NN_PIDS+=("$REG")
-regs() { cat "$T"/reg/*_logs.log 2>/dev/null | grep -c '^REG '; }
-nn_wait 10 "REGISTERs answered 200 through the VIP" eval '[ "$(regs)" -gt 5 ]'
+nn_reg_load 240
+nn_wait 10 "REGISTERs answered 200 through the VIP" eval '[ "$(nn_regs)" -gt 5 ]'
 sleep 1
 
 # 1. the active cut from both: nothing confirmed without the witness's record
@@ -72,12 +63,12 @@ sleep 1
 
 cut=$(date -u +%T.%3N)
 nw_cut "$v" "${NN_IP[$s]}"
-n0=$(regs)
+n0=$(nn_regs)
 nn_wait 10 "$s records $v outdated at the witness" \
 	grep -q "standby $v .*: going on alone at offset [0-9]*; $v recorded outdated at the witness" "$T/$s.log"
 grep -q "witness: $v is outdated at offset" "$T/w.log" || nn_fail "the witness logged no record"
 sleep 3
-n1=$(regs)
+n1=$(nn_regs)
 [ "$n1" -gt "$n0" ] || nn_fail "no REGISTER confirmed during the cut ($n0 before, $n1 after)"
 nn_is "$s" ACTIVE || nn_fail "$s stopped being ACTIVE"
 nn_is "$v" ACTIVE && nn_fail "$v turned ACTIVE, cut from $s"
@@ -91,31 +82,8 @@ nn_wait 30 "$v STANDBY after the heal" nn_is "$v" STANDBY
 nn_note "ok: $(grep -o "standby $v caught up.*" "$T/$s.log" | tail -1)"
 
 # stop the load; every 200 is on the final active
-c=$(pgrep -P "$REG" | head -1)
-[ -n "$c" ] && kill -USR1 "$c" 2>/dev/null
-for w in $(seq 1 150); do kill -0 "$REG" 2>/dev/null || break; sleep 0.1; done
-nn_stop_pid "$REG" 1 > /dev/null 2>&1
-cat "$T"/reg/*_logs.log > "$T/reg.200" 2>/dev/null
-nn_ctl "$s" registrations --json > "$T/regs.json" || nn_fail "registrations on $s"
-python3 - "$T/reg.200" "$T/regs.json" > "$T/reg.check" <<'EOF' || nn_fail "registrations: $(cat "$T/reg.check")"
-import json, sys
-got = {}
-for line in open(sys.argv[1]):
-    f = line.split()
-    if len(f) >= 3 and f[0] == "REG":
-        got.setdefault(f[1], []).append(f[2])
-have = {r["peer"]: r["call_id"] for r in json.load(open(sys.argv[2]))["registrations"]}
-n = sum(len(c) for c in got.values())
-# one REGISTER per user unless SIPp wrapped around its 1000 users
-bad = [u for u, c in got.items() if have.get(u) != c[-1]]
-if n < 20 or bad:
-    print("%d REGISTERs answered 200; missing on the final active: %s" %
-          (n, ", ".join("%s (200 for %s, has %s)" % (u, got[u][-1], have.get(u))
-                        for u in sorted(bad)[:10])))
-    sys.exit(1)
-print("%d REGISTERs answered 200 for %d users, all on the final active" % (n, len(got)))
-EOF
-nn_note "ok: $(cat "$T/reg.check")"
+nn_reg_load_stop
+nn_reg_check "$s" 20
 digest() { nn_ctl "$1" cluster digest --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["stores"])'; }
 nn_wait 10 "equal digests" eval '[ -n "$(digest a)" ] && [ "$(digest a)" = "$(digest b)" ]'
 nn_note "ok: digests of a and b equal"

@@ -136,29 +136,9 @@ f=$(nn_active)
 o=$([ "$f" = a ] && echo b || echo a)
 nn_wait 20 "$o STANDBY at the end" nn_is "$o" STANDBY
 
-cat "$T"/reg/*_logs.log > "$T/reg.200" 2>/dev/null
 cat "$T"/uac/*_logs.log > "$T/calls.done" 2>/dev/null
 cat "$T"/vm/*_logs.log > "$T/vm.done" 2>/dev/null
-nn_ctl "$f" registrations --json > "$T/regs.json" || nn_fail "registrations on $f"
-python3 - "$T/reg.200" "$T/regs.json" > "$T/reg.check" <<'EOF' || nn_fail "registrations: $(cat "$T/reg.check")"
-import json, sys
-num = lambda cid: int(cid.split("-", 1)[0])
-last = {}
-n = 0
-for line in open(sys.argv[1]):
-    f = line.split()
-    if len(f) >= 3 and f[0] == "REG":
-        n += 1
-        last[f[1]] = max(last.get(f[1], -1), num(f[2]))
-have = {r["peer"]: r["call_id"] for r in json.load(open(sys.argv[2]))["registrations"]}
-bad = [u for u in last if u not in have or num(have[u]) < last[u]]
-if n == 0 or bad:
-    print("%d REGISTERs answered 200; missing or older on the final active: %s" %
-          (n, ", ".join("%s (200 for %d, has %s)" % (u, last[u], have.get(u)) for u in sorted(bad)[:10])))
-    sys.exit(1)
-print("%d REGISTERs answered 200 for %d users, all on the final active" % (n, len(last)))
-EOF
-nn_note "ok: $(cat "$T/reg.check")"
+nn_reg_check "$f" 1
 
 python3 - "$T/calls.done" "$T/d$f/cdr.db" > "$T/cdr.check" <<'EOF' || nn_fail "call records: $(cat "$T/cdr.check")"
 import re, sqlite3, sys

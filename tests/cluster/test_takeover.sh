@@ -22,8 +22,6 @@
 # Needs root, keepalived, iptables, sipp. Label: cluster.
 . "$(dirname "$0")/lib_witness.sh"
 REG_RATE=${REG_RATE:-20}
-SC=$NN_DIR/sipp
-CL=10.0.0.10
 command -v sipp > /dev/null || nn_skip "needs sipp"
 
 nn_require
@@ -47,15 +45,8 @@ s=$([ "$v" = a ] && echo b || echo a)
 nn_wait 20 "$s STANDBY (in sync)" nn_is "$s" STANDBY
 nn_prober_start 400
 
-{ echo SEQUENTIAL; seq -f 'u%g;tf2020' 3000 3999; } > "$T/users.csv"
-mkdir -p "$T/reg"
-( cd "$T/reg" && exec ip netns exec "$NS_C" timeout -k 3 300 sipp -nostdin -trace_err \
-	-trace_logs -sf "$SC/register_load.xml" -inf "$T/users.csv" -i $CL -p 5090 \
-	-r "$REG_RATE" -max_retrans 4 "$VIP:5060" ) > "$T/reg/out" 2>&1 &
-REG=$!
-NN_PIDS+=("$REG")
-regs() { cat "$T"/reg/*_logs.log 2>/dev/null | grep -c '^REG '; }
-nn_wait 10 "REGISTERs answered 200 through the VIP" eval '[ "$(regs)" -gt 5 ]'
+nn_reg_load 300
+nn_wait 10 "REGISTERs answered 200 through the VIP" eval '[ "$(nn_regs)" -gt 5 ]'
 sleep 1
 
 # 1. takeover on the standby, there and back
@@ -64,7 +55,7 @@ for round in 1 2; do
 	[ -n "$v" ] || nn_fail "no active node before takeover $round"
 	s=$([ "$v" = a ] && echo b || echo a)
 	nn_wait 30 "$s STANDBY (in sync) before takeover $round" nn_is "$s" STANDBY
-	n0=$(regs)
+	n0=$(nn_regs)
 	c=$(now_ns)
 	nn_ctl "$s" cluster takeover > "$T/to$round.out" 2>&1 ||
 		nn_fail "cluster takeover on $s: $(cat "$T/to$round.out")"
@@ -79,9 +70,9 @@ for round in 1 2; do
 	[ "$(cat "$T/d$v/cluster/admin_standby" 2>/dev/null)" = 1 ] &&
 		nn_fail "takeover left $v in admin standby"
 	nn_wait 10 "$v eligible again" eval '[ "$(cat "$T/d$v/cluster/eligible")" = 0 ]'
-	nn_wait 10 "REGISTERs answered by $s" eval '[ "$(regs)" -gt "$n0" ]'
+	nn_wait 10 "REGISTERs answered by $s" eval '[ "$(nn_regs)" -gt "$n0" ]'
 	nn_note "ok: takeover $round on $s: $v handed over, the VIP answered from $s after" \
-		"$(nn_outage "$c" "${NN_IP[$s]}") ms; $(( $(regs) - n0 )) REGISTERs answered since"
+		"$(nn_outage "$c" "${NN_IP[$s]}") ms; $(( $(nn_regs) - n0 )) REGISTERs answered since"
 	sleep 1
 done
 
@@ -132,30 +123,8 @@ nn_wait 20 "$s in sync after the heal" eval '[ "$(replstate "$s")" = sync ]'
 
 # stop the load; every 200 is on the final active
 sleep 2
-c=$(pgrep -P "$REG" | head -1)
-[ -n "$c" ] && kill -USR1 "$c" 2>/dev/null
-for w in $(seq 1 150); do kill -0 "$REG" 2>/dev/null || break; sleep 0.1; done
-nn_stop_pid "$REG" 1 > /dev/null 2>&1
-cat "$T"/reg/*_logs.log > "$T/reg.200" 2>/dev/null
-nn_ctl "$v" registrations --json > "$T/regs.json" || nn_fail "registrations on $v"
-python3 - "$T/reg.200" "$T/regs.json" > "$T/reg.check" <<'PY' || nn_fail "registrations: $(cat "$T/reg.check")"
-import json, sys
-got = {}
-for line in open(sys.argv[1]):
-    f = line.split()
-    if len(f) >= 3 and f[0] == "REG":
-        got.setdefault(f[1], []).append(f[2])
-have = {r["peer"]: r["call_id"] for r in json.load(open(sys.argv[2]))["registrations"]}
-n = sum(len(c) for c in got.values())
-bad = [u for u, c in got.items() if have.get(u) != c[-1]]
-if n < 20 or bad:
-    print("%d REGISTERs answered 200; missing on the final active: %s" %
-          (n, ", ".join("%s (200 for %s, has %s)" % (u, got[u][-1], have.get(u))
-                        for u in sorted(bad)[:10])))
-    sys.exit(1)
-print("%d REGISTERs answered 200 for %d users, all on the final active" % (n, len(got)))
-PY
-nn_note "ok: $(cat "$T/reg.check")"
+nn_reg_load_stop
+nn_reg_check "$v" 20
 digest() { nn_ctl "$1" cluster digest --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["stores"])'; }
 nn_wait 10 "equal digests" eval '[ -n "$(digest a)" ] && [ "$(digest a)" = "$(digest b)" ]'
 nn_note "ok: digests of a and b equal"
