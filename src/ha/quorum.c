@@ -416,15 +416,21 @@ static void frame_h(struct ha_link *l, uint8_t type, const uint8_t *p, size_t le
 	}
 }
 
+/* A new witness link, or none: no request of the old one is answered. */
+static void forget_requests(void)
+{
+	q.n = 0;
+	q.head = 0;
+	q.current_unanswered = 0;
+	q.req_sent = q.req_answered = q.current_after = 0;
+}
+
 static void up_h(struct ha_link *l, const struct ha_link_hello *peer, void *arg)
 {
 	(void)l;
 	(void)peer;
 	(void)arg;
-	q.n = 0;
-	q.head = 0;
-	q.current_unanswered = 0;
-	q.req_sent = q.req_answered = q.current_after = 0;
+	forget_requests();
 	if (ha_role() == HA_ROLE_ACTIVE)
 		send_request(ha_role_epoch());
 }
@@ -433,10 +439,7 @@ static void down_h(struct ha_link *l, const char *why, void *arg)
 {
 	(void)l;
 	(void)arg;
-	q.n = 0;
-	q.head = 0;
-	q.current_unanswered = 0;
-	q.req_sent = q.req_answered = q.current_after = 0;
+	forget_requests();
 	log_warn("cluster: witness link down (%s); the lease runs out in %lld ms", why,
 		 (long long)(q.lease_end > loop_now() ? q.lease_end - loop_now() : 0));
 }
