@@ -12,13 +12,13 @@
 #  - one node ACTIVE with the VIP and the witness's lease, the other
 #    STANDBY in sync; the prober
 #    in tc sends OPTIONS to the VIP and both nodes every 20 ms;
-#  - SIPp registers 100-tfg (maxexpiry = 20 s) through the VIP; the
+#  - SIPp registers 100-tfg (maxexpiry = 10 s) through the VIP; the
 #    active's wall clock jumps 3 hours forward: the binding is still there
-#    on both nodes (the expiry runs on the monotonic clock) and goes 20 s
+#    on both nodes (the expiry runs on the monotonic clock) and goes 10 s
 #    after the REGISTER, on both (the active's "unregistered (expired)"
 #    line is stamped ~3 h ahead: the jump did reach tandemd);
 #  - registered again, the active's wall clock jumps 10 minutes back: the
-#    binding goes 20 s after the REGISTER again, not 10 minutes later;
+#    binding goes 10 s after the REGISTER again, not 10 minutes later;
 #  - the standby's wall clock jumps 3 hours forward, then to 10 minutes
 #    behind the real clock: it stays STANDBY and writes still reach it;
 #  - throughout: the active keeps the witness's lease, no role change, no
@@ -32,7 +32,7 @@
 # Needs root, keepalived, iptables, sipp, libfaketime. Label: cluster.
 . "$(dirname "$0")/lib_witness.sh"
 SIPP_DIR=$TANDEM_SRC/tests/e2e/sipp
-EXPIRY=20
+EXPIRY=10
 FT_LIB=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketime\.so\.1$' | head -n1)
 [ -n "$FT_LIB" ] && [ -f "$FT_LIB" ] || nn_skip "needs libfaketime (Debian: faketime)"
 command -v sipp >/dev/null || nn_skip "needs sipp"
