@@ -143,6 +143,14 @@ EOF
 	for n in n1 n2; do
 		mkdir -p "$PK_DIR/$n"/{lib-pacemaker,lib-corosync,log-pacemaker,log-corosync}
 		mkdir -p "$PK_DIR/$n"/lib-pacemaker/{cib,pengine,blackbox,cores}
+		# PK_DC_DEADTIME: the CIB the node starts from sets dc-deadtime
+		# (Pacemaker waits that long, 20 s by default, for a DC before it
+		# elects one when the cluster starts; the tests need not)
+		if [ -n "${PK_DC_DEADTIME:-}" ]; then
+			cibadmin --empty | sed "s|<crm_config/>|<crm_config><cluster_property_set id=\"cib-bootstrap-options\"><nvpair id=\"cib-bootstrap-options-dc-deadtime\" name=\"dc-deadtime\" value=\"$PK_DC_DEADTIME\"/></cluster_property_set></crm_config>|" \
+				> "$PK_DIR/$n/lib-pacemaker/cib/cib.xml" || return 1
+			chmod 600 "$PK_DIR/$n/lib-pacemaker/cib/cib.xml"
+		fi
 		chown -R hacluster:haclient "$PK_DIR/$n/lib-pacemaker" "$PK_DIR/$n/log-pacemaker"
 		chmod 750 "$PK_DIR/$n"/lib-pacemaker/*
 	done

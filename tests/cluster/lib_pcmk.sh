@@ -42,7 +42,7 @@ TP_KEEP=${TP_KEEP:-0}
 # shellcheck source=../../bench/failover/pacemaker.sh
 . "$TANDEM_SRC/bench/failover/pacemaker.sh"
 # shellcheck disable=SC2034  # read by pcmk-pair.sh and pacemaker.sh
-PK_SERVICE=tandem PK_SERVICE_ROLE=Promoted PK_CONFIGURE=tp_configure
+PK_SERVICE=tandem PK_SERVICE_ROLE=Promoted PK_CONFIGURE=tp_configure PK_DC_DEADTIME=2s
 
 note() { echo "[$(date +%T.%3N)] $TP_NAME: $*"; }
 skip() { echo "$TP_NAME: SKIP: $*"; exit 77; }
