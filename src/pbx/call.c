@@ -125,6 +125,7 @@ static void call_free(struct call *c)
 	tmr_cancel(&c->dial_tmr);
 	call_retx_stop(&c->retx);
 	tmr_cancel(&c->wait_tmr);
+	call_survive_end(c);
 	for (i = 0; i < c->nlegs; i++)
 		leg_free(c->legs[i]);
 	if (c->dp) {
@@ -235,6 +236,7 @@ void call_answer_caller(struct call *c, const struct sip_msg *resp)
 			cdr_set_dstchannel(c->cdr, c->bridged ? c->bridged->channel : "");
 		c->state = CALL_UP;
 		call_media_up(c);
+		call_survive_snap(c);
 		return;
 	}
 	if (c->relay && call_media_answer_out(c, sdp, sizeof(sdp), &sdplen) == 0) {
@@ -253,6 +255,7 @@ void call_answer_caller(struct call *c, const struct sip_msg *resp)
 	}
 	call_media_up(c);
 	call_retx_start(&c->retx, c, c->st, &c->asrc);
+	call_survive_snap(c);
 }
 
 /* ------------------------------------------------------- callee (UAC) */
@@ -673,6 +676,14 @@ int call_dial(struct call *c, const char *targets, unsigned timeout_s)
 	return 0;
 }
 
+void call_adopt(struct call *c)
+{
+	c->id = next_id++;
+	c->next = calls;
+	calls = c;
+	presence_device_changed(NULL);   /* BLF: both peers are in use */
+}
+
 static struct call *call_find(uint32_t id)
 {
 	struct call *c;
@@ -874,6 +885,7 @@ void call_incoming(struct sip_strans *st, const struct sip_msg *msg,
 	tmr_init(&c->dial_tmr);
 	tmr_init(&c->retx.tmr);
 	tmr_init(&c->wait_tmr);
+	tmr_init(&c->snap_tmr);
 	snprintf(c->caller, sizeof(c->caller), "%s", p->name);
 	callerid_parse(p, &msg->from, c->cidname, sizeof(c->cidname), c->cidnum,
 		       sizeof(c->cidnum));
@@ -961,6 +973,8 @@ static void relay_resp(int err, const struct sip_msg *msg, void *arg)
 				 msg->body.l);
 	else
 		sip_strans_reply(rr->st, code, NULL, extra, NULL, NULL, 0);
+	if (rr->invite && code >= 200 && code < 300)
+		call_survive_snap(rr->call);   /* new target, new media */
 	mem_deref(rr->st);
 	free(rr);
 }
