@@ -105,6 +105,7 @@ struct call {
 	/* survival (call_survive.c): journaled for the standby */
 	bool snapped;                /* a CALL_SNAP went out: CALL_END at the end */
 	bool restored;               /* taken over from the node that failed */
+	uint32_t snap_gen;           /* call_survive_resnap() generation journaled */
 	struct tmr snap_tmr;         /* looks for relay changes worth a snapshot */
 	struct rtp_leg_snap snap_rtp[2];   /* the relay as last journaled */
 };

@@ -9,7 +9,10 @@
  * sent toward a leg: looked at once a second, never per packet), and a
  * CALL_END when it goes. They ride in the turn like every entry but
  * confirm nothing and nothing waits for them: a call bridged in the last
- * turn before a crash is lost (cut, as before).
+ * turn before a crash is lost (cut, as before). A standby that comes
+ * into sync (after a full or partial resync, call_survive_resnap()) gets
+ * every live call's snapshot again within a second: a call answered
+ * before it (re)joined survives too.
  *
  * The standby keeps the last snapshot of each call in memory (the TLV
  * bytes, keyed by the call's uniqueid); CALL_END drops it. On promotion
@@ -39,6 +42,8 @@
 
 #define LSEQ_JUMP 1000      /* design 9: no unsnapshotted CSeq repeats */
 #define LOOK_MS   1000      /* how often a bridged call's relay is looked at */
+
+static uint32_t gen = 1;    /* bumped when a standby comes into sync */
 
 /* ------------------------------------------------------------ active */
 
@@ -125,6 +130,7 @@ static void emit(struct call *c)
 		return;
 	}
 	c->snapped = true;
+	c->snap_gen = gen;
 	c->snap_rtp[0] = s.rtp[0];
 	c->snap_rtp[1] = s.rtp[1];
 	log_debug("call %u: snapshot %s (%zu bytes)", c->id, s.cdr.uniqueid, b.len);
@@ -139,7 +145,7 @@ static void look(void *arg)
 		return;
 	rtp_relay_snap(c->relay, RTP_LEG_A, &a);
 	rtp_relay_snap(c->relay, RTP_LEG_B, &b);
-	if (!c->snapped || rtp_changed(&a, &c->snap_rtp[0]) || rtp_changed(&b, &c->snap_rtp[1]))
+	if (!c->snapped || c->snap_gen != gen || rtp_changed(&a, &c->snap_rtp[0]) || rtp_changed(&b, &c->snap_rtp[1]))
 		emit(c);
 	tmr_start(&c->snap_tmr, LOOK_MS, look, c);
 }
@@ -150,6 +156,11 @@ void call_survive_snap(struct call *c)
 		return;
 	emit(c);
 	tmr_start(&c->snap_tmr, LOOK_MS, look, c);
+}
+
+void call_survive_resnap(void)
+{
+	gen++;
 }
 
 void call_survive_end(struct call *c)

@@ -16,6 +16,9 @@ int    call_survive_apply(const struct jnl_entry *e);
 size_t call_survive_held(void);
 /** Drop every snapshot held (full resync, shutdown). */
 void   call_survive_forget(void);
+/** Active: a standby just came into sync; journal every live call's
+ * snapshot again (within LOOK_MS), for the calls it never saw. */
+void   call_survive_resnap(void);
 /**
  * Promotion (before cdr_open_cut): rebuild every held call still in the
  * replicated cdr_open table; the others are cut as before. Frees what was
