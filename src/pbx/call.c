@@ -42,6 +42,7 @@ uint64_t call_started_total(void)
 	return calls_started;
 }
 static uint32_t next_id = 1, chan_seq;
+static bool handing_over;        /* call_handover_all(): records go with the calls */
 static call_router_h *route;
 
 static const char *state_names[] = { "Routing", "Dialing", "Ringing", "Up", "Ended" };
@@ -140,10 +141,14 @@ static void call_free(struct call *c)
 	call_play_free(c);
 	call_media_free(c);
 	if (c->cdr) {
-		cdr_close(c->cdr);
+		if (handing_over)
+			cdr_handover(c->cdr);
+		else
+			cdr_close(c->cdr);
 		c->cdr = mem_deref(c->cdr);
 	}
-	log_info("call %u (%s -> %s) ended", c->id, c->caller, c->exten);
+	log_info("call %u (%s -> %s) %s", c->id, c->caller, c->exten,
+		 handing_over ? "handed over" : "ended");
 	free(c);
 }
 
@@ -676,6 +681,19 @@ int call_dial(struct call *c, const char *targets, unsigned timeout_s)
 	return 0;
 }
 
+size_t call_handover_all(void)
+{
+	size_t n = 0;
+
+	handing_over = true;
+	while (calls) {
+		call_free(calls);
+		n++;
+	}
+	handing_over = false;
+	return n;
+}
+
 void call_adopt(struct call *c)
 {
 	c->id = next_id++;
@@ -1156,6 +1174,7 @@ json_t *call_json(void)
 int call_init(call_router_h *router)
 {
 	route = router;
+	call_survive_init();
 	return sip_dialog_init();
 }
 

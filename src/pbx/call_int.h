@@ -164,6 +164,12 @@ int  call_media_reanswer(struct call *c, bool from_caller, const struct sip_msg 
 void call_media_free(struct call *c);
 json_t *call_media_json(const struct call *c);
 
+/**
+ * The node stops serving: free every call without a word to the phones
+ * (no BYE, no CANCEL) and without finalising their records: the node that
+ * serves now restored or cut them. How many.
+ */
+size_t call_handover_all(void);
 /** Give a call put together elsewhere (a restored one) an id and list it. */
 void call_adopt(struct call *c);
 
@@ -171,6 +177,9 @@ void call_adopt(struct call *c);
 /** The call is answered and bridged, or changed in a way that matters
  * (re-INVITE answered): journal its snapshot (cluster only). */
 void call_survive_snap(struct call *c);
+/** Watch the node's role (once): a node that stops serving hands its
+ * calls over (call_handover_all). */
+void call_survive_init(void);
 /** The call goes away: CALL_END if a snapshot went out. */
 void call_survive_end(struct call *c);
 

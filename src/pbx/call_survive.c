@@ -141,7 +141,7 @@ static void look(void *arg)
 	struct call *c = arg;
 	struct rtp_leg_snap a, b;
 
-	if (!survivable(c) || !ha_recording())
+	if (!survivable(c) || !ha_recording() || !ha_serving())
 		return;
 	rtp_relay_snap(c->relay, RTP_LEG_A, &a);
 	rtp_relay_snap(c->relay, RTP_LEG_B, &b);
@@ -152,7 +152,7 @@ static void look(void *arg)
 
 void call_survive_snap(struct call *c)
 {
-	if (!ha_jnl() || !ha_recording() || !survivable(c))
+	if (!ha_jnl() || !ha_recording() || !ha_serving() || !survivable(c))
 		return;
 	emit(c);
 	tmr_start(&c->snap_tmr, LOOK_MS, look, c);
@@ -166,13 +166,37 @@ void call_survive_resnap(void)
 void call_survive_end(struct call *c)
 {
 	tmr_cancel(&c->snap_tmr);
-	if (!c->snapped || !ha_recording() || !c->cdr)
-		return;
+	if (!c->snapped || !ha_recording() || !ha_serving() || !c->cdr)
+		return;       /* handed over (not serving): the standby's journal is the active's */
 	struct jnl_entry e = { .type = JNL_CALL_END, .ts_us = (int64_t)time(NULL) * 1000000 };
 	e.u.call.call_key = jnl_pl(cdr_uniqueid(c->cdr));
 	if (ha_write(&e))
 		log_warn("call %u: its end not journaled for the standby", c->id);
 	c->snapped = false;
+}
+
+/* A node that stops serving (demoted by a planned switchover, fenced
+ * after a hang) still holds the calls it served: the other node restored
+ * them (or cut them). Dropping them silently keeps this one from hanging
+ * them up later (rtptimeout, BYE) or writing their records twice. */
+static void role_h(enum ha_role from, enum ha_role to, void *arg)
+{
+	size_t n;
+
+	(void)arg;
+	if (from != HA_ROLE_ACTIVE || to == HA_ROLE_ACTIVE || !call_list())
+		return;
+	n = call_handover_all();
+	log_notice("cluster: %zu calls handed over: this node no longer serves (%s)", n,
+		   ha_role_name(to));
+}
+
+void call_survive_init(void)
+{
+	static bool watching;
+
+	if (!watching && !ha_role_watch(role_h, NULL))
+		watching = true;
 }
 
 /* ------------------------------------------------------------ standby */

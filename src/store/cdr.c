@@ -354,6 +354,15 @@ int cdr_restore(struct cdr **cp, const struct cdr_record *r)
 	return 0;
 }
 
+void cdr_handover(struct cdr *c)
+{
+	if (!c || c->state > CDR_STATE_UP)
+		return;
+	unlink_open(c);
+	log_info("cdr %s: handed over to the node that serves now", c->r.uniqueid);
+	set_state(c, CDR_STATE_POSTED);   /* the other node finalises it */
+}
+
 bool cdr_is_live(const struct pl *uniqueid)
 {
 	for (const struct cdr *c = open_head; c; c = c->next)

@@ -186,6 +186,11 @@ int  cdr_open(struct cdr **cp, const struct cdr_start *s);
  */
 int  cdr_restore(struct cdr **cp, const struct cdr_record *r);
 /**
+ * The node stops serving: the call and its record belong to the node that
+ * serves now (restored there, or cut). Forget c without posting it.
+ */
+void cdr_handover(struct cdr *c);
+/**
  * True when the replicated table of calls up (cdr_open) holds uniqueid:
  * the call had not ended when the other node stopped.
  */

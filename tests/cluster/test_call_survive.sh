@@ -20,6 +20,9 @@
 #     while it is up (the active journals the live calls again when a
 #     standby comes into sync); SIGSTOP of the active (a hang: the health
 #     check moves the address); the call survives as in 1, BYE, CDR too.
+#  4. switch: a call up, tandemctl cluster standby on the active: the
+#     call goes on through the other as in 1; the node that stepped down
+#     hands its copy over (log line), no BYE, no record of its own.
 # No sanitizer report in either tandemd's log. Needs root, keepalived,
 # baresip, sox, tcpdump (exit 77 otherwise). Label: cluster.
 . "$(dirname "$0")/lib_netns.sh"
@@ -74,11 +77,16 @@ survive() {
 	snap_wait
 	nr=$(grep -c 'call [0-9]* restored' "$T/$s.log")
 	t_k=$(now_s)
-	kill -"$how" "${NN_TPID[$v]}"
+	if [ "$how" = SWITCH ]; then
+		nn_ctl "$v" cluster standby > "$T/standby.$tag" 2>&1 ||
+			nn_fail "[$tag] cluster standby on $v: $(cat "$T/standby.$tag")"
+	else
+		kill -"$how" "${NN_TPID[$v]}"
+	fi
 	if [ "$how" = KILL ]; then wait "${NN_TPID[$v]}" 2>/dev/null; fi
-	nn_wait 10 "[$tag] $s ACTIVE after SIG$how of $v" nn_is "$s" ACTIVE
+	nn_wait 10 "[$tag] $s ACTIVE after $how of $v" nn_is "$s" ACTIVE
 	nn_wait 10 "[$tag] $s holds the VIP" nn_has_vip "$s"
-	nn_note "ok: [$tag] SIG$how of $v with a call up: $s ACTIVE after $(python3 -c "import time; print(int((time.time() - $t_k) * 1000))") ms"
+	nn_note "ok: [$tag] $how of $v with a call up: $s ACTIVE after $(python3 -c "import time; print(int((time.time() - $t_k) * 1000))") ms"
 	[ "$(grep -c 'call [0-9]* restored' "$T/$s.log")" -gt "$nr" ] ||
 		nn_fail "[$tag] no new 'call N restored' line in $s.log"
 	call_up "$s" || nn_fail "[$tag] $s lists no call Up after the takeover: '$(calls_states "$s")'"
@@ -194,7 +202,16 @@ sleep 1
 # 3. SIGSTOP of the active with a call up, the standby restarted while
 # that call was up (it learns the call after its resync)
 survive sigstop STOP "rejoin $other"
-kill -KILL "${NN_TPID[$other]}" 2>/dev/null
+
+# 4. a planned switchover (cluster standby) with a call up: the call goes
+# on through the other node; the one that stepped down hands its copy
+# over without a word to the phones (no BYE from it later) and writes no
+# record of its own
+rejoin "$other"
+survive switch SWITCH
+grep -q 'calls handed over' "$T/$other.log" || nn_fail "[switch] $other did not hand its call over"
+nn_note "ok: [switch] $other handed its call over: $(grep 'calls handed over' "$T/$other.log" | tail -n 1 | sed 's/.*cluster: //')"
+nn_ctl "$other" cluster unstandby > /dev/null || nn_fail "cluster unstandby on $other"
 
 bctl p100 quit > /dev/null
 bctl p101 quit > /dev/null
