@@ -23,13 +23,17 @@
 #  4. switch: a call up, tandemctl cluster standby on the active: the
 #     call goes on through the other as in 1; the node that stepped down
 #     hands its copy over (log line), no BYE, no record of its own.
+#  5. SIPp as a second peer: SIPp (call_uac_load.xml, no media of its
+#     own) calls 101 as 100-tfg, kill -9 of the active while it is up;
+#     SIPp's BYE after the failover is answered 200 by the new active,
+#     101-tfg gets the BYE, one record, ANSWERED, whole billsec.
 # No sanitizer report in either tandemd's log. Needs root, keepalived,
-# baresip, sox, tcpdump (exit 77 otherwise). Label: cluster.
+# baresip, sox, tcpdump, sipp (exit 77 otherwise). Label: cluster.
 . "$(dirname "$0")/lib_netns.sh"
 . "$(dirname "$0")/lib_baresip.sh"
 
 bs_require
-command -v tcpdump > /dev/null || nn_skip "needs tcpdump"
+for t in tcpdump sipp; do command -v $t > /dev/null || nn_skip "needs $t"; done
 nn_require
 nn_net
 bs_cluster_conf 'exten => 199,1,Dial(SIP/ghost,30)'
@@ -212,6 +216,51 @@ survive switch SWITCH
 grep -q 'calls handed over' "$T/$other.log" || nn_fail "[switch] $other did not hand its call over"
 nn_note "ok: [switch] $other handed its call over: $(grep 'calls handed over' "$T/$other.log" | tail -n 1 | sed 's/.*cluster: //')"
 nn_ctl "$other" cluster unstandby > /dev/null || nn_fail "cluster unstandby on $other"
+
+# 5. a second peer: SIPp calls 101 as 100-tfg (no media of its own), the
+# active is killed while the call is up, SIPp's BYE after the failover is
+# answered 200 by the new active, 101-tfg gets the BYE, one record
+nn_wait 20 "$other STANDBY again" nn_is "$other" STANDBY
+sleep 1
+printf 'SEQUENTIAL\n100-tfg;tf2020\n' > "$T/caller.csv"
+mkdir -p "$T/sipp"
+b101=$(bye_rx p101)
+( cd "$T/sipp" && exec ip netns exec "$NS_C" timeout -k 3 60 sipp -nostdin -trace_err \
+	-trace_logs -sf "$NN_DIR/sipp/call_uac_load.xml" -inf "$T/caller.csv" -i $CL \
+	-p 5080 -s 101 -m 1 -d 9000 -max_retrans 4 "$VIP:5060" ) > "$T/sipp/out" 2>&1 &
+SIPP=$!
+NN_PIDS+=("$SIPP")
+v=$act s=$other
+nn_wait 10 "[sipp] the SIPp call Up on $v" call_up "$v"
+t_up=$(now_s)
+snap_wait
+kill -KILL "${NN_TPID[$v]}"
+wait "${NN_TPID[$v]}" 2>/dev/null
+nn_wait 10 "[sipp] $s ACTIVE after kill -9 of $v" nn_is "$s" ACTIVE
+call_up "$s" || nn_fail "[sipp] $s lists no call Up after the takeover: '$(calls_states "$s")'"
+for _ in $(seq 1 200); do kill -0 "$SIPP" 2>/dev/null || break; sleep 0.1; done
+wait "$SIPP"; rc=$?
+[ "$rc" = 0 ] && grep -q 'DONE c1' "$T"/sipp/*_logs.log 2>/dev/null ||
+	nn_fail "[sipp] SIPp's BYE after the failover got no 200 (exit $rc): $(tail -n 5 "$T/sipp/out"; cat "$T"/sipp/*_errors.log 2>/dev/null | tail -n 5)"
+t_end=$(now_s)
+nn_wait 10 "[sipp] no call left on $s" no_calls "$s"
+nn_wait 10 "[sipp] 101-tfg got the BYE through $s" eval '[ "$(bye_rx p101)" -gt "$b101" ]'
+cdr_json "$s" || nn_fail "[sipp] tandemctl cdr --json on $s"
+out=$(python3 - "$T/cdr.$s.json" "$v" "$T/cdr.seen" "$(python3 -c "print(int($t_end - $t_up))")" <<'PY'
+import json, os, sys
+seen = set(open(sys.argv[3]).read().split()) if os.path.exists(sys.argv[3]) else set()
+new = [r for r in json.load(open(sys.argv[1]))["cdr"]
+       if r["uniqueid"] not in seen and r["dst"] == "101" and r["clid"].startswith('"c1"')]
+if len(new) != 1 or not new[0]["uniqueid"].startswith(sys.argv[2] + "-") or \
+   new[0]["disposition"] != "ANSWERED" or new[0]["billsec"] < int(sys.argv[4]) - 1:
+    print("expected one new record c1 -> 101 by %s, ANSWERED, billsec >= %d: %s"
+          % (sys.argv[2], int(sys.argv[4]) - 1, new))
+    sys.exit(1)
+print("%s ANSWERED billsec %d" % (new[0]["uniqueid"], new[0]["billsec"]))
+PY
+) || nn_fail "[sipp] the call's record on $s: $out"
+nn_note "ok: [sipp] SIPp's call went on through $s: its BYE answered 200, 101-tfg got the BYE, record once: $out"
+act=$s other=$v
 
 bctl p100 quit > /dev/null
 bctl p101 quit > /dev/null
