@@ -1159,12 +1159,13 @@ json_t *call_json(void)
 			json_array_append_new(legs, json_pack("{s:s, s:s, s:b}",
 				"channel", c->legs[i]->channel, "peer", c->legs[i]->peer,
 				"bridged", c->bridged == c->legs[i]));
-		json_array_append_new(arr, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o}",
+		json_array_append_new(arr, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:b}",
 			"id", (int)c->id, "state", call_state_name(c->state),
 			"channel", c->channel, "caller", c->caller, "exten", c->exten,
 			"context", c->context, "duration", (json_int_t)(time(NULL) - c->start),
 			"billsec", (json_int_t)(c->answered ? time(NULL) - c->answered : 0),
-			"legs", legs, "media", call_media_json(c)));
+			"legs", legs, "media", call_media_json(c),
+			"restored", c->restored));
 	}
 	return json_pack("{s:o}", "calls", arr);
 }
