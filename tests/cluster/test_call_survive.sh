@@ -27,6 +27,10 @@
 #     own) calls 101 as 100-tfg, kill -9 of the active while it is up;
 #     SIPp's BYE after the failover is answered 200 by the new active,
 #     101-tfg gets the BYE, one record, ANSWERED, whole billsec.
+#  6. twice: one call through two kill -9 in a row (restored on the
+#     other, the killed node back as standby, restored again on it):
+#     audio after the second, one SSRC each way throughout, one record
+#     with the uniqueid of the node that answered it.
 # No sanitizer report in either tandemd's log. Needs root, keepalived,
 # baresip, sox, tcpdump, sipp (exit 77 otherwise). Label: cluster.
 . "$(dirname "$0")/lib_netns.sh"
@@ -72,12 +76,13 @@ snap_wait() { sleep 2.5; }
 # (KILL or STOP) of $act, the call goes on through $other; swaps act and
 # other
 survive() {
-	local tag=$1 how=$2 pre=${3:-} v=$act s=$other t_up t_k t_end b101 f100 f101 out nr
+	local tag=$1 how=$2 pre=${3:-} orig=$act v s t_up t_k t_end b101 f100 f101 out nr
 	bctl p100 dial 101 > "$T/dial.$tag.out" || nn_fail "[$tag] baresip dial 101: $(tail -n 3 "$T/bctl.err")"
-	nn_wait 10 "[$tag] call 100 -> 101 Up on $v" call_up "$v"
+	nn_wait 10 "[$tag] call 100 -> 101 Up on $act" call_up "$act"
 	t_up=$(now_s)
 	# shellcheck disable=SC2086  # PRE: words, split on purpose
 	[ -z "$pre" ] || $pre
+	v=$act s=$other
 	snap_wait
 	nr=$(grep -c 'call [0-9]* restored' "$T/$s.log")
 	t_k=$(now_s)
@@ -94,6 +99,8 @@ survive() {
 	[ "$(grep -c 'call [0-9]* restored' "$T/$s.log")" -gt "$nr" ] ||
 		nn_fail "[$tag] no new 'call N restored' line in $s.log"
 	call_up "$s" || nn_fail "[$tag] $s lists no call Up after the takeover: '$(calls_states "$s")'"
+	nn_ctl "$s" calls --json 2>/dev/null | grep -q '"restored": *true' ||
+		nn_fail "[$tag] $s's calls --json does not mark the call restored"
 	nn_note "ok: [$tag] $s lists the call Up: $(grep 'restored' "$T/$s.log" | tail -n 1 | sed 's/.*: call/call/')"
 	sleep 5
 	b101=$(bye_rx p101)
@@ -139,7 +146,7 @@ PY
 	while read -r l; do nn_note "ok: [$tag] RTP to $l"; done < "$T/gap.$tag"
 	# the record: once, on the new active, the old active's uniqueid
 	cdr_json "$s" || nn_fail "[$tag] tandemctl cdr --json on $s"
-	out=$(python3 - "$T/cdr.$s.json" "$v" "$T/cdr.seen" "$(python3 -c "print(int($t_end - $t_up))")" <<'PY'
+	out=$(python3 - "$T/cdr.$s.json" "$orig" "$T/cdr.seen" "$(python3 -c "print(int($t_end - $t_up))")" <<'PY'
 import json, os, sys
 seen = set(open(sys.argv[3]).read().split()) if os.path.exists(sys.argv[3]) else set()
 new = [r for r in json.load(open(sys.argv[1]))["cdr"]
@@ -158,6 +165,23 @@ PY
 	! grep -q "${out%% *}.*cut by failover" "$T/$s.log" ||
 		nn_fail "[$tag] $s logged ${out%% *} as cut by failover"
 	nn_note "ok: [$tag] its record on $s, once: $out (call up $(python3 -c "print('%.1f' % ($t_end - $t_up))") s)"
+	act=$s other=$v
+}
+
+# first_kill: kill -9 of $act with the call up, the call restored on
+# $other, the killed node back as standby; swaps act and other (a PRE of
+# survive: the call then survives a second failover)
+first_kill() {
+	local v=$act s=$other nr
+	snap_wait
+	nr=$(grep -c 'call [0-9]* restored' "$T/$s.log")
+	kill -KILL "${NN_TPID[$v]}"
+	wait "${NN_TPID[$v]}" 2>/dev/null
+	nn_wait 10 "[twice] $s ACTIVE after kill -9 of $v" nn_is "$s" ACTIVE
+	nn_wait 10 "[twice] the call restored on $s" eval '[ "$(grep -c "call [0-9]* restored" "$T/$s.log")" -gt "$nr" ]'
+	call_up "$s" || nn_fail "[twice] $s lists no call Up after the first takeover"
+	nn_note "ok: [twice] first kill -9 ($v): the call restored on $s"
+	rejoin "$v"
 	act=$s other=$v
 }
 
@@ -256,11 +280,19 @@ if len(new) != 1 or not new[0]["uniqueid"].startswith(sys.argv[2] + "-") or \
     print("expected one new record c1 -> 101 by %s, ANSWERED, billsec >= %d: %s"
           % (sys.argv[2], int(sys.argv[4]) - 1, new))
     sys.exit(1)
+with open(sys.argv[3], "a") as f:
+    f.write(new[0]["uniqueid"] + "\n")
 print("%s ANSWERED billsec %d" % (new[0]["uniqueid"], new[0]["billsec"]))
 PY
 ) || nn_fail "[sipp] the call's record on $s: $out"
 nn_note "ok: [sipp] SIPp's call went on through $s: its BYE answered 200, 101-tfg got the BYE, record once: $out"
 act=$s other=$v
+
+# 6. the same call through two failovers in a row: kill -9 of the active,
+# the call restored on the other, the killed node back as standby, kill -9
+# of the new active, the call restored again on the first
+rejoin "$other"
+survive twice KILL first_kill
 
 bctl p100 quit > /dev/null
 bctl p101 quit > /dev/null
