@@ -29,6 +29,7 @@
 #include "pbx/call.h"
 #include "pbx/call_int.h"
 #include "pbx/call_monitor.h"
+#include "pbx/call_survive.h"
 #include "pbx/presence.h"
 #include "pbx/registrar.h"
 #include "sip/auth.h"
@@ -1183,5 +1184,6 @@ void call_close(void)
 {
 	while (calls)
 		call_end(calls, 503);
+	call_survive_forget();   /* a standby's snapshots */
 	sip_dialog_close();
 }
