@@ -25,8 +25,8 @@ static inline int tlv_put_u64(struct jnl_wbuf *b, uint16_t tag, uint64_t v)
 	return jnl_tlv_add(b, tag, pl_of((const char *)p, 8));
 }
 
-/* 1, 2, 4 or 8 bytes, as the value's length says; EBADMSG otherwise or
- * when it does not fit max. */
+/* An integer written by tlv_put_u64 (8 bytes); EBADMSG for another
+ * length or a value above max. */
 static inline int tlv_get_uint(const struct pl *v, uint64_t max, uint64_t *out)
 {
 	uint64_t x = 0;
