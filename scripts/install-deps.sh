@@ -10,8 +10,8 @@ BUILD="build-essential cmake pkg-config libssl-dev libsqlite3-dev libjansson-dev
 TEST="clang libclang-rt-14-dev libcmocka-dev sip-tester baresip-core kamailio
       kamailio-sqlite-modules python3 iproute2 procps fail2ban strace sox mariadb-server mariadb-client espeak-ng python3-numpy
       tftp-hpa atftp curl prometheus chromium keepalived iptables resource-agents libxml2-utils
-      pacemaker corosync pcs corosync-qnetd corosync-qdevice faketime"
-BENCH="$TEST rtpengine-daemon tcpdump crmsh debootstrap"
+      pacemaker corosync pcs corosync-qnetd corosync-qdevice faketime tcpdump"
+BENCH="$TEST rtpengine-daemon crmsh debootstrap"
 case "${1:-build}" in
 	build) PKGS="$BUILD" ;;
 	test)  PKGS="$BUILD $TEST" ;;

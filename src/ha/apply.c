@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "ha/file.h"
 #include "ha/turn.h"
+#include "pbx/call_survive.h"
 #include "pbx/queue.h"
 #include "pbx/queue_log.h"
 #include "pbx/registrar.h"
@@ -131,6 +132,11 @@ int ha_apply(const struct jnl_entry *e, enum ha_apply_mode m)
 	case JNL_FILE_BEGIN: case JNL_FILE_CHUNK: case JNL_FILE_END:
 	case JNL_FILE_DEL: case JNL_FILE_RENAME: case JNL_CONF_APPLY:
 		return ha_file_apply(e, m);
+	case JNL_CALL_SNAP:
+	case JNL_CALL_UPD:
+	case JNL_CALL_END:
+		/* memory only, on the standby; a replay finds no call to keep */
+		return m == HA_APPLY_REMOTE ? call_survive_apply(e) : 0;
 	default:
 		if (e->type < 0x60 && !(warned & (1u << (e->type & 31)))) {
 			warned |= 1u << (e->type & 31);

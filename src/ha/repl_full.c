@@ -33,6 +33,7 @@
 #include "ha/merge.h"
 #include "ha/repl_int.h"
 #include "ha/turn.h"
+#include "pbx/call_survive.h"
 #include "pbx/queue.h"
 #include "pbx/registrar.h"
 #include "store/cdr.h"
@@ -408,6 +409,9 @@ static void fullresync_got(const uint8_t *p, size_t len)
 		}
 	}
 	repl_set_state(REPL_FULLSYNC);
+	/* the calls held are from before: the active sends every live call's
+	 * snapshot again once this node is in sync (call_survive.c) */
+	call_survive_forget();
 	progress_start("snapshot", f.db_bytes);
 	repl_files_in_start();    /* this node's files, in a thread meanwhile */
 	log_notice("cluster: full resync from %s: snapshot at %s:%" PRIu64 ", %.1f MB",

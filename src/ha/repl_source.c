@@ -16,6 +16,7 @@
 #include "ha/jnl.h"
 #include "ha/repl_int.h"
 #include "ha/witness.h"
+#include "pbx/call_survive.h"
 
 #define g g_repl
 
@@ -284,6 +285,7 @@ static void check_sync(void)
 		return;
 	fifo_pop(head);
 	repl_set_state(REPL_SYNC);
+	call_survive_resnap();   /* the calls up now, for a standby that missed them */
 	g.prog.phase = NULL;
 	if (!strcmp(g.resync_kind, "partial resync")) {
 		g.last.kind = "partial";

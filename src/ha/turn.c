@@ -18,6 +18,7 @@
 #include "ha/ha.h"
 #include "ha/jnl.h"
 #include "ha/turn.h"
+#include "pbx/call_survive.h"
 #include "pbx/registrar.h"
 #include "store/astdb.h"
 #include "store/cdr.h"
@@ -626,7 +627,12 @@ void ha_jnl_close(void)
 
 void ha_restore(void)
 {
+	size_t n;
+
 	registrar_promote();
+	n = call_survive_restore();   /* before cdr_open_cut(): these go on */
+	if (n)
+		log_notice("cluster: P_RESTORE: %zu calls taken over", n);
 }
 
 void ha_quiesce(void)

@@ -216,7 +216,10 @@ const struct rtp_totals *rtp_totals(void)
 	return &rtp_tot;
 }
 
-static int udp_bind(const struct sockaddr_storage *local, uint16_t port, int *fdp)
+/* freebind: the address may not be ours yet (a restored call's floating
+ * address arrives a moment after the promotion: IP_FREEBIND). */
+static int udp_bind(const struct sockaddr_storage *local, uint16_t port, bool freebind,
+		    int *fdp)
 {
 	struct sockaddr_storage sa = *local;
 	socklen_t len;
@@ -236,12 +239,23 @@ static int udp_bind(const struct sockaddr_storage *local, uint16_t port, int *fd
 		return errno;
 	if (sa.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (freebind)
+		setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&sa, len) < 0) {
 		int err = errno;
 		close(fd);
 		return err;
 	}
 	*fdp = fd;
+	return 0;
+}
+
+static uint16_t sa_port_of(const struct sockaddr_storage *sa)
+{
+	if (sa->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	if (sa->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
 	return 0;
 }
 
@@ -258,9 +272,9 @@ static int pair_alloc(struct leg *l, const struct sockaddr_storage *local)
 		pool.cursor = (pool.cursor + 1) % pool.npairs;
 		if (pool.used[i])
 			continue;
-		err = udp_bind(local, port, &a);
+		err = udp_bind(local, port, false, &a);
 		if (!err) {
-			err = udp_bind(local, (uint16_t)(port + 1), &b);
+			err = udp_bind(local, (uint16_t)(port + 1), false, &b);
 			if (err)
 				close(a);
 		}
@@ -276,6 +290,34 @@ static int pair_alloc(struct leg *l, const struct sockaddr_storage *local)
 		return 0;
 	}
 	return err;
+}
+
+/* Bind leg's pair to the given even port of the pool (a restored call
+ * keeps its ports): EADDRINUSE when held here or by another program,
+ * ERANGE when outside rtpstart..rtpend or odd. */
+static int pair_claim(struct leg *l, const struct sockaddr_storage *local, uint16_t port)
+{
+	size_t i = (size_t)(port - pool.start) / 2;
+	int a = -1, b = -1, err;
+
+	if (port < pool.start || (port & 1) || i >= pool.npairs)
+		return ERANGE;
+	if (pool.used[i])
+		return EADDRINUSE;
+	err = udp_bind(local, port, true, &a);
+	if (!err) {
+		err = udp_bind(local, (uint16_t)(port + 1), true, &b);
+		if (err)
+			close(a);
+	}
+	if (err)
+		return err;
+	pool.used[i] = 1;
+	pool.in_use++;
+	l->port = port;
+	l->rtp.fd = a;
+	l->rtcp.fd = b;
+	return 0;
 }
 
 static void pair_free(struct leg *l)
@@ -426,7 +468,7 @@ static void on_rtp(int fd, uint32_t events, void *arg);
 static void on_rtcp(int fd, uint32_t events, void *arg);
 
 static int leg_open(struct rtp_relay *r, enum rtp_leg_id id,
-		    const struct sockaddr_storage *local)
+		    const struct sockaddr_storage *local, bool keep_port)
 {
 	struct leg *l = &r->leg[id];
 	int err;
@@ -441,7 +483,7 @@ static int leg_open(struct rtp_relay *r, enum rtp_leg_id id,
 	l->out_ssrc = rtp_rnd32();
 	if (!local)
 		return EINVAL;
-	err = pair_alloc(l, local);
+	err = keep_port ? pair_claim(l, local, sa_port_of(local)) : pair_alloc(l, local);
 	if (err)
 		return err;
 	l->local = *local;
@@ -455,8 +497,8 @@ static int leg_open(struct rtp_relay *r, enum rtp_leg_id id,
 	return err;
 }
 
-int rtp_relay_alloc(struct rtp_relay **rp, const struct sockaddr_storage *local_a,
-		    const struct sockaddr_storage *local_b)
+static int relay_alloc(struct rtp_relay **rp, const struct sockaddr_storage *local_a,
+		       const struct sockaddr_storage *local_b, bool keep_port)
 {
 	struct rtp_relay *r;
 	int err;
@@ -474,9 +516,9 @@ int rtp_relay_alloc(struct rtp_relay **rp, const struct sockaddr_storage *local_
 		pool.relays->prev = r;
 	pool.relays = r;
 	pool.nrelays++;
-	err = leg_open(r, RTP_LEG_A, local_a);
+	err = leg_open(r, RTP_LEG_A, local_a, keep_port);
 	if (!err)
-		err = leg_open(r, RTP_LEG_B, local_b);
+		err = leg_open(r, RTP_LEG_B, local_b, keep_port);
 	if (err) {
 		log_warn("rtp: cannot allocate a relay: %s", strerror(err));
 		mem_deref(r);
@@ -486,6 +528,18 @@ int rtp_relay_alloc(struct rtp_relay **rp, const struct sockaddr_storage *local_
 	fwd_build(&r->leg[1], &r->leg[0]);
 	*rp = r;
 	return 0;
+}
+
+int rtp_relay_alloc(struct rtp_relay **rp, const struct sockaddr_storage *local_a,
+		    const struct sockaddr_storage *local_b)
+{
+	return relay_alloc(rp, local_a, local_b, false);
+}
+
+int rtp_relay_alloc_at(struct rtp_relay **rp, const struct sockaddr_storage *local_a,
+		       const struct sockaddr_storage *local_b)
+{
+	return relay_alloc(rp, local_a, local_b, true);
 }
 
 struct rtp_relay *rtp_relay_free(struct rtp_relay *r)

@@ -93,6 +93,38 @@ typedef void (rtp_timeout_h)(struct rtp_relay *r, enum rtp_leg_id leg, void *arg
  */
 int  rtp_relay_alloc(struct rtp_relay **rp, const struct sockaddr_storage *local_a,
 		     const struct sockaddr_storage *local_b);
+/**
+ * As rtp_relay_alloc, on the ports local_a and local_b name (a restored
+ * call keeps its ports, docs/design/cluster.md 9), bound with IP_FREEBIND
+ * (the address may arrive a moment later). ERANGE for a port outside the
+ * pool or odd, EADDRINUSE when taken.
+ */
+int  rtp_relay_alloc_at(struct rtp_relay **rp, const struct sockaddr_storage *local_a,
+			const struct sockaddr_storage *local_b);
+
+/** What a standby needs to take over one leg of a relay (rtp_snap.c). */
+struct rtp_leg_snap {
+	struct sockaddr_storage local;       /* address and port */
+	struct rtp_leg_conf conf;
+	struct sockaddr_storage src_rtp, src_rtcp;   /* latched sources */
+	bool latched, rtcp_latched;
+	uint32_t out_ssrc;                   /* the stream we send toward the leg */
+	bool out_init;
+	uint16_t out_seq;
+	uint32_t out_ts;
+	int64_t out_wall_ms;                 /* wall clock of out_seq/out_ts, 0 none */
+};
+/** The state of leg, with the wall clock now for its last packet sent. */
+void rtp_relay_snap(const struct rtp_relay *r, enum rtp_leg_id leg, struct rtp_leg_snap *s);
+/**
+ * A relay from two leg snapshots: the same ports (rtp_relay_alloc_at),
+ * the SDP configuration, the latched sources as destinations (latching
+ * open again), each leg's SSRC kept and its sequence and timestamp
+ * carried forward by the wall time elapsed (20 ms packets), marker set:
+ * the phones see a short loss, not a new stream (RFC 3550 5.1). 0 or errno.
+ */
+int  rtp_relay_restore(struct rtp_relay **rp, const struct rtp_leg_snap s[2]);
+
 /** Close the four sockets and return the ports. NULL-safe; returns NULL. */
 struct rtp_relay *rtp_relay_free(struct rtp_relay *r);
 /** Local RTP port of leg (for our SDP); RTCP is this + 1. */

@@ -29,6 +29,7 @@
 #include "pbx/call.h"
 #include "pbx/call_int.h"
 #include "pbx/call_monitor.h"
+#include "pbx/call_survive.h"
 #include "pbx/presence.h"
 #include "pbx/registrar.h"
 #include "sip/auth.h"
@@ -42,6 +43,7 @@ uint64_t call_started_total(void)
 	return calls_started;
 }
 static uint32_t next_id = 1, chan_seq;
+static bool handing_over;        /* call_handover_all(): records go with the calls */
 static call_router_h *route;
 
 static const char *state_names[] = { "Routing", "Dialing", "Ringing", "Up", "Ended" };
@@ -125,6 +127,7 @@ static void call_free(struct call *c)
 	tmr_cancel(&c->dial_tmr);
 	call_retx_stop(&c->retx);
 	tmr_cancel(&c->wait_tmr);
+	call_survive_end(c);
 	for (i = 0; i < c->nlegs; i++)
 		leg_free(c->legs[i]);
 	if (c->dp) {
@@ -139,10 +142,14 @@ static void call_free(struct call *c)
 	call_play_free(c);
 	call_media_free(c);
 	if (c->cdr) {
-		cdr_close(c->cdr);
+		if (handing_over)
+			cdr_handover(c->cdr);
+		else
+			cdr_close(c->cdr);
 		c->cdr = mem_deref(c->cdr);
 	}
-	log_info("call %u (%s -> %s) ended", c->id, c->caller, c->exten);
+	log_info("call %u (%s -> %s) %s", c->id, c->caller, c->exten,
+		 handing_over ? "handed over" : "ended");
 	free(c);
 }
 
@@ -235,6 +242,7 @@ void call_answer_caller(struct call *c, const struct sip_msg *resp)
 			cdr_set_dstchannel(c->cdr, c->bridged ? c->bridged->channel : "");
 		c->state = CALL_UP;
 		call_media_up(c);
+		call_survive_snap(c);
 		return;
 	}
 	if (c->relay && call_media_answer_out(c, sdp, sizeof(sdp), &sdplen) == 0) {
@@ -253,6 +261,7 @@ void call_answer_caller(struct call *c, const struct sip_msg *resp)
 	}
 	call_media_up(c);
 	call_retx_start(&c->retx, c, c->st, &c->asrc);
+	call_survive_snap(c);
 }
 
 /* ------------------------------------------------------- callee (UAC) */
@@ -673,6 +682,27 @@ int call_dial(struct call *c, const char *targets, unsigned timeout_s)
 	return 0;
 }
 
+size_t call_handover_all(void)
+{
+	size_t n = 0;
+
+	handing_over = true;
+	while (calls) {
+		call_free(calls);
+		n++;
+	}
+	handing_over = false;
+	return n;
+}
+
+void call_adopt(struct call *c)
+{
+	c->id = next_id++;
+	c->next = calls;
+	calls = c;
+	presence_device_changed(NULL);   /* BLF: both peers are in use */
+}
+
 static struct call *call_find(uint32_t id)
 {
 	struct call *c;
@@ -874,6 +904,7 @@ void call_incoming(struct sip_strans *st, const struct sip_msg *msg,
 	tmr_init(&c->dial_tmr);
 	tmr_init(&c->retx.tmr);
 	tmr_init(&c->wait_tmr);
+	tmr_init(&c->snap_tmr);
 	snprintf(c->caller, sizeof(c->caller), "%s", p->name);
 	callerid_parse(p, &msg->from, c->cidname, sizeof(c->cidname), c->cidnum,
 		       sizeof(c->cidnum));
@@ -961,6 +992,8 @@ static void relay_resp(int err, const struct sip_msg *msg, void *arg)
 				 msg->body.l);
 	else
 		sip_strans_reply(rr->st, code, NULL, extra, NULL, NULL, 0);
+	if (rr->invite && code >= 200 && code < 300)
+		call_survive_snap(rr->call);   /* new target, new media */
 	mem_deref(rr->st);
 	free(rr);
 }
@@ -1127,12 +1160,13 @@ json_t *call_json(void)
 			json_array_append_new(legs, json_pack("{s:s, s:s, s:b}",
 				"channel", c->legs[i]->channel, "peer", c->legs[i]->peer,
 				"bridged", c->bridged == c->legs[i]));
-		json_array_append_new(arr, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o}",
+		json_array_append_new(arr, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:b}",
 			"id", (int)c->id, "state", call_state_name(c->state),
 			"channel", c->channel, "caller", c->caller, "exten", c->exten,
 			"context", c->context, "duration", (json_int_t)(time(NULL) - c->start),
 			"billsec", (json_int_t)(c->answered ? time(NULL) - c->answered : 0),
-			"legs", legs, "media", call_media_json(c)));
+			"legs", legs, "media", call_media_json(c),
+			"restored", c->restored));
 	}
 	return json_pack("{s:o}", "calls", arr);
 }
@@ -1142,6 +1176,7 @@ json_t *call_json(void)
 int call_init(call_router_h *router)
 {
 	route = router;
+	call_survive_init();
 	return sip_dialog_init();
 }
 
@@ -1149,5 +1184,6 @@ void call_close(void)
 {
 	while (calls)
 		call_end(calls, 503);
+	call_survive_forget();   /* a standby's snapshots */
 	sip_dialog_close();
 }

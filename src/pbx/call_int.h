@@ -102,6 +102,12 @@ struct call {
 	struct sdp_origin a_origin, b_origin;
 	char apeer_name[64];
 	char bpeer_name[64];
+	/* survival (call_survive.c): journaled for the standby */
+	bool snapped;                /* a CALL_SNAP went out: CALL_END at the end */
+	bool restored;               /* taken over from the node that failed */
+	uint32_t snap_gen;           /* call_survive_resnap() generation journaled */
+	struct tmr snap_tmr;         /* looks for relay changes worth a snapshot */
+	struct rtp_leg_snap snap_rtp[2];   /* the relay as last journaled */
 };
 
 
@@ -157,6 +163,25 @@ int  call_media_reanswer(struct call *c, bool from_caller, const struct sip_msg 
 			 char *buf, size_t size, size_t *len);
 void call_media_free(struct call *c);
 json_t *call_media_json(const struct call *c);
+
+/**
+ * The node stops serving: free every call without a word to the phones
+ * (no BYE, no CANCEL) and without finalising their records: the node that
+ * serves now restored or cut them. How many.
+ */
+size_t call_handover_all(void);
+/** Give a call put together elsewhere (a restored one) an id and list it. */
+void call_adopt(struct call *c);
+
+/* call_survive.c (docs/design/cluster.md 9) */
+/** The call is answered and bridged, or changed in a way that matters
+ * (re-INVITE answered): journal its snapshot (cluster only). */
+void call_survive_snap(struct call *c);
+/** Watch the node's role (once): a node that stops serving hands its
+ * calls over (call_handover_all). */
+void call_survive_init(void);
+/** The call goes away: CALL_END if a snapshot went out. */
+void call_survive_end(struct call *c);
 
 /* call_dp.c */
 /** Start the dialplan for a new call; returns 0 or a status for the caller. */

@@ -105,6 +105,14 @@ static char *contact_uri(const struct sip_msg *msg)
 	return pl_strdup(&a.auri);
 }
 
+static bool same(const void *obj, const void *arg)
+{
+	const struct sip_dialog *a = obj, *b = arg;
+
+	return !strcmp(a->callid, b->callid) && !strcmp(a->ltag, b->ltag) &&
+	       !strcmp(a->rtag, b->rtag);
+}
+
 static void add(struct sip_dialog *d)
 {
 	struct pl cid = { d->callid, strlen(d->callid) };
@@ -189,6 +197,18 @@ int sip_dialog_uac(struct sip_dialog **dp, const struct sip_msg *resp,
 bad:
 	sip_dialog_free(d);
 	return EBADMSG;
+}
+
+int sip_dialog_insert(struct sip_dialog *d, void *owner)
+{
+	if (d->in_table)
+		return EALREADY;
+	if (hash_find(&table, pl_hash(&(struct pl){ d->callid, strlen(d->callid) }, false),
+		      same, d))
+		return EEXIST;
+	d->owner = owner;
+	add(d);
+	return 0;
 }
 
 void sip_dialog_confirm(struct sip_dialog *d)

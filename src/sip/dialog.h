@@ -51,6 +51,18 @@ int sip_dialog_uac(struct sip_dialog **dp, const struct sip_msg *resp,
 		   const struct sip_src *dst, const char *from_hdr, const char *contact,
 		   uint32_t cseq, void *owner);
 void sip_dialog_confirm(struct sip_dialog *d);
+
+struct jnl_wbuf;
+/** Append d's fields as TLVs (dialog_codec.c; docs/design/cluster.md 9). */
+int sip_dialog_encode(struct jnl_wbuf *b, const struct sip_dialog *d);
+/**
+ * A dialog from TLVs (hostile: lengths checked, unknown tags skipped),
+ * not in the table, no owner: 0, EBADMSG (a field bad or missing), ENOMEM.
+ */
+int sip_dialog_decode(struct sip_dialog **dp, struct pl tlv);
+/** Enter a decoded dialog in the table: EEXIST when one with its Call-ID
+ * and tags is there already. */
+int sip_dialog_insert(struct sip_dialog *d, void *owner);
 /** Remove from the table and free. NULL-safe. */
 void sip_dialog_free(struct sip_dialog *d);
 /** The dialog an in-dialog request (or ACK) belongs to, or NULL. */

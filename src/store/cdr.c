@@ -322,6 +322,55 @@ int cdr_open(struct cdr **cp, const struct cdr_start *s)
 	return 0;
 }
 
+int cdr_restore(struct cdr **cp, const struct cdr_record *r)
+{
+	int64_t wall = cdr_wall_us(), mono = cdr_mono_us();
+	struct cdr *c;
+
+	if (!r->uniqueid[0] || r->start_us <= 0 || r->start_us > wall)
+		return EINVAL;
+	if (!(c = mem_zalloc(sizeof(*c), destroy)))
+		return ENOMEM;
+	c->r = *r;
+	c->r.end_us = c->r.duration = c->r.billsec = 0;
+	/* the wall-clock times came from the other node: ours count on from
+	 * them, so duration and billsec cover the whole call, once */
+	c->start_mono = mono - (wall - r->start_us);
+	if (r->answer_us > 0 && r->answer_us >= r->start_us && r->answer_us <= wall) {
+		c->answered = true;
+		c->answer_mono = mono - (wall - r->answer_us);
+		c->state = CDR_STATE_UP;
+	} else {
+		c->r.answer_us = 0;
+		c->state = CDR_STATE_OPEN;
+	}
+	c->next = open_head;
+	if (open_head)
+		open_head->prev = c;
+	open_head = c;
+	open_n++;
+	log_debug("cdr %s: restored %s", c->r.uniqueid, cdr_state_name(c->state));
+	*cp = c;
+	return 0;
+}
+
+void cdr_handover(struct cdr *c)
+{
+	if (!c || c->state > CDR_STATE_UP)
+		return;
+	unlink_open(c);
+	log_info("cdr %s: handed over to the node that serves now", c->r.uniqueid);
+	set_state(c, CDR_STATE_POSTED);   /* the other node finalises it */
+}
+
+bool cdr_is_live(const struct pl *uniqueid)
+{
+	for (const struct cdr *c = open_head; c; c = c->next)
+		if (!pl_strcmp(uniqueid, c->r.uniqueid))
+			return true;
+	return false;
+}
+
 void cdr_set_dst(struct cdr *c, const char *dst, const char *dcontext)
 {
 	if (!live(c, "set_dst"))

@@ -178,6 +178,23 @@ void cdr_print(FILE *f, const json_t *data);
  * 0 or ENOMEM.
  */
 int  cdr_open(struct cdr **cp, const struct cdr_start *s);
+/**
+ * A call taken over from the node that failed (docs/design/cluster.md 9):
+ * its record so far, same uniqueid, times counted on from r's wall-clock
+ * start and answer; no CDR_OPEN (the row is replicated already). Finalised
+ * by cdr_close() as any other. 0, EINVAL (no uniqueid, bad times), ENOMEM.
+ */
+int  cdr_restore(struct cdr **cp, const struct cdr_record *r);
+/**
+ * The node stops serving: the call and its record belong to the node that
+ * serves now (restored there, or cut). Forget c without posting it.
+ */
+void cdr_handover(struct cdr *c);
+/**
+ * True when the replicated table of calls up (cdr_open) holds uniqueid:
+ * the call had not ended when the other node stopped.
+ */
+bool cdr_store_call_open(const char *uniqueid);
 /** Where the call goes (dialplan extension and context). */
 void cdr_set_dst(struct cdr *c, const char *dst, const char *dcontext);
 /** The dialplan application running and its arguments (last one wins). */

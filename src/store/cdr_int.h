@@ -11,11 +11,14 @@
 #include <stdint.h>
 
 #include "store/cdr.h"
+#include "core/pl.h"
 
 /* ------------------------------------------------------------ cdr.c */
 
 /** Finalise (end = now) and post every CDR still open; returns how many. */
 size_t cdr_finalise_all(void);
+/** A CDR not finalised here has this uniqueid (a restored call's). */
+bool cdr_is_live(const struct pl *uniqueid);
 int64_t cdr_wall_us(void);
 int64_t cdr_mono_us(void);
 /** "YYYY-MM-DD HH:MM:SS" in local time or UTC. */

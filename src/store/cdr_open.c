@@ -245,8 +245,9 @@ static struct pl col(sqlite3_stmt *st, int i)
 
 /*
  * The node starts serving: the calls in cdr_open were up on the node that
- * served before (or on this one before a restart). No call survives a
- * failover yet (design 9), so each record ends now, journaled like any
+ * served before (or on this one before a restart). Those restored here
+ * (answered and bridged, design 9: their CDR is live again) go on; every
+ * other record ends now, journaled like any
  * CDR: exactly one record per call, on both nodes. The count.
  */
 size_t cdr_open_cut(sqlite3 *db)
@@ -267,6 +268,8 @@ size_t cdr_open_cut(sqlite3 *db)
 		};
 		struct jnl_entry e = { .type = JNL_CDR, .ts_us = now };
 
+		if (cdr_is_live(&o.uniqueid))
+			continue;     /* restored here (call_survive.c): it goes on */
 		cdr_cut_fill(&e.u.cdr, &o, sqlite3_column_int64(st, 10), now);
 		if (ha_write(&e))
 			continue;

@@ -587,7 +587,22 @@ static void release(void)
 	cdr_open_close();
 }
 
-/* Serving now: the calls that were up before (cdr_open) end as cut. */
+bool cdr_store_call_open(const char *uniqueid)
+{
+	sqlite3_stmt *st;
+	bool found = false;
+
+	if (!s.db || sqlite3_prepare_v2(s.db, "SELECT 1 FROM cdr_open WHERE uniqueid=?", -1,
+					&st, NULL) != SQLITE_OK)
+		return false;   /* no table: no call was ever open here */
+	sqlite3_bind_text(st, 1, uniqueid, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* Serving now: the calls that were up before (cdr_open) and were not
+ * restored end as cut. */
 static void cut_h(enum ha_role from, enum ha_role to, void *arg)
 {
 	(void)from;

@@ -176,8 +176,9 @@ static void print_calls(json_t *d)
 	json_array_foreach(arr, i, c) {
 		char dest[96];
 		snprintf(dest, sizeof(dest), "%s@%s", js(c, "exten"), js(c, "context"));
-		printf("%-5lld %-26s %-14s %-20s %-9s %7llds\n", ji(c, "id"), js(c, "channel"),
-		       js(c, "caller"), dest, js(c, "state"), ji(c, "duration"));
+		printf("%-5lld %-26s %-14s %-20s %-9s %7llds%s\n", ji(c, "id"), js(c, "channel"),
+		       js(c, "caller"), dest, js(c, "state"), ji(c, "duration"),
+		       json_is_true(json_object_get(c, "restored")) ? "  (restored)" : "");
 	}
 	printf("%zu active calls\n", json_array_size(arr));
 }

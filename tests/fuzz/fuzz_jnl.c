@@ -8,7 +8,8 @@
  *
  * Properties beyond "no crash": an entry that decodes encodes back to the
  * same bytes, every list a decoded entry holds can be walked to its end,
- * and a relpath the decoder accepted passes jnl_relpath_ok().
+ * a relpath the decoder accepted passes jnl_relpath_ok(), and a call
+ * snapshot the decoder accepted encodes back and decodes to the same call.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -20,10 +21,12 @@
 #include "ha/crc32c.h"
 #include "ha/jnl_codec.h"
 #include "ha/link.h"
+#include "pbx/call_codec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct jnl_wbuf out;
+static struct call_snap snap;
 
 static void walk(const struct jnl_entry *e)
 {
@@ -53,6 +56,22 @@ static void walk(const struct jnl_entry *e)
 			;
 		if (list.l)
 			abort();
+		/* the standby's decoder of the snapshot (call_codec.c): what it
+		 * accepts encodes and decodes again to the same call */
+		if (call_snap_decode(&snap, e->u.call.tlv) == 0) {
+			struct jnl_wbuf w = { 0 };
+			struct call_snap again;
+			if (call_snap_encode(&w, &snap) ||
+			    call_snap_decode(&again, pl_of((const char *)w.p, w.len)))
+				abort();
+			if (strcmp(again.cdr.uniqueid, snap.cdr.uniqueid) ||
+			    again.rtp[0].out_ssrc != snap.rtp[0].out_ssrc ||
+			    strcmp(again.adlg->callid, snap.adlg->callid))
+				abort();
+			call_snap_clear(&again);
+			call_snap_clear(&snap);
+			jnl_wbuf_free(&w);
+		}
 		break;
 	case JNL_FILE_BEGIN:
 		if (!jnl_relpath_ok(&e->u.fbegin.relpath) || e->u.fbegin.area >= JNL_AREA_COUNT)

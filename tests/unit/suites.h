@@ -35,13 +35,14 @@ int test_role_run(void);
 int test_file_run(void);
 int test_witness_run(void);
 int test_fmanifest_run(void);
+int test_call_codec_run(void);
 
 #define TANDEM_SUITES \
 	X(core) X(conf) X(sip_msg) X(auth) X(trans) X(registrar) \
 	X(dialplan) X(sdp) X(rtp) X(sound) X(play) X(dtmf) X(media) X(mixmon) \
 	X(cdr) X(astdb) \
 	X(queue) X(vmconf) X(moh_conf) X(presence) \
-	X(call_apps) X(call_vm) X(call_queue) \
+	X(call_apps) X(call_vm) X(call_queue) X(call_codec) \
 	X(jnl) \
 	X(cluster_conf) X(link) X(turn) X(repl) X(role) X(file) X(fmanifest) X(witness) \
 	X(tftp)

@@ -117,6 +117,60 @@ static unsigned rows_in_sqlite(void)
 	return n;
 }
 
+/* A call taken over from the node that failed (cluster.md 9): the record
+ * goes on with its uniqueid, start and answer; written once at the end
+ * with the whole duration and billsec; not cut by cdr_open_cut. */
+static void t_restore(void **state)
+{
+	struct cdr_record r;
+	struct cdr *c = NULL;
+	const struct cdr_record *out;
+	struct pl uid = pl_of("a-1700000000.42", 15);
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	snprintf(r.uniqueid, sizeof(r.uniqueid), "a-1700000000.42");
+	snprintf(r.linkedid, sizeof(r.linkedid), "a-1700000000.42");
+	snprintf(r.src, sizeof(r.src), "100");
+	snprintf(r.dst, sizeof(r.dst), "101");
+	r.sequence = 42;
+	r.start_us = T0;
+	r.answer_us = T0 + 3000000;
+	r.disposition = CDR_DISP_ANSWERED;
+	/* the other node died 20 s after the start; restored here now */
+	tick_ms(20000);
+	assert_false(cdr_is_live(&uid));
+	assert_int_equal(cdr_restore(&c, &r), 0);
+	assert_true(cdr_is_live(&uid));
+	assert_int_equal(cdr_state(c), CDR_STATE_UP);
+	assert_int_equal(cdr_open_count(), 1);
+	tick_ms(10500);
+	out = finish(c);
+	assert_string_equal(out->uniqueid, "a-1700000000.42");
+	assert_int_equal(out->sequence, 42);
+	assert_int_equal(out->duration, 30);   /* 30.5 s from the first start */
+	assert_int_equal(out->billsec, 27);    /* 27.5 s from the first answer */
+	assert_true(out->start_us == T0 && out->answer_us == T0 + 3000000);
+	assert_false(cdr_is_live(&uid));
+	mem_deref(c);
+	cdr_store_commit();
+	assert_int_equal(rows_in_sqlite(), 1);
+	/* refused: no uniqueid, a start in the future */
+	r.uniqueid[0] = '\0';
+	assert_int_equal(cdr_restore(&c, &r), EINVAL);
+	snprintf(r.uniqueid, sizeof(r.uniqueid), "x");
+	r.start_us = wall + 5000000;
+	assert_int_equal(cdr_restore(&c, &r), EINVAL);
+	/* handed over: forgotten, nothing written */
+	r.start_us = T0;
+	assert_int_equal(cdr_restore(&c, &r), 0);
+	cdr_handover(c);
+	assert_int_equal(cdr_open_count(), 0);
+	mem_deref(c);
+	cdr_store_commit();
+	assert_int_equal(rows_in_sqlite(), 1);
+}
+
 /* ------------------------------------------------- Asterisk semantics */
 
 static void t_answered(void **state)
@@ -916,6 +970,7 @@ int test_cdr_run(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(t_answered),
+		T(t_restore),
 		T(t_no_answer_busy_failed),
 		T(t_hangupcause),
 		T(t_options),

@@ -1,0 +1,380 @@
+/**
+ * @file test_call_codec.c  What a standby keeps of a bridged call
+ * (docs/design/cluster.md 9): the dialog and call snapshot codecs round
+ * trip, refuse what is bad (every truncation, a long string, a bad
+ * range, a missing dialog) and skip unknown tags; a relay rebuilt from
+ * its snapshot binds the same ports and carries each stream on.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/loop.h"
+#include "core/mem.h"
+#include "ha/jnl_codec.h"
+#include "ha/tlv_val.h"
+#include "media/rtp_int.h"
+#include "pbx/call_codec.h"
+#include "sip/dialog.h"
+#include "suites.h"
+
+static void sa4(struct sockaddr_storage *sa, const char *ip, uint16_t port)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)sa;
+
+	memset(sa, 0, sizeof(*sa));
+	in->sin_family = AF_INET;
+	in->sin_port = htons(port);
+	inet_pton(AF_INET, ip, &in->sin_addr);
+}
+
+static struct sip_dialog *dlg_new(bool uac, const char *callid)
+{
+	struct sip_dialog *d = calloc(1, sizeof(*d));
+
+	assert_non_null(d);
+	d->state = DIALOG_CONFIRMED;
+	d->uac = uac;
+	d->callid = strdup(callid);
+	d->ltag = strdup("ltag1");
+	d->rtag = strdup("rtag2");
+	d->lhdr = strdup("<sip:101@10.0.0.100>;tag=ltag1");
+	d->rhdr = strdup("\"Ann\" <sip:100-tfg@10.0.0.100>;tag=rtag2");
+	d->rtarget = strdup("sip:100-tfg@10.0.0.10:5062");
+	d->routes = strdup("");
+	d->contact = strdup("sip:tandem@10.0.0.100:5060");
+	d->lseq = 7;
+	d->rseq = 4242;
+	d->dst.fd = 9;
+	d->dst.tp = SIP_TRANSP_UDP;
+	sa4(&d->dst.addr, "10.0.0.10", 5062);
+	sa4(&d->dst.local, "10.0.0.100", 5060);
+	return d;
+}
+
+static void dlg_eq(const struct sip_dialog *a, const struct sip_dialog *b)
+{
+	assert_int_equal(a->state, b->state);
+	assert_int_equal(a->uac, b->uac);
+	assert_string_equal(a->callid, b->callid);
+	assert_string_equal(a->ltag, b->ltag);
+	assert_string_equal(a->rtag, b->rtag);
+	assert_string_equal(a->lhdr, b->lhdr);
+	assert_string_equal(a->rhdr, b->rhdr);
+	assert_string_equal(a->rtarget, b->rtarget);
+	assert_string_equal(a->routes, b->routes);
+	assert_string_equal(a->contact, b->contact);
+	assert_int_equal(a->lseq, b->lseq);
+	assert_int_equal(a->rseq, b->rseq);
+	assert_int_equal(a->dst.tp, b->dst.tp);
+	assert_memory_equal(&a->dst.addr, &b->dst.addr, sizeof(struct sockaddr_in));
+	assert_memory_equal(&a->dst.local, &b->dst.local, sizeof(struct sockaddr_in));
+	assert_false(b->in_table);
+	assert_int_equal(b->dst.fd, -1);     /* the socket is rebuilt, not carried */
+}
+
+static void t_dialog_roundtrip(void **state)
+{
+	struct sip_dialog *d = dlg_new(true, "abc@host"), *o = NULL;
+	struct jnl_wbuf b = { 0 };
+
+	(void)state;
+	assert_int_equal(sip_dialog_encode(&b, d), 0);
+	assert_int_equal(sip_dialog_decode(&o, pl_of((const char *)b.p, b.len)), 0);
+	dlg_eq(d, o);
+	sip_dialog_free(o);
+	/* an unknown tag (a newer node's field) is skipped */
+	assert_int_equal(tlv_put_u64(&b, 999, 5), 0);
+	assert_int_equal(sip_dialog_decode(&o, pl_of((const char *)b.p, b.len)), 0);
+	dlg_eq(d, o);
+	sip_dialog_free(o);
+	/* a value of the wrong length, a state out of range */
+	b.len = 0;
+	assert_int_equal(sip_dialog_encode(&b, d), 0);
+	assert_int_equal(jnl_tlv_add(&b, 11, pl_of("abc", 3)), 0);   /* lseq, 3 bytes */
+	o = NULL;
+	assert_int_equal(sip_dialog_decode(&o, pl_of((const char *)b.p, b.len)), EBADMSG);
+	assert_null(o);
+	b.len = 0;
+	assert_int_equal(sip_dialog_encode(&b, d), 0);
+	assert_int_equal(tlv_put_u64(&b, 1, 7), 0);                   /* state 7 */
+	assert_int_equal(sip_dialog_decode(&o, pl_of((const char *)b.p, b.len)), EBADMSG);
+	/* an empty tag cannot identify the dialog */
+	b.len = 0;
+	free(d->rtag);
+	d->rtag = strdup("");
+	assert_int_equal(sip_dialog_encode(&b, d), 0);
+	assert_int_equal(sip_dialog_decode(&o, pl_of((const char *)b.p, b.len)), EBADMSG);
+	jnl_wbuf_free(&b);
+	sip_dialog_free(d);
+}
+
+static void snap_fill(struct call_snap *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->taken_ms = 1764125000123;
+	strcpy(s->caller, "100-tfg");
+	strcpy(s->callerid, "\"Ann\"");
+	strcpy(s->exten, "101");
+	strcpy(s->context, "from-tfg");
+	strcpy(s->cidname, "Ann");
+	strcpy(s->cidnum, "100");
+	strcpy(s->channel, "SIP/100-tfg-00000001");
+	strcpy(s->apeer, "100-tfg");
+	strcpy(s->bpeer, "101-tfg");
+	s->start = 1764125000;
+	s->answered = 1764125003;
+	s->asrc.tp = SIP_TRANSP_UDP;
+	sa4(&s->asrc.addr, "10.0.0.10", 5062);
+	sa4(&s->asrc.local, "10.0.0.100", 5060);
+	s->a_cap.npts = 2;
+	s->a_cap.pts[0] = (struct sdp_pt){ 8, CODEC_PCMA };
+	s->a_cap.pts[1] = (struct sdp_pt){ 101, CODEC_TELEVENT };
+	s->a_cap.te_pt = 101;
+	s->a_cap.dir = SDP_SENDRECV;
+	s->a_cap.ptime = 20;
+	s->b_off = s->a_cap;
+	s->b_neg = s->a_cap;
+	s->b_neg.dir = SDP_SENDONLY;
+	s->b_neg.te_pt = -1;
+	s->a_origin = (struct sdp_origin){ 11, 2, 33 };
+	s->b_origin = (struct sdp_origin){ 44, 5, 66 };
+	s->adlg = dlg_new(false, "a-call@10.0.0.10");
+	s->b.dlg = dlg_new(true, "b-call@10.0.0.100");
+	strcpy(s->b.peer, "101-tfg");
+	strcpy(s->b.channel, "SIP/101-tfg-00000002");
+	strcpy(s->b.callid, "b-call@10.0.0.100");
+	s->b.from_hdr = strdup("<sip:100@10.0.0.100>;tag=ltag1");
+	s->b.ruri = strdup("sip:101-tfg@10.0.0.10:5064");
+	s->b.cseq = 102;
+	s->b.dst.tp = SIP_TRANSP_UDP;
+	sa4(&s->b.dst.addr, "10.0.0.10", 5064);
+	s->b.status = 200;
+	for (int i = 0; i < 2; i++) {
+		struct rtp_leg_snap *r = &s->rtp[i];
+		sa4(&r->local, "10.0.0.100", (uint16_t)(10000 + 2 * i));
+		sa4(&r->conf.rtp, "10.0.0.10", (uint16_t)(4000 + 2 * i));
+		sa4(&r->conf.rtcp, "10.0.0.10", (uint16_t)(4001 + 2 * i));
+		r->conf.comedia = i;
+		r->conf.npts = 1;
+		r->conf.pts[0] = (struct sdp_pt){ 8, CODEC_PCMA };
+		r->conf.dir = SDP_SENDRECV;
+		sa4(&r->src_rtp, "10.0.0.10", (uint16_t)(4000 + 2 * i));
+		r->latched = true;
+		r->out_ssrc = 0xdeadbee0u + (uint32_t)i;
+		r->out_init = true;
+		r->out_seq = (uint16_t)(65530 + i);
+		r->out_ts = 4000000000u + (uint32_t)i;
+		r->out_wall_ms = 1764125004000 + i;
+	}
+	strcpy(s->cdr.uniqueid, "a-1764125000.17");
+	strcpy(s->cdr.linkedid, "a-1764125000.17");
+	strcpy(s->cdr.src, "100");
+	strcpy(s->cdr.dst, "101");
+	strcpy(s->cdr.clid, "\"Ann\" <100>");
+	strcpy(s->cdr.lastdata, "SIP/101-tfg,20");
+	s->cdr.start_us = 1764125000000000;
+	s->cdr.answer_us = 1764125003000000;
+	s->cdr.disposition = CDR_DISP_ANSWERED;
+	s->cdr.amaflags = CDR_AMA_DOCUMENTATION;
+	s->cdr.sequence = 17;
+}
+
+static void snap_eq(const struct call_snap *a, const struct call_snap *b)
+{
+	assert_int_equal(a->taken_ms, b->taken_ms);
+	assert_string_equal(a->caller, b->caller);
+	assert_string_equal(a->callerid, b->callerid);
+	assert_string_equal(a->exten, b->exten);
+	assert_string_equal(a->context, b->context);
+	assert_string_equal(a->cidname, b->cidname);
+	assert_string_equal(a->cidnum, b->cidnum);
+	assert_string_equal(a->channel, b->channel);
+	assert_string_equal(a->apeer, b->apeer);
+	assert_string_equal(a->bpeer, b->bpeer);
+	assert_int_equal(a->start, b->start);
+	assert_int_equal(a->answered, b->answered);
+	assert_int_equal(a->asrc.tp, b->asrc.tp);
+	assert_memory_equal(&a->asrc.addr, &b->asrc.addr, sizeof(struct sockaddr_in));
+	assert_memory_equal(&a->asrc.local, &b->asrc.local, sizeof(struct sockaddr_in));
+	assert_memory_equal(&a->a_cap, &b->a_cap, sizeof(a->a_cap));
+	assert_memory_equal(&a->b_off, &b->b_off, sizeof(a->b_off));
+	assert_memory_equal(&a->b_neg, &b->b_neg, sizeof(a->b_neg));
+	assert_memory_equal(&a->a_origin, &b->a_origin, sizeof(a->a_origin));
+	assert_memory_equal(&a->b_origin, &b->b_origin, sizeof(a->b_origin));
+	dlg_eq(a->adlg, b->adlg);
+	dlg_eq(a->b.dlg, b->b.dlg);
+	assert_string_equal(a->b.peer, b->b.peer);
+	assert_string_equal(a->b.channel, b->b.channel);
+	assert_string_equal(a->b.callid, b->b.callid);
+	assert_string_equal(a->b.from_hdr, b->b.from_hdr);
+	assert_string_equal(a->b.ruri, b->b.ruri);
+	assert_int_equal(a->b.cseq, b->b.cseq);
+	assert_int_equal(a->b.status, b->b.status);
+	assert_memory_equal(&a->b.dst.addr, &b->b.dst.addr, sizeof(struct sockaddr_in));
+	for (int i = 0; i < 2; i++) {
+		const struct rtp_leg_snap *x = &a->rtp[i], *y = &b->rtp[i];
+		assert_memory_equal(&x->local, &y->local, sizeof(struct sockaddr_in));
+		assert_memory_equal(&x->conf.rtp, &y->conf.rtp, sizeof(struct sockaddr_in));
+		assert_memory_equal(&x->conf.rtcp, &y->conf.rtcp, sizeof(struct sockaddr_in));
+		assert_memory_equal(&x->src_rtp, &y->src_rtp, sizeof(struct sockaddr_in));
+		assert_int_equal(x->conf.comedia, y->conf.comedia);
+		assert_int_equal(x->conf.npts, y->conf.npts);
+		assert_memory_equal(x->conf.pts, y->conf.pts, x->conf.npts * sizeof(x->conf.pts[0]));
+		assert_int_equal(x->conf.dir, y->conf.dir);
+		assert_int_equal(x->latched, y->latched);
+		assert_int_equal(x->out_ssrc, y->out_ssrc);
+		assert_int_equal(x->out_init, y->out_init);
+		assert_int_equal(x->out_seq, y->out_seq);
+		assert_int_equal(x->out_ts, y->out_ts);
+		assert_int_equal(x->out_wall_ms, y->out_wall_ms);
+	}
+	assert_memory_equal(&a->cdr, &b->cdr, sizeof(a->cdr));
+}
+
+static void t_snap_roundtrip(void **state)
+{
+	struct call_snap s, o;
+	struct jnl_wbuf b = { 0 };
+
+	(void)state;
+	snap_fill(&s);
+	assert_int_equal(call_snap_encode(&b, &s), 0);
+	assert_int_equal(call_snap_decode(&o, pl_of((const char *)b.p, b.len)), 0);
+	snap_eq(&s, &o);
+	call_snap_clear(&o);
+	/* unknown tags, top level: skipped */
+	assert_int_equal(jnl_tlv_add(&b, 9999, pl_of("new", 3)), 0);
+	assert_int_equal(call_snap_decode(&o, pl_of((const char *)b.p, b.len)), 0);
+	snap_eq(&s, &o);
+	call_snap_clear(&o);
+	jnl_wbuf_free(&b);
+	call_snap_clear(&s);
+}
+
+static void t_snap_hostile(void **state)
+{
+	struct call_snap s, o;
+	struct jnl_wbuf b = { 0 }, x = { 0 };
+	char big[200];
+
+	(void)state;
+	snap_fill(&s);
+	assert_int_equal(call_snap_encode(&b, &s), 0);
+	/* every truncation: refused or (cut at a TLV boundary after the
+	 * needed fields) accepted, never a crash or a leak */
+	for (size_t n = 0; n < b.len; n++) {
+		int e = call_snap_decode(&o, pl_of((const char *)b.p, n));
+		assert_true(e == 0 || e == EBADMSG);
+		if (!e)
+			call_snap_clear(&o);
+		else
+			assert_null(o.adlg);
+	}
+	/* a string longer than its field */
+	memset(big, 'x', sizeof(big));
+	jnl_wbuf_reserve(&x, b.len);
+	memcpy(x.p, b.p, b.len);
+	x.len = b.len;
+	assert_int_equal(jnl_tlv_add(&x, 100, pl_of(big, sizeof(big))), 0);
+	assert_int_equal(call_snap_decode(&o, pl_of((const char *)x.p, x.len)), EBADMSG);
+	/* a NUL inside a string */
+	x.len = b.len;
+	assert_int_equal(jnl_tlv_add(&x, 102, pl_of("1\0" "01", 4)), 0);
+	assert_int_equal(call_snap_decode(&o, pl_of((const char *)x.p, x.len)), EBADMSG);
+	/* a disposition out of range */
+	x.len = b.len;
+	assert_int_equal(tlv_put_u64(&x, 222, 77), 0);
+	assert_int_equal(call_snap_decode(&o, pl_of((const char *)x.p, x.len)), EBADMSG);
+	/* a nested relay leg that does not parse */
+	x.len = b.len;
+	assert_int_equal(jnl_tlv_add(&x, 3, pl_of("\x01\x00", 2)), 0);
+	assert_int_equal(call_snap_decode(&o, pl_of((const char *)x.p, x.len)), EBADMSG);
+	/* no callee dialog */
+	sip_dialog_free(s.b.dlg);
+	s.b.dlg = dlg_new(true, "");
+	free(s.b.dlg->ltag);
+	s.b.dlg->ltag = strdup("");
+	x.len = 0;
+	assert_int_equal(call_snap_encode(&x, &s), 0);
+	assert_int_equal(call_snap_decode(&o, pl_of((const char *)x.p, x.len)), EBADMSG);
+	jnl_wbuf_free(&x);
+	jnl_wbuf_free(&b);
+	call_snap_clear(&s);
+}
+
+/* A relay rebuilt from its snapshot: same ports, same SSRCs, the streams
+ * moved on by the time elapsed, the latched sources kept. */
+static void t_relay_restore(void **state)
+{
+	struct sockaddr_storage lo;
+	struct rtp_relay *r, *n;
+	struct rtp_leg_snap s[2];
+	uint16_t pa, pb;
+	size_t before = mem_live();
+
+	(void)state;
+	assert_int_equal(loop_init(), 0);
+	assert_int_equal(rtp_init(NULL), 0);
+	sa4(&lo, "127.0.0.1", 0);
+	assert_int_equal(rtp_relay_alloc(&r, &lo, &lo), 0);
+	pa = rtp_relay_port(r, RTP_LEG_A);
+	pb = rtp_relay_port(r, RTP_LEG_B);
+	/* as if packets had flowed: latched, a stream sent toward each leg */
+	for (int i = 0; i < 2; i++) {
+		sa4(&r->leg[i].src_rtp, "127.0.0.1", (uint16_t)(40000 + i));
+		r->leg[i].latched = true;
+		r->leg[i].out_init = true;
+		r->leg[i].out_seq = 100;
+		r->leg[i].out_ts = 16000;
+		r->leg[i].out_ms = rtp_now();
+	}
+	rtp_relay_snap(r, RTP_LEG_A, &s[0]);
+	rtp_relay_snap(r, RTP_LEG_B, &s[1]);
+	/* the ports are still held: the same ones cannot be had twice */
+	assert_int_equal(rtp_relay_restore(&n, s), EADDRINUSE);
+	r = rtp_relay_free(r);
+	assert_int_equal(rtp_ports_in_use(), 0);
+	/* the snapshot is 1 s old */
+	s[0].out_wall_ms -= 1000;
+	s[1].out_wall_ms -= 1000;
+	assert_int_equal(rtp_relay_restore(&n, s), 0);
+	assert_int_equal(rtp_relay_port(n, RTP_LEG_A), pa);
+	assert_int_equal(rtp_relay_port(n, RTP_LEG_B), pb);
+	for (int i = 0; i < 2; i++) {
+		const struct leg *l = &n->leg[i];
+		assert_int_equal(l->out_ssrc, s[i].out_ssrc);
+		assert_true(l->latched);
+		assert_memory_equal(&l->src_rtp, &s[i].src_rtp, sizeof(struct sockaddr_in));
+		assert_true(l->out_init && l->out_resync);
+		/* 1 s of 20 ms packets and one more: 51 to 52 on */
+		assert_in_range((uint16_t)(l->out_seq - 100), 51, 52);
+		assert_in_range(l->out_ts - 16000u, 8000, 8100);
+	}
+	/* a port outside the pool */
+	n = rtp_relay_free(n);
+	sa4(&s[0].local, "127.0.0.1", 1000);
+	assert_int_equal(rtp_relay_restore(&n, s), ERANGE);
+	assert_int_equal(rtp_ports_in_use(), 0);
+	rtp_close();
+	loop_close();
+	assert_int_equal(mem_live(), before);
+}
+
+int test_call_codec_run(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_dialog_roundtrip),
+		cmocka_unit_test(t_snap_roundtrip),
+		cmocka_unit_test(t_snap_hostile),
+		cmocka_unit_test(t_relay_restore),
+	};
+
+	return cmocka_run_group_tests_name("call_codec", tests, NULL, NULL);
+}
