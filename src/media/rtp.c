@@ -259,54 +259,16 @@ static uint16_t sa_port_of(const struct sockaddr_storage *sa)
 	return 0;
 }
 
-/* Bind leg's RTP/RTCP pair to the next free port pair. */
-static int pair_alloc(struct leg *l, const struct sockaddr_storage *local)
+/* Bind port (RTP) and port + 1 (RTCP) for leg, pair i of the pool. */
+static int pair_bind(struct leg *l, const struct sockaddr_storage *local, size_t i,
+		     bool freebind)
 {
-	int err = EADDRINUSE;
-
-	for (size_t tries = 0; tries < pool.npairs; tries++) {
-		size_t i = pool.cursor;
-		uint16_t port = (uint16_t)(pool.start + 2 * i);
-		int a = -1, b = -1;
-
-		pool.cursor = (pool.cursor + 1) % pool.npairs;
-		if (pool.used[i])
-			continue;
-		err = udp_bind(local, port, false, &a);
-		if (!err) {
-			err = udp_bind(local, (uint16_t)(port + 1), false, &b);
-			if (err)
-				close(a);
-		}
-		if (err == EADDRINUSE)
-			continue;       /* someone else's port: next pair */
-		if (err)
-			return err;
-		pool.used[i] = 1;
-		pool.in_use++;
-		l->port = port;
-		l->rtp.fd = a;
-		l->rtcp.fd = b;
-		return 0;
-	}
-	return err;
-}
-
-/* Bind leg's pair to the given even port of the pool (a restored call
- * keeps its ports): EADDRINUSE when held here or by another program,
- * ERANGE when outside rtpstart..rtpend or odd. */
-static int pair_claim(struct leg *l, const struct sockaddr_storage *local, uint16_t port)
-{
-	size_t i = (size_t)(port - pool.start) / 2;
+	uint16_t port = (uint16_t)(pool.start + 2 * i);
 	int a = -1, b = -1, err;
 
-	if (port < pool.start || (port & 1) || i >= pool.npairs)
-		return ERANGE;
-	if (pool.used[i])
-		return EADDRINUSE;
-	err = udp_bind(local, port, true, &a);
+	err = udp_bind(local, port, freebind, &a);
 	if (!err) {
-		err = udp_bind(local, (uint16_t)(port + 1), true, &b);
+		err = udp_bind(local, (uint16_t)(port + 1), freebind, &b);
 		if (err)
 			close(a);
 	}
@@ -318,6 +280,39 @@ static int pair_claim(struct leg *l, const struct sockaddr_storage *local, uint1
 	l->rtp.fd = a;
 	l->rtcp.fd = b;
 	return 0;
+}
+
+/* Bind leg's RTP/RTCP pair to the next free port pair. */
+static int pair_alloc(struct leg *l, const struct sockaddr_storage *local)
+{
+	int err = EADDRINUSE;
+
+	for (size_t tries = 0; tries < pool.npairs; tries++) {
+		size_t i = pool.cursor;
+
+		pool.cursor = (pool.cursor + 1) % pool.npairs;
+		if (pool.used[i])
+			continue;
+		err = pair_bind(l, local, i, false);
+		if (err != EADDRINUSE)
+			return err;     /* bound, or a real error */
+		/* someone else's port: next pair */
+	}
+	return err;
+}
+
+/* Bind leg's pair to the given even port of the pool (a restored call
+ * keeps its ports): EADDRINUSE when held here or by another program,
+ * ERANGE when outside rtpstart..rtpend or odd. */
+static int pair_claim(struct leg *l, const struct sockaddr_storage *local, uint16_t port)
+{
+	size_t i = (size_t)(port - pool.start) / 2;
+
+	if (port < pool.start || (port & 1) || i >= pool.npairs)
+		return ERANGE;
+	if (pool.used[i])
+		return EADDRINUSE;
+	return pair_bind(l, local, i, true);
 }
 
 static void pair_free(struct leg *l)

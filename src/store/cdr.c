@@ -262,6 +262,16 @@ static void unlink_open(struct cdr *c)
 	open_n--;
 }
 
+/* c joins the list of calls whose record is still open. */
+static void open_link(struct cdr *c)
+{
+	c->next = open_head;
+	if (open_head)
+		open_head->prev = c;
+	open_head = c;
+	open_n++;
+}
+
 static void destroy(void *data)
 {
 	struct cdr *c = data;
@@ -302,11 +312,7 @@ int cdr_open(struct cdr **cp, const struct cdr_start *s)
 	cdr_strcpy(c->r.userfield, sizeof(c->r.userfield), s->userfield);
 	c->r.amaflags = s->amaflags ? s->amaflags : CDR_AMA_DOCUMENTATION;
 	c->state = CDR_STATE_OPEN;
-	c->next = open_head;
-	if (open_head)
-		open_head->prev = c;
-	open_head = c;
-	open_n++;
+	open_link(c);
 	log_debug("cdr %s: open (src %s dst %s)", c->r.uniqueid, c->r.src, c->r.dst);
 	if (ha_jnl()) {   /* a cluster node: the standby knows the call is up */
 		struct jnl_entry e = { .type = JNL_CDR_OPEN };
@@ -344,11 +350,7 @@ int cdr_restore(struct cdr **cp, const struct cdr_record *r)
 		c->r.answer_us = 0;
 		c->state = CDR_STATE_OPEN;
 	}
-	c->next = open_head;
-	if (open_head)
-		open_head->prev = c;
-	open_head = c;
-	open_n++;
+	open_link(c);
 	log_debug("cdr %s: restored %s", c->r.uniqueid, cdr_state_name(c->state));
 	*cp = c;
 	return 0;
