@@ -317,3 +317,93 @@ int sip_dialog_ack(struct sip_dialog *d, uint32_t cseq, const char *ctype,
 	free(msg);
 	return err;
 }
+
+/* ------------------------------------------------------ a stray 2xx */
+
+/* Dialogs already hung up this way (Call-ID and To tag hashed): the
+ * callee retransmits its 2xx until our ACK reaches it (13.3.1.4), each
+ * retransmission gets the ACK again but no second BYE. */
+#define STRAY_MAX 64
+static struct { uint32_t cid, tag; } stray[STRAY_MAX];
+static unsigned stray_next;
+
+static bool stray_seen(const struct sip_msg *resp)
+{
+	uint32_t cid = pl_hash(&resp->callid, false), tag = pl_hash(&resp->to.tag, false);
+
+	for (unsigned i = 0; i < STRAY_MAX; i++)
+		if (stray[i].cid == cid && stray[i].tag == tag)
+			return true;
+	stray[stray_next].cid = cid;
+	stray[stray_next].tag = tag;
+	stray_next = (stray_next + 1) % STRAY_MAX;
+	return false;
+}
+
+static bool match_resp(const void *obj, const void *arg)
+{
+	const struct sip_dialog *d = obj;
+	const struct sip_msg *m = arg;
+
+	return d->uac && !pl_strcmp(&m->callid, d->callid) &&
+	       !pl_strcmp(&m->from.tag, d->ltag) && !pl_strcmp(&m->to.tag, d->rtag);
+}
+
+void sip_dialog_stray_2xx(const struct sip_msg *resp, const struct sip_src *src)
+{
+	const struct sip_hdr *from = sip_msg_hdr(resp, SIP_HDR_FROM);
+	const struct sip_hdr *to = sip_msg_hdr(resp, SIP_HDR_TO);
+	struct sip_dialog *d;
+	char a[80], host[64], contact[128];
+	uint16_t port;
+	int err;
+
+	sip_src_str(src, a, sizeof(a));
+	if (!pl_isset(&resp->to.tag) || !pl_isset(&resp->from.tag) || !from || !to) {
+		log_info("sip: a %u to INVITE from %s without tags (Call-ID %.*s): dropped",
+			 resp->scode, a, PL_ARG(resp->callid));
+		return;
+	}
+	d = hash_find(&table, pl_hash(&resp->callid, false), match_resp, resp);
+	if (d) {                /* ours: its first ACK was lost, send it again */
+		sip_dialog_ack(d, resp->cseq.num, NULL, NULL, 0);
+		return;
+	}
+	if (sip_transp_local(src, host, sizeof(host), &port) != 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	snprintf(contact, sizeof(contact), "sip:tandem@%s:%u", host, port);
+	/* a dialog of our own making, never in the table: ACK and BYE only */
+	if (!(d = calloc(1, sizeof(*d))))
+		return;
+	d->uac = true;
+	d->callid = pl_strdup(&resp->callid);
+	d->ltag = pl_strdup(&resp->from.tag);
+	d->rtag = pl_strdup(&resp->to.tag);
+	d->lhdr = pl_strdup(&from->val);
+	d->rhdr = pl_strdup(&to->val);
+	d->rtarget = contact_uri(resp);
+	d->routes = route_set(resp, true);
+	d->contact = strdup(contact);
+	d->lseq = resp->cseq.num;
+	d->dst = *src;
+	if (!d->callid || !d->ltag || !d->rtag || !d->lhdr || !d->rhdr || !d->rtarget ||
+	    !d->routes || !d->contact) {
+		log_info("sip: a %u to INVITE from %s that no call knows (Call-ID %.*s) "
+			 "has no usable Contact: not answered", resp->scode, a,
+			 PL_ARG(resp->callid));
+		sip_dialog_free(d);
+		return;
+	}
+	if (stray_seen(resp)) {
+		sip_dialog_ack(d, resp->cseq.num, NULL, NULL, 0);   /* retransmitted */
+		sip_dialog_free(d);
+		return;
+	}
+	err = sip_dialog_ack(d, resp->cseq.num, NULL, NULL, 0);
+	if (!err)
+		err = sip_dialog_request(d, "BYE", NULL, NULL, NULL, 0, NULL, NULL, NULL);
+	log_notice("sip: a %u to INVITE from %s that no call knows (Call-ID %.*s): "
+		   "ACK and BYE%s%s", resp->scode, a, PL_ARG(resp->callid),
+		   err ? ": not sent: " : "", err ? strerror(err) : "");
+	sip_dialog_free(d);
+}
