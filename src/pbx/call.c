@@ -300,6 +300,7 @@ static void legs_done(struct call *c)
 			best = c->legs[i]->status;
 	}
 	tmr_cancel(&c->dial_tmr);
+	call_survive_setup_over(c);   /* no leg left to CANCEL */
 	c->last_status = caller_status_for(best ? best : 480);
 	if (c->dp_waiting_dial) {
 		call_dp_dial_done(c, dialstatus_for(best ? best : 480));

@@ -181,6 +181,9 @@ void call_survive_snap(struct call *c);
 /** The call is in setup and a callee leg went out or rang: journal what
  * a new active needs to answer the caller and CANCEL the legs. */
 void call_survive_setup(struct call *c);
+/** Every leg of the Dial ended: the setup snapshot goes (CALL_END); the
+ * dialplan may go on (another Dial journals a new one). */
+void call_survive_setup_over(struct call *c);
 /** Watch the node's role (once): a node that stops serving hands its
  * calls over (call_handover_all). */
 void call_survive_init(void);

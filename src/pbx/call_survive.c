@@ -258,6 +258,12 @@ void call_survive_setup(struct call *c)
 		  s.uniqueid, s.nlegs, b.len);
 }
 
+void call_survive_setup_over(struct call *c)
+{
+	if (c->snapped_setup && c->cdr && ha_recording() && ha_serving())
+		end_entry(c);
+}
+
 /* A node that stops serving (demoted by a planned switchover, fenced
  * after a hang) still holds the calls it served: the other node restored
  * them (or cut them). Dropping them silently keeps this one from hanging
