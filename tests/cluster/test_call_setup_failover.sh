@@ -93,12 +93,31 @@ one() {
 	for _ in $(seq 1 200); do kill -0 "$uac_pid" 2>/dev/null || break; sleep 0.1; done
 	wait "$uac_pid"; rc=$?
 	[ "$rc" = 0 ] || nn_fail "[$tag] the caller's SIPp exit $rc: $(tail -n 5 "$T/uac.$tag/out"; cat "$T/uac.$tag"/*_errors.log 2>/dev/null | tail -n 5)"
-	grep -q '^Retry-After: 5' "$T/uac.$tag"/*_messages.log ||
-		nn_fail "[$tag] the caller's 500 has no Retry-After"
+	python3 - "$T/uac.$tag"/*_messages.log > "$T/uac.$tag/check" <<'PY' ||
+import re, sys
+t = open(sys.argv[1]).read().replace('\r', '')
+msgs = [m.strip('\n') for m in re.split(r'^-{20,}.*$', t, flags=re.M)]
+msgs = [m.split('\n\n', 1)[1] if '\n\n' in m else m for m in msgs]
+h = lambda m, n: [l.split(':', 1)[1].strip() for l in m.splitlines() if l.lower().startswith(n.lower() + ':')]
+inv = [m for m in msgs if m.startswith('INVITE ') and 'CSeq: 2 INVITE' in m][0]
+r500 = [m for m in msgs if m.startswith('SIP/2.0 500')][0]
+prov = [m for m in msgs if m.startswith('SIP/2.0 18')]
+if h(r500, 'Via') != h(inv, 'Via'):
+    sys.exit('Via %s, the INVITE had %s' % (h(r500, 'Via'), h(inv, 'Via')))
+if h(r500, 'CSeq') != ['2 INVITE'] or h(r500, 'Call-ID') != h(inv, 'Call-ID'):
+    sys.exit('CSeq %s Call-ID %s' % (h(r500, 'CSeq'), h(r500, 'Call-ID')))
+if prov and h(prov[0], 'To') != h(r500, 'To'):
+    sys.exit('To %s, the 18x had %s' % (h(r500, 'To'), h(prov[0], 'To')))
+if h(r500, 'Retry-After') != ['5']:
+    sys.exit('Retry-After %s' % h(r500, 'Retry-After'))
+print('500 with Retry-After 5, the INVITE\'s Via, CSeq, Call-ID%s' % (', the 18x\'s To tag' if prov else ''))
+PY
+		nn_fail "[$tag] the caller's 500 is not the INVITE transaction's: $(cat "$T/uac.$tag/check")"
+	nn_note "ok: [$tag] $(cat "$T/uac.$tag/check")"
 	for _ in $(seq 1 250); do kill -0 "$uas_pid" 2>/dev/null || break; sleep 0.1; done
 	wait "$uas_pid"; rc=$?
 	[ "$rc" = 0 ] || nn_fail "[$tag] the callee's SIPp ($(basename "$uas")) exit $rc: $(tail -n 5 "$T/uas.$tag/out"; cat "$T/uas.$tag"/*_errors.log 2>/dev/null | tail -n 5)"
-	nn_note "ok: [$tag] the callee's scenario $(basename "$uas") completed: $(sipp_log "uas.$tag" | tr '\n' ' ')"
+	nn_note "ok: [$tag] the callee's scenario $(basename "$uas") completed $(sipp_log "uas.$tag" | tr '\n' ' ')"
 	nn_wait 10 "[$tag] the record cut on $s" eval '[ "$(grep -c "cut by failover" "$T/$s.log")" -gt "$cuts" ]'
 	nn_wait 10 "[$tag] no call left on $s" no_calls "$s"
 	cdr_json "$s" || nn_fail "[$tag] tandemctl cdr --json on $s"
@@ -148,6 +167,8 @@ grep -q "that no call knows (Call-ID .*): ACK and BYE" "$T/$act.log" ||
 	nn_fail "[late] no log line naming the Call-ID of the stray 200 on $act"
 nn_note "ok: [late] $(grep -h 'that no call knows' "$T/$act.log" | tail -n 1 | sed 's/.*sip: //')"
 
+# stopped by SIGTERM, so that a sanitizer build reports leaks too
+for n in a b; do nn_stop_pid "${NN_TPID[$n]}" 10; done
 for n in a b; do
 	! grep -E "runtime error|AddressSanitizer|LeakSanitizer" "$T/$n.log" || nn_fail "sanitizer report in $n.log"
 done
