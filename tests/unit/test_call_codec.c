@@ -136,8 +136,12 @@ static void snap_fill(struct call_snap *s)
 	sa4(&s->asrc.addr, "10.0.0.10", 5062);
 	sa4(&s->asrc.local, "10.0.0.100", 5060);
 	s->a_cap.npts = 2;
-	s->a_cap.pts[0] = (struct sdp_pt){ 8, CODEC_PCMA };
-	s->a_cap.pts[1] = (struct sdp_pt){ 101, CODEC_TELEVENT };
+	/* member by member: a compound literal may carry garbage in its
+	 * padding (clang), and snap_eq compares the bytes */
+	s->a_cap.pts[0].pt = 8;
+	s->a_cap.pts[0].codec = CODEC_PCMA;
+	s->a_cap.pts[1].pt = 101;
+	s->a_cap.pts[1].codec = CODEC_TELEVENT;
 	s->a_cap.te_pt = 101;
 	s->a_cap.dir = SDP_SENDRECV;
 	s->a_cap.ptime = 20;
