@@ -532,6 +532,22 @@ static void t_stray_2xx(void **state)
 	assert_int_equal(sip_dialog_count(), 0);
 	loop_test_advance(40000);                  /* the BYE's timer F */
 	drain(NULL, 0);
+	/* a flood of forged 2xx: 64 BYEs per 64*T1, then ACKs only */
+	for (int i = 0; i < 66; i++) {
+		snprintf(msg, sizeof(msg), "SIP/2.0 200 OK\r\n"
+			 "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKf%d\r\n"
+			 "From: <sip:100@127.0.0.1>;tag=f1\r\nTo: <sip:300@127.0.0.1>;tag=t1\r\n"
+			 "Call-ID: flood-%d\r\nCSeq: 1 INVITE\r\nContact: <sip:a@127.0.0.1>\r\n"
+			 "Content-Length: 0\r\n\r\n", i, i);
+		if (i == 65) {          /* the window moved on */
+			loop_test_advance(64 * sip_t1);
+			drain(NULL, 0);   /* the BYEs' retransmissions */
+		}
+		deliver(msg);
+		assert_int_equal(drain(NULL, 0), i == 64 ? 1 : 2);
+	}
+	loop_test_advance(40000);
+	drain(NULL, 0);
 	sip_dialog_close();
 }
 
