@@ -216,6 +216,7 @@ nn_wait 10 "[setup] the call in setup cut on $s" eval '[ "$(grep -c "cut by fail
 no_calls "$s" || nn_fail "[setup] $s lists calls: $(calls_states "$s")"
 # the phone is told: a final response to its INVITE from the new active
 nn_wait 5 "[setup] 100-tfg got 500 from $s" eval '[ "$(grep -c "^SIP/2.0 500 Server Failover" "$T/p100.out")" -gt "$f500" ]'
+nn_note "ok: [setup] 100-tfg got 500 Server Failover from $s"
 cdr_json "$s" || nn_fail "[setup] tandemctl cdr --json on $s"
 python3 - "$T/cdr.$s.json" "$v" > "$T/setup.check" <<'PY' ||
 import json, sys
