@@ -300,6 +300,7 @@ static void legs_done(struct call *c)
 			best = c->legs[i]->status;
 	}
 	tmr_cancel(&c->dial_tmr);
+	call_survive_setup_over(c);   /* no leg left to CANCEL */
 	c->last_status = caller_status_for(best ? best : 480);
 	if (c->dp_waiting_dial) {
 		call_dp_dial_done(c, dialstatus_for(best ? best : 480));
@@ -319,8 +320,11 @@ static void leg_provisional(struct leg *l, const struct sip_msg *msg)
 
 	if (msg->scode == 100 || c->state == CALL_UP || c->answered)
 		return;
+	bool first = l->state != LEG_RINGING;
 	l->state = LEG_RINGING;
 	c->state = CALL_RINGING;
+	if (first)
+		call_survive_setup(c);   /* after this turn's 18x: a CANCEL may go */
 	if (call_play_dial_music(c))
 		return;   /* Dial's m: the caller hears music, not ringing */
 	snprintf(extra, sizeof(extra), "Contact: <%s>\r\n", c->adlg->contact);
@@ -679,6 +683,7 @@ int call_dial(struct call *c, const char *targets, unsigned timeout_s)
 	c->state = CALL_DIALING;
 	if (timeout_s)
 		tmr_start(&c->dial_tmr, (uint64_t)timeout_s * 1000, dial_timeout, c);
+	call_survive_setup(c);
 	return 0;
 }
 
@@ -1184,6 +1189,6 @@ void call_close(void)
 {
 	while (calls)
 		call_end(calls, 503);
-	call_survive_forget();   /* a standby's snapshots */
+	call_survive_close();   /* a standby's snapshots */
 	sip_dialog_close();
 }

@@ -50,4 +50,38 @@ int  call_snap_decode(struct call_snap *s, struct pl tlv);
 /** Free what s owns (dialogs, strings); s is zeroed. */
 void call_snap_clear(struct call_snap *s);
 
+/*
+ * A call in setup (call_setup_codec.c): the caller got a provisional
+ * response, callee legs are out. What a new active needs to answer the
+ * caller's INVITE and CANCEL the legs (docs/design/cluster.md 9.1).
+ */
+#define CALL_SETUP_LEGS 8
+struct call_setup_snap {
+	int64_t taken_ms;            /* wall clock of the snapshot */
+	char uniqueid[CDR_ID];       /* the call's key */
+	char caller[64], exten[64];  /* for the log */
+	char totag[17];              /* our To tag in the caller's responses */
+	char *inv;                   /* the caller's INVITE as received */
+	size_t invlen;
+	struct sip_src asrc;         /* where it came from (fd -1) */
+	unsigned nlegs;
+	struct call_setup_leg {      /* each callee leg that rang */
+		char *inv;           /* our INVITE as sent */
+		size_t invlen;
+		struct sip_src dst;  /* where it went (fd -1) */
+	} legs[CALL_SETUP_LEGS];
+};
+
+/** Append s as one T_SETUP TLV; 0, EINVAL (no INVITE), ENOMEM. */
+int  call_setup_encode(struct jnl_wbuf *b, const struct call_setup_snap *s);
+/**
+ * Fill s (zeroed first) from a CALL_SNAP payload. ENOENT: not a call in
+ * setup (a bridged call's snapshot); EBADMSG: bad or missing values (s
+ * left empty); ENOMEM. Hostile input: lengths checked, unknown tags
+ * skipped, legs past CALL_SETUP_LEGS skipped.
+ */
+int  call_setup_decode(struct call_setup_snap *s, struct pl tlv);
+/** Free what s owns; s is zeroed. */
+void call_setup_clear(struct call_setup_snap *s);
+
 #endif

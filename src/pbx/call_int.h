@@ -104,6 +104,7 @@ struct call {
 	char bpeer_name[64];
 	/* survival (call_survive.c): journaled for the standby */
 	bool snapped;                /* a CALL_SNAP went out: CALL_END at the end */
+	bool snapped_setup;          /* ... of the call in setup (call_survive_setup) */
 	bool restored;               /* taken over from the node that failed */
 	uint32_t snap_gen;           /* call_survive_resnap() generation journaled */
 	struct tmr snap_tmr;         /* looks for relay changes worth a snapshot */
@@ -177,6 +178,12 @@ void call_adopt(struct call *c);
 /** The call is answered and bridged, or changed in a way that matters
  * (re-INVITE answered): journal its snapshot (cluster only). */
 void call_survive_snap(struct call *c);
+/** The call is in setup and a callee leg went out or rang: journal what
+ * a new active needs to answer the caller and CANCEL the legs. */
+void call_survive_setup(struct call *c);
+/** Every leg of the Dial ended: the setup snapshot goes (CALL_END); the
+ * dialplan may go on (another Dial journals a new one). */
+void call_survive_setup_over(struct call *c);
 /** Watch the node's role (once): a node that stops serving hands its
  * calls over (call_handover_all). */
 void call_survive_init(void);

@@ -25,8 +25,14 @@
  * others. A restored call has no dialplan: it ends when either side
  * hangs up (no h extension).
  *
- * Not carried: calls in setup, in a prompt, voicemail or queue, calls
- * with a TCP leg (the connection is gone), transactions in flight.
+ * Calls in setup (the caller got a provisional, callee legs out) are
+ * journaled too (call_survive_setup, call_setup_codec.c): at promotion
+ * the caller's INVITE gets 500 with Retry-After from a server
+ * transaction that looks like the original, each leg that rang a CANCEL
+ * (setup_end); their records are cut as before.
+ *
+ * Not carried: calls in a prompt, voicemail or queue, calls with a TCP
+ * leg (the connection is gone), transactions in flight.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -150,10 +156,27 @@ static void look(void *arg)
 	tmr_start(&c->snap_tmr, LOOK_MS, look, c);
 }
 
+/* CALL_END: the standby drops what it holds of c (cut at a failover). */
+static void end_entry(struct call *c)
+{
+	struct jnl_entry e = { .type = JNL_CALL_END, .ts_us = (int64_t)time(NULL) * 1000000 };
+
+	e.u.call.call_key = jnl_pl(cdr_uniqueid(c->cdr));
+	if (ha_write(&e))
+		log_warn("call %u: its end not journaled for the standby", c->id);
+	c->snapped = c->snapped_setup = false;
+}
+
 void call_survive_snap(struct call *c)
 {
-	if (!ha_jnl() || !ha_recording() || !ha_serving() || !survivable(c))
+	if (!ha_jnl() || !ha_recording() || !ha_serving())
 		return;
+	if (!survivable(c)) {
+		if (c->snapped_setup && c->cdr)
+			end_entry(c);   /* answered but not carried: no setup snapshot left */
+		return;
+	}
+	c->snapped_setup = false;
 	emit(c);
 	tmr_start(&c->snap_tmr, LOOK_MS, look, c);
 }
@@ -168,11 +191,77 @@ void call_survive_end(struct call *c)
 	tmr_cancel(&c->snap_tmr);
 	if (!c->snapped || !ha_recording() || !ha_serving() || !c->cdr)
 		return;       /* handed over (not serving): the standby's journal is the active's */
-	struct jnl_entry e = { .type = JNL_CALL_END, .ts_us = (int64_t)time(NULL) * 1000000 };
-	e.u.call.call_key = jnl_pl(cdr_uniqueid(c->cdr));
-	if (ha_write(&e))
-		log_warn("call %u: its end not journaled for the standby", c->id);
-	c->snapped = false;
+	end_entry(c);
+}
+
+/* ------------------------------------------------------ calls in setup */
+
+/*
+ * A call in setup: the caller's INVITE (UDP, a provisional sent, no final)
+ * and each callee leg that rang (UDP, its INVITE transaction in
+ * Proceeding). Journaled when a leg goes out and when each leg first
+ * rings; the bridged snapshot (same key) or CALL_END replace it.
+ */
+static bool in_setup(const struct call *c)
+{
+	return c->st && c->cdr && !c->answered && !c->ending && c->asrc.tp == SIP_TRANSP_UDP &&
+	       (c->state == CALL_DIALING || c->state == CALL_RINGING) &&
+	       sip_strans_state(c->st) == STRANS_PROCEEDING;
+}
+
+void call_survive_setup(struct call *c)
+{
+	static struct jnl_wbuf b;
+	struct call_setup_snap s;
+	struct sip_msg inv;
+	struct timespec ts;
+	struct jnl_entry e = { .type = JNL_CALL_SNAP };
+	int err;
+
+	if (!ha_jnl() || !ha_recording() || !ha_serving() || !in_setup(c) ||
+	    sip_strans_request(c->st, &inv))
+		return;
+	memset(&s, 0, sizeof(s));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s.taken_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	snprintf(s.uniqueid, sizeof(s.uniqueid), "%s", cdr_uniqueid(c->cdr));
+	snprintf(s.caller, sizeof(s.caller), "%s", c->caller);
+	snprintf(s.exten, sizeof(s.exten), "%s", c->exten);
+	snprintf(s.totag, sizeof(s.totag), "%s", sip_strans_totag(c->st));
+	s.inv = (char *)inv.buf;      /* borrowed: not cleared */
+	s.invlen = inv.len;
+	s.asrc = c->asrc;
+	for (unsigned i = 0; i < c->nlegs && s.nlegs < CALL_SETUP_LEGS; i++) {
+		const struct leg *l = c->legs[i];
+
+		if (l->state != LEG_RINGING || !l->ct || l->dst.tp != SIP_TRANSP_UDP ||
+		    sip_ctrans_state(l->ct) != CTRANS_PROCEEDING)
+			continue;
+		s.legs[s.nlegs].inv = (char *)sip_ctrans_req(l->ct, &s.legs[s.nlegs].invlen);
+		s.legs[s.nlegs++].dst = l->dst;
+	}
+	b.len = 0;
+	if ((err = call_setup_encode(&b, &s))) {
+		log_warn("call %u: setup snapshot for the standby not written: %s", c->id,
+			 strerror(err));
+		return;
+	}
+	e.ts_us = s.taken_ms * 1000;
+	e.u.call = (struct jnl_call){ jnl_pl(s.uniqueid), 1, pl_of((const char *)b.p, b.len) };
+	if ((err = ha_write(&e))) {
+		log_warn("call %u: setup snapshot for the standby not journaled: %s", c->id,
+			 strerror(err));
+		return;
+	}
+	c->snapped = c->snapped_setup = true;
+	log_debug("call %u: setup snapshot %s, %u legs ringing (%zu bytes)", c->id,
+		  s.uniqueid, s.nlegs, b.len);
+}
+
+void call_survive_setup_over(struct call *c)
+{
+	if (c->snapped_setup && c->cdr && ha_recording() && ha_serving())
+		end_entry(c);
 }
 
 /* A node that stops serving (demoted by a planned switchover, fenced
@@ -377,13 +466,107 @@ fail:
 	return err;
 }
 
+/*
+ * A call in setup at the failover: the caller's INVITE answered from the
+ * snapshot with SETUP_STATUS and Retry-After, in a server transaction
+ * that looks like the original one (same Via, To tag: RFC 3261 17.2.1)
+ * and retransmits it until the ACK (timer G, H); each leg that rang gets
+ * a CANCEL (9.1) in its INVITE transaction, taken over, which ACKs the
+ * 487 and hangs up a 2xx. The record is not ours to end: cdr_open_cut()
+ * ends it (NO ANSWER, cut by failover).
+ */
+#define SETUP_STATUS 500
+#define SETUP_REASON "Server Failover"
+
+static void setup_end(struct call_setup_snap *s)
+{
+	struct sip_strans *st;
+	unsigned sent = 0;
+	int err = sip_strans_restore(&st, s->inv, s->invlen, &s->asrc, s->totag);
+
+	if (!err)
+		err = sip_strans_reply(st, SETUP_STATUS, SETUP_REASON, "Retry-After: 5\r\n",
+				       NULL, NULL, 0);
+	for (unsigned i = 0; i < s->nlegs; i++) {
+		int e = sip_ctrans_restore_cancel(&s->legs[i].dst, s->legs[i].inv,
+						  s->legs[i].invlen);
+		if (e)
+			log_warn("call %s: leg %u not CANCELled: %s", s->uniqueid, i + 1,
+				 strerror(e));
+		else
+			sent++;
+	}
+	if (err)
+		log_warn("call %s (%s -> %s) in setup at the failover: no %u to the caller: "
+			 "%s; CANCEL to %u of %u ringing legs", s->uniqueid, s->caller,
+			 s->exten, SETUP_STATUS, strerror(err), sent, s->nlegs);
+	else
+		log_notice("call %s (%s -> %s) in setup at the failover: %u to the caller, "
+			   "CANCEL to %u of %u ringing legs", s->uniqueid, s->caller, s->exten,
+			   SETUP_STATUS, sent, s->nlegs);
+}
+
+/* Answered on the next loop turn, once this node is ACTIVE: requests
+ * then leave from the floating address (sip_transp_set_source). */
+static struct call_setup_snap *pending;
+static size_t npending;
+static struct tmr setup_tmr;
+
+static void setup_run(void *arg)
+{
+	bool send = !arg;
+
+	for (size_t i = 0; i < npending; i++) {
+		if (send && ha_serving())
+			setup_end(&pending[i]);
+		call_setup_clear(&pending[i]);
+	}
+	free(pending);
+	pending = NULL;
+	npending = 0;
+}
+
+static void setup_later(struct call_setup_snap *s)
+{
+	struct call_setup_snap *p = realloc(pending, (npending + 1) * sizeof(*p));
+
+	if (!p) {
+		log_warn("call %s: in setup at the failover, not answered: %s", s->uniqueid,
+			 strerror(ENOMEM));
+		call_setup_clear(s);
+		return;
+	}
+	pending = p;
+	pending[npending++] = *s;     /* owns what s owned */
+	memset(s, 0, sizeof(*s));
+	if (npending == 1) {
+		tmr_init(&setup_tmr);
+		tmr_start(&setup_tmr, 0, setup_run, NULL);
+	}
+}
+
 size_t call_survive_restore(void)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < nheld; i++) {
 		struct call_snap s;
-		int err = call_snap_decode(&s, pl_of((const char *)held[i].tlv, held[i].len));
+		struct call_setup_snap ss;
+		struct pl tlv = pl_of((const char *)held[i].tlv, held[i].len);
+		int err = call_setup_decode(&ss, tlv);
+
+		if (!err) {
+			if (cdr_store_call_open(ss.uniqueid))
+				setup_later(&ss);
+			call_setup_clear(&ss);
+			continue;
+		}
+		if (err != ENOENT) {
+			log_warn("call %s: its setup snapshot does not decode (%s): cut",
+				 held[i].key, strerror(err));
+			continue;
+		}
+		err = call_snap_decode(&s, tlv);
 
 		if (err) {
 			log_warn("call %s: its snapshot does not decode (%s): cut", held[i].key,
@@ -403,4 +586,13 @@ size_t call_survive_restore(void)
 	}
 	call_survive_forget();
 	return n;
+}
+
+void call_survive_close(void)
+{
+	call_survive_forget();
+	if (npending) {           /* shut down before the next turn: nothing sent */
+		tmr_cancel(&setup_tmr);
+		setup_run(&npending);
+	}
 }

@@ -25,5 +25,8 @@ void   call_survive_resnap(void);
  * held. Returns the number restored.
  */
 size_t call_survive_restore(void);
+/** Shutdown: call_survive_forget(), and calls in setup not yet answered
+ * (call_survive_restore answers them on the next loop turn) dropped. */
+void   call_survive_close(void);
 
 #endif

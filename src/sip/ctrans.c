@@ -145,10 +145,19 @@ static bool match_cmp(const void *obj, const void *arg)
 	       !pl_strcmp(&msg->cseq.met, ct->met);
 }
 
+static bool match_branch(const void *obj, const void *arg)
+{
+	const struct sip_ctrans *ct = obj;
+
+	return !pl_strcmp(arg, ct->branch) && ct->invite;
+}
+
+/* via: the Via value to send as it is (a CANCEL's, 9.1), or NULL for
+ * ours with branch (NULL: a fresh one) */
 static int request(struct sip_ctrans **ctp, const struct sip_src *dst,
 		   const char *met, const char *ruri, const char *branch,
-		   const char *hdrs, const char *ctype, const char *body,
-		   size_t blen, sip_resp_h *h, void *arg)
+		   const struct pl *via, const char *hdrs, const char *ctype,
+		   const char *body, size_t blen, sip_resp_h *h, void *arg)
 {
 	struct sip_ctrans *ct;
 	char host[64];
@@ -175,19 +184,24 @@ static int request(struct sip_ctrans **ctp, const struct sip_src *dst,
 	}
 	ct->h = h;
 	ct->arg = arg;
-	size = 512 + strlen(ruri) + strlen(hdrs) + blen + (ctype ? strlen(ctype) : 0);
+	size = 512 + strlen(ruri) + strlen(hdrs) + blen + (ctype ? strlen(ctype) : 0) +
+	       (via ? via->l : 0);
 	ct->req = malloc(size);
 	if (!ct->req) {
 		mem_deref(ct);
 		return ENOMEM;
 	}
-	n = snprintf(ct->req, size,
-		     "%s %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%u;branch=%s;rport\r\n%s"
-		     "%s%s%sContent-Length: %zu\r\n\r\n",
-		     met, ruri, dst->tp == SIP_TRANSP_TCP ? "TCP" : "UDP",
-		     host, port, ct->branch,   /* sip_transp_local brackets IPv6 */
-		     hdrs, ctype ? "Content-Type: " : "", ctype ? ctype : "",
-		     ctype ? "\r\n" : "", body ? blen : 0);
+	if (via)
+		n = snprintf(ct->req, size, "%s %s SIP/2.0\r\nVia: %.*s\r\n", met, ruri,
+			     PL_ARG(*via));
+	else
+		n = snprintf(ct->req, size, "%s %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%u;branch=%s;rport\r\n",
+			     met, ruri, dst->tp == SIP_TRANSP_TCP ? "TCP" : "UDP",
+			     host, port, ct->branch);   /* sip_transp_local brackets IPv6 */
+	if (n > 0 && (size_t)n < size)
+		n += snprintf(ct->req + n, size - (size_t)n, "%s%s%s%sContent-Length: %zu\r\n\r\n",
+			      hdrs, ctype ? "Content-Type: " : "", ctype ? ctype : "",
+			      ctype ? "\r\n" : "", body ? blen : 0);
 	if (n < 0 || (size_t)n + blen >= size) {
 		mem_deref(ct);
 		return EMSGSIZE;
@@ -219,7 +233,7 @@ int sip_ctrans_request(struct sip_ctrans **ctp, const struct sip_src *dst,
 		       const char *ctype, const char *body, size_t blen,
 		       sip_resp_h *h, void *arg)
 {
-	return request(ctp, dst, met, ruri, NULL, hdrs, ctype, body, blen, h, arg);
+	return request(ctp, dst, met, ruri, NULL, NULL, hdrs, ctype, body, blen, h, arg);
 }
 
 /* ACK for a non-2xx final response (17.1.1.3): same R-URI, top Via, From,
@@ -361,12 +375,69 @@ int sip_ctrans_cancel(struct sip_ctrans *ct)
 			      PL_ARG(h->val));
 	if (n < 0 || (size_t)n >= sizeof(hdrs))
 		return EMSGSIZE;
-	/* CANCEL carries the INVITE's branch (9.1): send it as its own
-	 * non-INVITE transaction with that branch. */
+	/* CANCEL carries the INVITE's top Via as it was, branch included
+	 * (9.1): send it as its own non-INVITE transaction with that branch. */
 	char ruri[1024];
 	pl_strcpy(&inv.ruri_s, ruri, sizeof(ruri));
-	return request(NULL, &ct->dst, "CANCEL", ruri, ct->branch, hdrs, NULL, NULL, 0,
-		       cancel_resp, NULL);
+	return request(NULL, &ct->dst, "CANCEL", ruri, ct->branch, &inv.via.val, hdrs, NULL,
+		       NULL, 0, cancel_resp, NULL);
+}
+
+/* A 2xx to an adopted INVITE: the callee answered a call that is gone. */
+static void orphan_resp(int err, const struct sip_msg *msg, void *arg)
+{
+	struct sip_ctrans *ct = arg;
+
+	if (!err && msg && msg->scode >= 200 && msg->scode < 300)
+		sip_dialog_stray_2xx(msg, &ct->dst);
+}
+
+int sip_ctrans_restore_cancel(const struct sip_src *dst, const char *req, size_t len)
+{
+	struct sip_ctrans *ct;
+	struct sip_msg inv;
+	int err;
+
+	if (sip_msg_decode(&inv, req, len) != 0 || !inv.req ||
+	    !sip_met_is(&inv.met, "INVITE") || !pl_isset(&inv.via.branch) ||
+	    inv.via.branch.l >= sizeof(ct->branch))
+		return EBADMSG;
+	if (hash_find(&table, pl_hash(&inv.via.branch, false), match_branch, &inv.via.branch))
+		return EEXIST;
+	if (!(ct = mem_zalloc(sizeof(*ct), destroy)))
+		return ENOMEM;
+	tmr_init(&ct->retx);
+	tmr_init(&ct->end);
+	ct->dst = *dst;
+	ct->invite = true;
+	snprintf(ct->met, sizeof(ct->met), "INVITE");
+	pl_strcpy(&inv.via.branch, ct->branch, sizeof(ct->branch));
+	if (!(ct->req = malloc(len))) {
+		mem_deref(ct);
+		return ENOMEM;
+	}
+	memcpy(ct->req, req, len);
+	ct->reqlen = len;
+	ct->h = orphan_resp;
+	ct->arg = ct;
+	ct->state = CTRANS_PROCEEDING;     /* it rang: CANCEL may go (9.1) */
+	ct->got_provisional = true;
+	struct pl b = { ct->branch, strlen(ct->branch) };
+	hash_add(&table, &ct->le, pl_hash(&b, false), ct);
+	ct->in_table = true;
+	tmr_start(&ct->end, sip_timer_b, timer_end, ct);   /* no 487 ever: gone after B */
+	mem_ref(ct);
+	err = sip_ctrans_cancel(ct);
+	if (err)
+		terminate(ct);
+	mem_deref(ct);
+	return err;
+}
+
+const char *sip_ctrans_req(const struct sip_ctrans *ct, size_t *len)
+{
+	*len = ct->reqlen;
+	return ct->req;
 }
 
 void sip_ctrans_abandon(struct sip_ctrans *ct)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/loop.h"
 #include "sip/dialog.h"
 
 static struct hash table;
@@ -38,10 +39,13 @@ static bool free_one(void *obj, void *arg)
 	return false;
 }
 
+static void stray_forget(void);
+
 void sip_dialog_close(void)
 {
 	hash_apply(&table, free_one, NULL);
 	hash_close(&table);
+	stray_forget();
 }
 
 size_t sip_dialog_count(void)
@@ -316,4 +320,121 @@ int sip_dialog_ack(struct sip_dialog *d, uint32_t cseq, const char *ctype,
 	err = sip_transp_send(&d->dst, msg, (size_t)n + (body ? blen : 0));
 	free(msg);
 	return err;
+}
+
+/* ------------------------------------------------------ a stray 2xx */
+
+/* Dialogs already hung up this way (Call-ID and To tag hashed): the
+ * callee retransmits its 2xx until our ACK reaches it (13.3.1.4), each
+ * retransmission gets the ACK again but no second BYE. At most STRAY_MAX
+ * BYEs per 64*T1 (each retransmits for that long): a flood of forged 2xx
+ * gets ACKs only. */
+#define STRAY_MAX 64
+static struct { uint32_t cid, tag; uint64_t at; } stray[STRAY_MAX];
+static unsigned stray_next;
+static uint64_t stray_warned;
+
+static void stray_forget(void)
+{
+	memset(stray, 0, sizeof(stray));
+	stray_next = 0;
+	stray_warned = 0;
+}
+
+/* 1: seen (ACK only), 2: too many (ACK only), 0: new (ACK and BYE) */
+static int stray_seen(const struct sip_msg *resp)
+{
+	uint32_t cid = pl_hash(&resp->callid, false), tag = pl_hash(&resp->to.tag, false);
+	uint64_t now = loop_now();
+
+	for (unsigned i = 0; i < STRAY_MAX; i++)
+		if (stray[i].at && stray[i].cid == cid && stray[i].tag == tag)
+			return 1;
+	if (stray[stray_next].at && now - stray[stray_next].at < 64 * (uint64_t)sip_t1)
+		return 2;
+	stray[stray_next].cid = cid;
+	stray[stray_next].tag = tag;
+	stray[stray_next].at = now ? now : 1;
+	stray_next = (stray_next + 1) % STRAY_MAX;
+	return 0;
+}
+
+static bool match_resp(const void *obj, const void *arg)
+{
+	const struct sip_dialog *d = obj;
+	const struct sip_msg *m = arg;
+
+	return d->uac && !pl_strcmp(&m->callid, d->callid) &&
+	       !pl_strcmp(&m->from.tag, d->ltag) && !pl_strcmp(&m->to.tag, d->rtag);
+}
+
+void sip_dialog_stray_2xx(const struct sip_msg *resp, const struct sip_src *src)
+{
+	const struct sip_hdr *from = sip_msg_hdr(resp, SIP_HDR_FROM);
+	const struct sip_hdr *to = sip_msg_hdr(resp, SIP_HDR_TO);
+	struct sip_dialog *d;
+	char a[80], host[64], contact[128];
+	uint16_t port;
+	int err;
+
+	sip_src_str(src, a, sizeof(a));
+	if (!pl_isset(&resp->to.tag) || !pl_isset(&resp->from.tag) || !from || !to) {
+		log_info("sip: a %u to INVITE from %s without tags (Call-ID %.*s): dropped",
+			 resp->scode, a, PL_ARG(resp->callid));
+		return;
+	}
+	d = hash_find(&table, pl_hash(&resp->callid, false), match_resp, resp);
+	if (d) {                /* ours: its first ACK was lost, send it again */
+		sip_dialog_ack(d, resp->cseq.num, NULL, NULL, 0);
+		return;
+	}
+	if (sip_transp_local(src, host, sizeof(host), &port) != 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	snprintf(contact, sizeof(contact), "sip:tandem@%s:%u", host, port);
+	/* a dialog of our own making, never in the table: ACK and BYE only */
+	if (!(d = calloc(1, sizeof(*d))))
+		return;
+	d->uac = true;
+	d->callid = pl_strdup(&resp->callid);
+	d->ltag = pl_strdup(&resp->from.tag);
+	d->rtag = pl_strdup(&resp->to.tag);
+	d->lhdr = pl_strdup(&from->val);
+	d->rhdr = pl_strdup(&to->val);
+	d->rtarget = contact_uri(resp);
+	d->routes = route_set(resp, true);
+	d->contact = strdup(contact);
+	d->lseq = resp->cseq.num;
+	d->dst = *src;
+	if (!d->callid || !d->ltag || !d->rtag || !d->lhdr || !d->rhdr || !d->rtarget ||
+	    !d->routes || !d->contact) {
+		log_info("sip: a %u to INVITE from %s that no call knows (Call-ID %.*s) "
+			 "has no usable Contact: not answered", resp->scode, a,
+			 PL_ARG(resp->callid));
+		sip_dialog_free(d);
+		return;
+	}
+	switch (stray_seen(resp)) {
+	case 2:
+		if (!stray_warned || loop_now() - stray_warned >= 64 * (uint64_t)sip_t1) {
+			stray_warned = loop_now() ? loop_now() : 1;
+			log_warn("sip: a %u to INVITE from %s that no call knows (Call-ID %.*s): "
+				 "ACK only: %u such answers hung up in the last %u ms already "
+				 "(said once per %u ms)", resp->scode, a, PL_ARG(resp->callid),
+				 STRAY_MAX, 64 * sip_t1, 64 * sip_t1);
+		}
+		/* fall through */
+	case 1:
+		sip_dialog_ack(d, resp->cseq.num, NULL, NULL, 0);   /* retransmitted */
+		sip_dialog_free(d);
+		return;
+	default:
+		break;
+	}
+	err = sip_dialog_ack(d, resp->cseq.num, NULL, NULL, 0);
+	if (!err)
+		err = sip_dialog_request(d, "BYE", NULL, NULL, NULL, 0, NULL, NULL, NULL);
+	log_notice("sip: a %u to INVITE from %s that no call knows (Call-ID %.*s): "
+		   "ACK and BYE%s%s", resp->scode, a, PL_ARG(resp->callid),
+		   err ? ": not sent: " : "", err ? strerror(err) : "");
+	sip_dialog_free(d);
 }

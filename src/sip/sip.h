@@ -110,6 +110,13 @@ struct sip_strans *sip_strans_find_invite(const struct sip_msg *cancel,
 					  const struct sip_src *src);
 /** Re-decode the stored request of st into msg (valid while st lives). */
 int sip_strans_request(const struct sip_strans *st, struct sip_msg *msg);
+/**
+ * An INVITE server transaction taken over from a node that failed
+ * (call_survive.c): req as that node received it, totag the To tag it
+ * sent; PROCEEDING, nothing sent. The table holds it. 0, EBADMSG, EEXIST.
+ */
+int sip_strans_restore(struct sip_strans **stp, const char *req, size_t len,
+		       const struct sip_src *src, const char *totag);
 const struct sip_src *sip_strans_src(const struct sip_strans *st);
 enum sip_strans_state sip_strans_state(const struct sip_strans *st);
 const char *sip_strans_state_name(enum sip_strans_state s);
@@ -154,6 +161,15 @@ int sip_ctrans_request(struct sip_ctrans **ctp, const struct sip_src *dst,
 		       sip_resp_h *h, void *arg);
 /** Send CANCEL for an INVITE client transaction (after a provisional). */
 int sip_ctrans_cancel(struct sip_ctrans *ct);
+/**
+ * CANCEL an INVITE a node that failed sent (req, to dst) and that rang
+ * (call_survive.c): the INVITE transaction is taken over in PROCEEDING,
+ * without retransmitting it, so that a 487 is ACKed (17.1.1.3) and a 2xx
+ * gets ACK and BYE (sip_dialog_stray_2xx). 0, EBADMSG, EEXIST, errno.
+ */
+int sip_ctrans_restore_cancel(const struct sip_src *dst, const char *req, size_t len);
+/** The request as sent (its length in *len). */
+const char *sip_ctrans_req(const struct sip_ctrans *ct, size_t *len);
 /** The TU no longer wants responses (the transaction still runs its timers). */
 void sip_ctrans_abandon(struct sip_ctrans *ct);
 enum sip_ctrans_state sip_ctrans_state(const struct sip_ctrans *ct);
@@ -179,5 +195,12 @@ int  sip_strans_new(struct sip_strans **stp, const struct sip_msg *msg,
 		    const struct sip_src *src);
 void sip_strans_close(void);
 void sip_ctrans_close(void);
+/**
+ * A 2xx to an INVITE that no client transaction knows (dialog.c): a
+ * known dialog's is ACKed again (its ACK was lost); another (a callee
+ * answering a node that failed) gets ACK and BYE (RFC 3261 13.2.2.4, 15),
+ * once per dialog however often it is retransmitted. Logged.
+ */
+void sip_dialog_stray_2xx(const struct sip_msg *resp, const struct sip_src *src);
 
 #endif

@@ -2,7 +2,8 @@
  * @file stack.c  Dispatch of incoming messages (RFC 3261 17.1.3, 17.2.3):
  * responses to client transactions, retransmitted requests to their server
  * transaction, new requests to the TU in a new server transaction, ACKs
- * for 2xx to the TU. Malformed requests whose Via, From, To, Call-ID and
+ * for 2xx to the TU; a 2xx to an INVITE that nothing knows gets ACK and
+ * BYE (sip_dialog_stray_2xx: a callee that answered a node that failed). Malformed requests whose Via, From, To, Call-ID and
  * CSeq could be read get a stateless 400 naming the problem; anything
  * less is dropped and counted.
  */
@@ -79,7 +80,11 @@ void sip_stack_recv(struct sip_msg *msg, int err, const struct sip_src *src)
 		return;
 	}
 	if (!msg->req) {
-		if (!sip_ctrans_recv(msg, src))
+		if (sip_ctrans_recv(msg, src))
+			return;
+		if (msg->scode >= 200 && msg->scode < 300 && sip_met_is(&msg->cseq.met, "INVITE"))
+			sip_dialog_stray_2xx(msg, src);   /* 13.2.2.4: ACK, then BYE */
+		else
 			log_debug("sip: stray %u response dropped", msg->scode);
 		return;
 	}

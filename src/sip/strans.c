@@ -198,8 +198,8 @@ static void timer_retx(void *arg)
 	tmr_start(&st->retx, st->interval, timer_retx, st);
 }
 
-int sip_strans_new(struct sip_strans **stp, const struct sip_msg *msg,
-		   const struct sip_src *src)
+static int create(struct sip_strans **stp, const struct sip_msg *msg,
+		  const struct sip_src *src, bool send100)
 {
 	struct sip_strans *st;
 	char key[512], sentby[300];
@@ -232,13 +232,37 @@ int sip_strans_new(struct sip_strans **stp, const struct sip_msg *msg,
 	st->in_table = true;
 	if (st->invite) {
 		st->state = STRANS_PROCEEDING;
-		sip_strans_reply(st, 100, NULL, NULL, NULL, NULL, 0);
+		if (send100)
+			sip_strans_reply(st, 100, NULL, NULL, NULL, NULL, 0);
 	} else {
 		st->state = STRANS_TRYING;
 		/* watchdog: a TU that never answers must not leak us */
 		tmr_start(&st->end, 64 * sip_t1, timer_end, st);
 	}
 	*stp = st;
+	return 0;
+}
+
+int sip_strans_new(struct sip_strans **stp, const struct sip_msg *msg,
+		   const struct sip_src *src)
+{
+	return create(stp, msg, src, true);
+}
+
+int sip_strans_restore(struct sip_strans **stp, const char *req, size_t len,
+		       const struct sip_src *src, const char *totag)
+{
+	struct sip_msg msg;
+	int err;
+
+	if (sip_msg_decode(&msg, req, len) != 0 || !msg.req ||
+	    !sip_met_is(&msg.met, "INVITE") || !pl_isset(&msg.via.branch))
+		return EBADMSG;
+	if (sip_strans_find_invite(&msg, src))
+		return EEXIST;
+	if ((err = create(stp, &msg, src, false)))
+		return err;
+	sip_strans_set_totag(*stp, totag);
 	return 0;
 }
 

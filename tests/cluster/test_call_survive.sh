@@ -15,7 +15,8 @@
 #     call; no "cut by failover" line for it.
 #  2. setup: the killed node back as standby; a call still in setup
 #     (Dial to a peer nobody answers for) at a kill -9 is cut as before:
-#     "cut by failover", NO ANSWER, no call listed.
+#     "cut by failover", NO ANSWER, no call listed; the phone gets 500
+#     from the new active (test_call_setup_failover.sh tests the rest).
 #  3. SIGSTOP: a call up; the node killed in 2 comes back as standby
 #     while it is up (the active journals the live calls again when a
 #     standby comes into sync); SIGSTOP of the active (a hang: the health
@@ -203,6 +204,7 @@ survive kill9 KILL
 # 2. a call in setup at a kill -9 is cut as before
 rejoin "$other"
 cuts=$(grep -c 'cut by failover' "$T/$other.log")
+f500=$(grep -c '^SIP/2.0 500 Server Failover' "$T/p100.out")
 bctl p100 dial 199 > "$T/dial.setup.out" || nn_fail "[setup] baresip dial 199"
 nn_wait 10 "[setup] a call 100 -> 199 in setup on $act" eval '[ -n "$(calls_states "$act")" ] && ! call_up "$act"'
 sleep 1
@@ -212,6 +214,9 @@ wait "${NN_TPID[$v]}" 2>/dev/null
 nn_wait 10 "[setup] $s ACTIVE after kill -9 of $v" nn_is "$s" ACTIVE
 nn_wait 10 "[setup] the call in setup cut on $s" eval '[ "$(grep -c "cut by failover" "$T/$s.log")" -gt "$cuts" ]'
 no_calls "$s" || nn_fail "[setup] $s lists calls: $(calls_states "$s")"
+# the phone is told: a final response to its INVITE from the new active
+nn_wait 5 "[setup] 100-tfg got 500 from $s" eval '[ "$(grep -c "^SIP/2.0 500 Server Failover" "$T/p100.out")" -gt "$f500" ]'
+nn_note "ok: [setup] 100-tfg got 500 Server Failover from $s"
 cdr_json "$s" || nn_fail "[setup] tandemctl cdr --json on $s"
 python3 - "$T/cdr.$s.json" "$v" > "$T/setup.check" <<'PY' ||
 import json, sys

@@ -27,6 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct jnl_wbuf out;
 static struct call_snap snap;
+static struct call_setup_snap setup;
 
 static void walk(const struct jnl_entry *e)
 {
@@ -70,6 +71,20 @@ static void walk(const struct jnl_entry *e)
 				abort();
 			call_snap_clear(&again);
 			call_snap_clear(&snap);
+			jnl_wbuf_free(&w);
+		}
+		/* a call in setup's (call_setup_codec.c): the same */
+		if (call_setup_decode(&setup, e->u.call.tlv) == 0) {
+			struct jnl_wbuf w = { 0 };
+			struct call_setup_snap again;
+			if (call_setup_encode(&w, &setup) ||
+			    call_setup_decode(&again, pl_of((const char *)w.p, w.len)))
+				abort();
+			if (strcmp(again.uniqueid, setup.uniqueid) || again.nlegs != setup.nlegs ||
+			    again.invlen != setup.invlen || memcmp(again.inv, setup.inv, setup.invlen))
+				abort();
+			call_setup_clear(&again);
+			call_setup_clear(&setup);
 			jnl_wbuf_free(&w);
 		}
 		break;

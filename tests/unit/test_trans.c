@@ -17,6 +17,7 @@
 
 #include "core/loop.h"
 #include "core/mem.h"
+#include "sip/dialog.h"
 #include "sip/sip.h"
 #include "sipnet.h"
 #include "suites.h"
@@ -394,6 +395,162 @@ static void t_invite_client_cancel(void **state)
 	assert_int_equal(sip_ctrans_count(), 0);
 }
 
+/* ------------------------------------------ taken over from a dead node */
+
+#define DEAD_INV \
+	"INVITE sip:300@127.0.0.1 SIP/2.0\r\n" \
+	"Via: SIP/2.0/UDP 10.0.0.100:5060;branch=z9hG4bKdead1;rport\r\n" \
+	"From: <sip:100@127.0.0.1>;tag=f9\r\nTo: <sip:300@127.0.0.1>\r\n" \
+	"Call-ID: dead-1\r\nCSeq: 4 INVITE\r\nMax-Forwards: 70\r\n" \
+	"Content-Length: 0\r\n\r\n"
+
+/* The caller's INVITE answered from a setup snapshot: the response looks
+ * like the original transaction's (Via, our To tag), is retransmitted
+ * until the ACK, which the restored transaction absorbs. */
+static void t_strans_restore(void **state)
+{
+	struct sip_src d = peer_dst();
+	struct sip_strans *st = NULL;
+	char resp[4096];
+	const char *inv = REQ("INVITE", "z9hG4bKr1", "2 INVITE");
+
+	(void)state;
+	assert_int_equal(sip_strans_restore(&st, inv, strlen(inv), &d, "0123456789abcdef"), 0);
+	assert_int_equal(drain(NULL, 0), 0);          /* no 100 of its own */
+	assert_int_equal(sip_strans_restore(&st, inv, strlen(inv), &d, "x"), EEXIST);
+	assert_int_equal(sip_strans_reply(st, 500, "Server Failover", "Retry-After: 5\r\n",
+					  NULL, NULL, 0), 0);
+	assert_int_equal(drain(resp, sizeof(resp)), 1);
+	assert_int_equal(status_of(resp), 500);
+	assert_non_null(strstr(resp, "branch=z9hG4bKr1"));
+	assert_non_null(strstr(resp, ";tag=0123456789abcdef"));
+	assert_non_null(strstr(resp, "Retry-After: 5\r\n"));
+	assert_non_null(strstr(resp, "CSeq: 2 INVITE"));
+	loop_test_advance(500);
+	assert_int_equal(drain(NULL, 0), 1);          /* timer G */
+	deliver(REQ("ACK", "z9hG4bKr1", "2 ACK"));
+	assert_int_equal(ack_calls, 0);               /* the transaction's */
+	loop_test_advance(4000);
+	assert_int_equal(drain(NULL, 0), 0);
+	assert_int_equal(tu_calls, 0);
+	/* not an INVITE, or not SIP: refused */
+	const char *opt = REQ("OPTIONS", "z9hG4bKr2", "1 OPTIONS");
+	assert_int_equal(sip_strans_restore(&st, opt, strlen(opt), &d, "t"), EBADMSG);
+	assert_int_equal(sip_strans_restore(&st, "garbage", 7, &d, "t"), EBADMSG);
+	loop_test_advance(10000);
+}
+
+/* CANCEL for a dead node's INVITE: the INVITE's Via as it was, the 487
+ * ACKed; a 2xx instead gets ACK and BYE, once. */
+static void t_ctrans_restore_cancel(void **state)
+{
+	struct sip_src d = peer_dst();
+	char cancel[4096], ack[4096], msg[4096];
+
+	(void)state;
+	assert_int_equal(sip_dialog_init(), 0);
+	assert_int_equal(sip_ctrans_restore_cancel(&d, DEAD_INV, strlen(DEAD_INV)), 0);
+	assert_int_equal(drain(cancel, sizeof(cancel)), 1);
+	assert_int_equal(strncmp(cancel, "CANCEL sip:300@127.0.0.1 SIP/2.0\r\n"
+			 "Via: SIP/2.0/UDP 10.0.0.100:5060;branch=z9hG4bKdead1;rport\r\n", 93), 0);
+	assert_non_null(strstr(cancel, "CSeq: 4 CANCEL"));
+	assert_non_null(strstr(cancel, "Call-ID: dead-1"));
+	assert_int_equal(sip_ctrans_restore_cancel(&d, DEAD_INV, strlen(DEAD_INV)), EEXIST);
+	answer(cancel, 200);
+	answer(DEAD_INV, 487);
+	assert_int_equal(drain(ack, sizeof(ack)), 1);
+	assert_int_equal(strncmp(ack, "ACK sip:300@127.0.0.1 SIP/2.0", 29), 0);
+	assert_non_null(strstr(ack, "branch=z9hG4bKdead1"));
+	loop_test_advance(40000);
+	assert_int_equal(sip_ctrans_count(), 0);
+	/* the callee answered instead: ACK and BYE, and a retransmitted 200
+	 * only the ACK again */
+	assert_int_equal(sip_ctrans_restore_cancel(&d, DEAD_INV, strlen(DEAD_INV)), 0);
+	drain(NULL, 0);
+	snprintf(msg, sizeof(msg), "SIP/2.0 200 OK\r\n"
+		 "Via: SIP/2.0/UDP 10.0.0.100:5060;branch=z9hG4bKdead1;rport\r\n"
+		 "From: <sip:100@127.0.0.1>;tag=f9\r\nTo: <sip:300@127.0.0.1>;tag=t7\r\n"
+		 "Call-ID: dead-1\r\nCSeq: 4 INVITE\r\nContact: <sip:300@127.0.0.1:5999>\r\n"
+		 "Content-Length: 0\r\n\r\n");
+	deliver(msg);
+	assert_int_equal(drain(NULL, 0), 2);
+	deliver(msg);
+	assert_int_equal(drain(ack, sizeof(ack)), 1);
+	assert_int_equal(strncmp(ack, "ACK sip:300@127.0.0.1:5999 SIP/2.0", 34), 0);
+	assert_int_equal(sip_dialog_count(), 0);
+	loop_test_advance(40000);
+	drain(NULL, 0);
+	assert_int_equal(sip_ctrans_count(), 0);
+	/* not an INVITE */
+	assert_int_equal(sip_ctrans_restore_cancel(&d, "OPTIONS x SIP/2.0\r\n\r\n", 21), EBADMSG);
+	sip_dialog_close();
+}
+
+/* A 2xx to an INVITE nobody sent here (RFC 3261 13.2.2.4, 15): ACK then
+ * BYE to its Contact; its retransmission the ACK only; one without a
+ * Contact or a To tag dropped, logged. */
+static void t_stray_2xx(void **state)
+{
+	char first[4096], msg[4096];
+	int n = 0;
+	ssize_t r;
+
+	(void)state;
+	assert_int_equal(sip_dialog_init(), 0);
+	static const char ok[] = "SIP/2.0 200 OK\r\n"
+		"Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKgone;rport\r\n"
+		"Record-Route: <sip:p1@127.0.0.1;lr>\r\n"
+		"From: \"A\" <sip:100@127.0.0.1>;tag=f1\r\nTo: <sip:300@127.0.0.1>;tag=t1\r\n"
+		"Call-ID: stray-1\r\nCSeq: 9 INVITE\r\nContact: <sip:300@127.0.0.1:6000>\r\n"
+		"Content-Length: 0\r\n\r\n";
+	deliver(ok);
+	while ((r = recv(net.pfd, msg, sizeof(msg) - 1, 0)) > 0) {
+		msg[r] = '\0';
+		if (!n++)
+			snprintf(first, sizeof(first), "%s", msg);
+	}
+	assert_int_equal(n, 2);
+	assert_int_equal(strncmp(first, "ACK sip:300@127.0.0.1:6000 SIP/2.0", 34), 0);
+	assert_non_null(strstr(first, "CSeq: 9 ACK"));
+	assert_non_null(strstr(first, "Route: <sip:p1@127.0.0.1;lr>"));
+	assert_int_equal(strncmp(msg, "BYE sip:300@127.0.0.1:6000 SIP/2.0", 34), 0);
+	assert_non_null(strstr(msg, "CSeq: 10 BYE"));
+	assert_non_null(strstr(msg, "To: <sip:300@127.0.0.1>;tag=t1"));
+	assert_non_null(strstr(msg, "From: \"A\" <sip:100@127.0.0.1>;tag=f1"));
+	deliver(ok);                               /* retransmitted */
+	assert_int_equal(drain(msg, sizeof(msg)), 1);
+	assert_int_equal(strncmp(msg, "ACK ", 4), 0);
+	/* no Contact, no To tag: nothing sent */
+	deliver("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKg2\r\n"
+		"From: <sip:100@127.0.0.1>;tag=f1\r\nTo: <sip:300@127.0.0.1>;tag=t2\r\n"
+		"Call-ID: stray-2\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+	deliver("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKg3\r\n"
+		"From: <sip:100@127.0.0.1>;tag=f1\r\nTo: <sip:300@127.0.0.1>\r\n"
+		"Call-ID: stray-3\r\nCSeq: 1 INVITE\r\nContact: <sip:a@127.0.0.1>\r\n"
+		"Content-Length: 0\r\n\r\n");
+	assert_int_equal(drain(NULL, 0), 0);
+	assert_int_equal(sip_dialog_count(), 0);
+	loop_test_advance(40000);                  /* the BYE's timer F */
+	drain(NULL, 0);
+	/* a flood of forged 2xx: 64 BYEs per 64*T1, then ACKs only */
+	for (int i = 0; i < 66; i++) {
+		snprintf(msg, sizeof(msg), "SIP/2.0 200 OK\r\n"
+			 "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKf%d\r\n"
+			 "From: <sip:100@127.0.0.1>;tag=f1\r\nTo: <sip:300@127.0.0.1>;tag=t1\r\n"
+			 "Call-ID: flood-%d\r\nCSeq: 1 INVITE\r\nContact: <sip:a@127.0.0.1>\r\n"
+			 "Content-Length: 0\r\n\r\n", i, i);
+		if (i == 65) {          /* the window moved on */
+			loop_test_advance(64 * sip_t1);
+			drain(NULL, 0);   /* the BYEs' retransmissions */
+		}
+		deliver(msg);
+		assert_int_equal(drain(NULL, 0), i == 64 ? 1 : 2);
+	}
+	loop_test_advance(40000);
+	drain(NULL, 0);
+	sip_dialog_close();
+}
+
 int test_trans_run(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +563,9 @@ int test_trans_run(void)
 		cmocka_unit_test_setup_teardown(t_nonInvite_client_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_invite_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_invite_client_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_strans_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_ctrans_restore_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_stray_2xx, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("trans", tests, NULL, NULL);
 }
