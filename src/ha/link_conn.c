@@ -93,6 +93,21 @@ void ha_conn_unlink(struct conn *c)
 }
 
 /*
+ * Read what the peer sent that we will not look at: close() with unread
+ * data answers with a RST, which can destroy our last frame (the ERROR
+ * saying why) before the peer reads it. Bounded: the peer may keep
+ * sending.
+ */
+static void drain(int fd)
+{
+	char buf[4096];
+
+	for (int i = 0; i < 64; i++)
+		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+			break;
+}
+
+/*
  * Close c: fd, timers, TLS (with a close_notify when it got that far).
  * A link that was up reports down; the dialler schedules the next try.
  */
@@ -114,6 +129,7 @@ void ha_conn_close(struct conn *c, const char *why, bool refused)
 	ERR_clear_error();
 	if (c->fd >= 0) {
 		loop_fd_forget(c->fd);
+		drain(c->fd);
 		close(c->fd);
 		c->fd = -1;
 	}
