@@ -11,8 +11,9 @@
  * confirm nothing and nothing waits for them: a call bridged in the last
  * turn before a crash is lost (cut, as before). A standby that comes
  * into sync (after a full or partial resync, call_survive_resnap()) gets
- * every live call's snapshot again within a second: a call answered
- * before it (re)joined survives too.
+ * every live call's snapshot again within a second, bridged or in setup:
+ * a call answered or ringing before it (re)joined survives (or is told)
+ * too.
  *
  * The standby keeps the last snapshot of each call in memory (the TLV
  * bytes, keyed by the call's uniqueid); CALL_END drops it. On promotion
@@ -209,6 +210,8 @@ static bool in_setup(const struct call *c)
 	       sip_strans_state(c->st) == STRANS_PROCEEDING;
 }
 
+static void setup_look(void *arg);
+
 void call_survive_setup(struct call *c)
 {
 	static struct jnl_wbuf b;
@@ -254,8 +257,25 @@ void call_survive_setup(struct call *c)
 		return;
 	}
 	c->snapped = c->snapped_setup = true;
+	c->snap_gen = gen;
+	tmr_start(&c->snap_tmr, LOOK_MS, setup_look, c);
 	log_debug("call %u: setup snapshot %s, %u legs ringing (%zu bytes)", c->id,
 		  s.uniqueid, s.nlegs, b.len);
+}
+
+/* Once a second while a journaled call is in setup: a standby that came
+ * into sync since (gen bumped) gets its setup snapshot again. Nothing is
+ * written otherwise. */
+static void setup_look(void *arg)
+{
+	struct call *c = arg;
+
+	if (!c->snapped_setup || !in_setup(c) || !ha_recording() || !ha_serving())
+		return;
+	if (c->snap_gen != gen)
+		call_survive_setup(c);      /* re-arms the look */
+	else
+		tmr_start(&c->snap_tmr, LOOK_MS, setup_look, c);
 }
 
 void call_survive_setup_over(struct call *c)

@@ -15,6 +15,11 @@
 #     that has died (setup_uas_late.xml): the new active, which knows no
 #     such INVITE, ACKs it and sends BYE (log line with the Call-ID); the
 #     caller gets 500.
+#  4. rejoin: as 1, but the standby is restarted (SIGTERM, started again,
+#     in sync) while the callee rings, then the active is killed: the
+#     setup snapshot is journaled again for the standby that came into
+#     sync (call_survive.c setup_look), so the caller still gets its 500
+#     and the callee its CANCEL.
 # Each time: the record once on the new active, NO ANSWER, its uniqueid the
 # killed node's, "cut by failover"; no call left; the killed node back as
 # standby. No sanitizer report in either log. Needs root, keepalived,
@@ -27,9 +32,10 @@ nn_require
 nn_net
 bs_cluster_conf 'exten => 300,1,Dial(SIP/callee1,30)
 exten => 301,1,Dial(SIP/callee2,30)
-exten => 302,1,Dial(SIP/callee3,30)'
+exten => 302,1,Dial(SIP/callee3,30)
+exten => 303,1,Dial(SIP/callee4,30)'
 for n in a b; do
-	for i in 1 2 3; do
+	for i in 1 2 3 4; do
 		printf '[callee%s]\ntype=peer\nhost=%s\nport=%s\ncontext=from-tfg\nqualify=no\n' \
 			"$i" "$CL" $((5088 + 2 * i)) >> "$T/c$n/sip.conf"
 		printf 'disallow=all\nallow=alaw\n\n' >> "$T/c$n/sip.conf"
@@ -59,9 +65,22 @@ rejoin() {
 	nn_note "ok: $v back as STANDBY"
 }
 
-# one TAG EXTEN CALLEE_PORT UAS_SCENARIO STATE: the callee (SIPp uas) and
-# the caller in tc, the call in setup on $act (calls lists STATE), kill -9
-# of $act; checks the caller's 500, the callee's scenario, the record
+# restart NODE: the standby stopped (SIGTERM) and started again, until the
+# active says it is in sync (the moment call_survive_resnap() runs there)
+restart() {
+	local v=$1 n
+	n=$(grep -cE "cluster: standby $v (caught up|in sync)" "$T/$act.log")
+	nn_stop_pid "${NN_TPID[$v]}" 10
+	rejoin "$v"
+	nn_wait 20 "$act: standby $v in sync" \
+		eval '[ "$(grep -cE "cluster: standby $v (caught up|in sync)" "$T/$act.log")" -gt "$n" ]'
+	nn_note "ok: $v restarted while the call rings: $(grep -hE "cluster: standby $v (caught up|in sync)" "$T/$act.log" | tail -n 1 | sed 's/.*cluster: //')"
+}
+
+# one TAG EXTEN CALLEE_PORT UAS_SCENARIO STATE [restart]: the callee (SIPp
+# uas) and the caller in tc, the call in setup on $act (calls lists STATE),
+# with restart the standby restarted then, kill -9 of $act; checks the
+# caller's 500, the callee's scenario, the record
 one() {
 	local tag=$1 ext=$2 port=$3 uas=$4 state=$5 v=$act s=$other t_k t_500 rc cuts
 	mkdir -p "$T/uas.$tag" "$T/uac.$tag"
@@ -79,8 +98,9 @@ one() {
 	NN_PIDS+=("$uac_pid")
 	nn_wait 10 "[$tag] the call 100-tfg -> $ext $state on $act" \
 		eval '[ "$(calls_states "$act")" = "$state" ]'
+	[ "${6:-}" != restart ] || restart "$s"
 	cuts=$(grep -c 'cut by failover' "$T/$s.log")
-	sleep 1   # the setup snapshot rides in the next turn: well within this
+	sleep 1.5   # the setup snapshot rides in the next turn, or the next look (1 s)
 	t_k=$(now_ms)
 	kill -KILL "${NN_TPID[$v]}"
 	wait "${NN_TPID[$v]}" 2>/dev/null
@@ -166,6 +186,11 @@ one late 302 5094 "$NN_DIR/sipp/setup_uas_late.xml" Dialing
 grep -q "that no call knows (Call-ID .*): ACK and BYE" "$T/$act.log" ||
 	nn_fail "[late] no log line naming the Call-ID of the stray 200 on $act"
 nn_note "ok: [late] $(grep -h 'that no call knows' "$T/$act.log" | tail -n 1 | sed 's/.*sip: //')"
+
+# 4. the standby restarted while the callee rings: told all the same
+one rejoin 303 5096 "$TANDEM_SRC/tests/e2e/sipp/call_uas_cancel.xml" Ringing restart
+grep -q '^CANCEL sip:' "$T"/uas.rejoin/*_messages.log || nn_fail "[rejoin] no CANCEL at the callee"
+nn_note "ok: [rejoin] the callee got the CANCEL"
 
 # stopped by SIGTERM, so that a sanitizer build reports leaks too
 for n in a b; do nn_stop_pid "${NN_TPID[$n]}" 10; done
