@@ -645,6 +645,19 @@ void rtp_relay_timeout(struct rtp_relay *r, uint32_t secs, rtp_timeout_h *h, voi
 		tmr_start(&r->tmr, r->timeout_ms, on_timer, r);
 }
 
+void rtp_relay_timeout_since(struct rtp_relay *r, uint64_t silent_ms, uint64_t floor_ms)
+{
+	uint64_t now = now_ms(), due;
+
+	if (!r->timeout_ms || !r->th)
+		return;
+	r->armed_at = now - (silent_ms < now ? silent_ms : now);
+	due = r->armed_at + r->timeout_ms + 1;
+	if (due < now + floor_ms)
+		due = now + floor_ms;
+	tmr_start(&r->tmr, due - now, on_timer, r);
+}
+
 /* ================================================================
  * Packet path
  * ================================================================ */

@@ -113,8 +113,14 @@ struct rtp_leg_snap {
 	uint16_t out_seq;
 	uint32_t out_ts;
 	int64_t out_wall_ms;                 /* wall clock of out_seq/out_ts, 0 none */
+	int64_t rx_wall_ms;                  /* silent: wall clock its rtptimeout counts
+						from, 0 when it sends (or is not watched) */
 };
-/** The state of leg, with the wall clock now for its last packet sent. */
+#define RTP_SILENT_MS 2000
+/** The state of leg, with the wall clock now for its last packet sent; a
+ *  leg watched by rtp_relay_timeout() and silent for RTP_SILENT_MS or more
+ *  gets rx_wall_ms, when its silence started (its last packet, or the
+ *  timeout's arming). */
 void rtp_relay_snap(const struct rtp_relay *r, enum rtp_leg_id leg, struct rtp_leg_snap *s);
 /**
  * A relay from two leg snapshots: the same ports (rtp_relay_alloc_at),
@@ -146,6 +152,13 @@ int  rtp_relay_leg_set(struct rtp_relay *r, enum rtp_leg_id leg,
  * are not watched.
  */
 void rtp_relay_timeout(struct rtp_relay *r, uint32_t secs, rtp_timeout_h *h, void *arg);
+/**
+ * A restored relay whose legs were already silent for silent_ms before it
+ * was built: the armed timeout counts from then (not from now), and fires
+ * no sooner than floor_ms from now (a deadline already past). Nothing when
+ * no timeout is armed.
+ */
+void rtp_relay_timeout_since(struct rtp_relay *r, uint64_t silent_ms, uint64_t floor_ms);
 const struct rtp_leg_stats *rtp_relay_stats(const struct rtp_relay *r, enum rtp_leg_id leg);
 /** Remote RTP address packets go to on leg (latched or from SDP); false if none. */
 bool rtp_relay_remote(const struct rtp_relay *r, enum rtp_leg_id leg,

@@ -10,7 +10,10 @@
  * sequence moved on by the 20 ms packets the wall time since the snapshot
  * allows plus one, timestamp by the time elapsed, marker bit on the first
  * packet (rtp.c's resync path). A far end that kept its sequence sees a
- * loss, never a new stream or a step back.
+ * loss, never a new stream or a step back. A leg silent for RTP_SILENT_MS
+ * or more carries when its silence started (wall clock): the new active's
+ * rtptimeout counts from then (rtp_relay_timeout_since), not from the
+ * failover, so a call whose phones vanished ends when it would have.
  */
 #include <errno.h>
 #include <string.h>
@@ -46,6 +49,13 @@ void rtp_relay_snap(const struct rtp_relay *r, enum rtp_leg_id leg, struct rtp_l
 	s->out_ts = l->out_ts;
 	if (l->out_init)
 		s->out_wall_ms = wall_ms() - (int64_t)(now > l->out_ms ? now - l->out_ms : 0);
+	if (r->timeout_ms && r->th &&
+	    (l->conf.dir == SDP_SENDRECV || l->conf.dir == SDP_SENDONLY)) {
+		uint64_t last = l->st.last_rx > r->armed_at ? l->st.last_rx : r->armed_at;
+
+		if (now >= last + RTP_SILENT_MS)
+			s->rx_wall_ms = wall_ms() - (int64_t)(now - last);
+	}
 }
 
 /* Carry leg l's outgoing stream forward to now. */

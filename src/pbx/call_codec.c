@@ -21,7 +21,7 @@
 /* The tripwire: a field added to the snapshot must be added to the
  * tables or nested encoders below, then N updated. */
 #if UINTPTR_MAX == 0xffffffffffffffffu
-_Static_assert(sizeof(struct call_snap) == 5856, "add the field to call_codec.c");
+_Static_assert(sizeof(struct call_snap) == 5872, "add the field to call_codec.c");
 #endif
 
 enum {
@@ -96,7 +96,7 @@ static int nest(struct jnl_wbuf *b, uint16_t tag, const struct jnl_wbuf *in)
 /* pts as pairs (pt, codec); te_pt + 1; dir; ptime */
 enum { N_PTS = 1, N_TE, N_DIR, N_PTIME, N_RTP, N_RTCP, N_COMEDIA, N_LOCAL, N_SRC_RTP,
        N_SRC_RTCP, N_LATCHED, N_RTCP_LATCHED, N_SSRC, N_OUT_INIT, N_OUT_SEQ, N_OUT_TS,
-       N_OUT_WALL };
+       N_OUT_WALL, N_RX_WALL };
 
 static int pts_put(struct jnl_wbuf *b, const struct sdp_pt *pts, size_t n)
 {
@@ -187,6 +187,7 @@ static int rtp_put(struct jnl_wbuf *b, uint16_t tag, const struct rtp_leg_snap *
 	e = e ? e : tlv_put_u64(&in, N_OUT_SEQ, s->out_seq);
 	e = e ? e : tlv_put_u64(&in, N_OUT_TS, s->out_ts);
 	e = e ? e : tlv_put_u64(&in, N_OUT_WALL, (uint64_t)s->out_wall_ms);
+	e = e ? e : tlv_put_u64(&in, N_RX_WALL, (uint64_t)s->rx_wall_ms);
 	e = e ? e : nest(b, tag, &in);
 	jnl_wbuf_free(&in);
 	return e;
@@ -209,8 +210,8 @@ static int rtp_field(struct rtp_leg_snap *s, uint16_t tag, const struct pl *v)
 	if ((e = tlv_get_uint(v, tag == N_DIR ? SDP_INACTIVE :
 			      tag == N_OUT_SEQ ? UINT16_MAX :
 			      tag == N_SSRC || tag == N_OUT_TS ? UINT32_MAX :
-			      tag == N_OUT_WALL ? INT64_MAX : 1, &x)))
-		return tag > N_OUT_WALL ? 0 : e;
+			      tag == N_OUT_WALL || tag == N_RX_WALL ? INT64_MAX : 1, &x)))
+		return tag > N_RX_WALL ? 0 : e;
 	switch (tag) {
 	case N_DIR:          s->conf.dir = (enum sdp_dir)x; break;
 	case N_COMEDIA:      s->conf.comedia = x; break;
@@ -221,6 +222,7 @@ static int rtp_field(struct rtp_leg_snap *s, uint16_t tag, const struct pl *v)
 	case N_OUT_SEQ:      s->out_seq = (uint16_t)x; break;
 	case N_OUT_TS:       s->out_ts = (uint32_t)x; break;
 	case N_OUT_WALL:     s->out_wall_ms = (int64_t)x; break;
+	case N_RX_WALL:      s->rx_wall_ms = (int64_t)x; break;     /* absent: 0 (older node) */
 	default: break;      /* unknown: skipped */
 	}
 	return 0;

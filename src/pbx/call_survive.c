@@ -24,7 +24,10 @@
  * addresses and each stream's SSRC carried on (rtp_snap.c), the CDR live
  * again with its uniqueid and times. cdr_open_cut() then cuts only the
  * others. A restored call has no dialplan: it ends when either side
- * hangs up (no h extension).
+ * hangs up (no h extension), or by rtptimeout, counted from when a leg
+ * went silent if the snapshot says it was (timeout_carry). Tandem has no
+ * absolute call limit (Dial's L/S are ignored, TIMEOUT(absolute) reads
+ * 0) and Dial's timeout ends with the setup: no other timer to carry.
  *
  * Calls in setup (the caller got a provisional, callee legs out) are
  * journaled too (call_survive_setup, call_setup_codec.c): at promotion
@@ -104,11 +107,12 @@ static void fill(struct call_snap *s, const struct call *c)
 	s->cdr = *cdr_record(c->cdr);
 }
 
-/* What makes a new snapshot worth it: latching and the streams' start. */
+/* What makes a new snapshot worth it: latching, the streams' start, a leg
+ * going silent (RTP_SILENT_MS: its rtptimeout's start) or sending again. */
 static bool rtp_changed(const struct rtp_leg_snap *a, const struct rtp_leg_snap *b)
 {
 	return a->latched != b->latched || a->out_init != b->out_init ||
-	       a->out_ssrc != b->out_ssrc ||
+	       a->out_ssrc != b->out_ssrc || !a->rx_wall_ms != !b->rx_wall_ms ||
 	       memcmp(&a->src_rtp, &b->src_rtp, sizeof(a->src_rtp));
 }
 
@@ -423,7 +427,34 @@ static void unbuild(struct call *c)
 	free(c);      /* its row stays in cdr_open: cdr_open_cut() ends it */
 }
 
-static int restore_one(struct call_snap *s)
+/*
+ * rtptimeout as a wall-clock deadline (design 9): a leg silent in the
+ * snapshot has been silent since its rx_wall_ms, so the timeout counts
+ * from then; one already past fires within SPREAD_MS, calls spread over
+ * it by their order. Legs that were sending count from now.
+ */
+#define SPREAD_MS 100
+
+static void timeout_carry(struct call *c, const struct call_snap *s, size_t nth)
+{
+	struct timespec ts;
+	int64_t now, since = 0;
+
+	for (int i = 0; i < 2; i++)
+		if (s->rtp[i].rx_wall_ms && (!since || s->rtp[i].rx_wall_ms < since))
+			since = s->rtp[i].rx_wall_ms;
+	if (!since)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (since > now || now - since > 86400000)
+		return;        /* clocks disagree: counted from now */
+	rtp_relay_timeout_since(c->relay, (uint64_t)(now - since), nth % 10 * (SPREAD_MS / 10));
+	log_info("call %u: silent since %.1f s before the restore: rtptimeout counts from then",
+		 c->id, (double)(now - since) / 1000);
+}
+
+static int restore_one(struct call_snap *s, size_t nth)
 {
 	struct call *c = calloc(1, sizeof(*c));
 	int err;
@@ -475,7 +506,8 @@ static int restore_one(struct call_snap *s)
 	if ((err = cdr_restore(&c->cdr, &s->cdr)))
 		goto fail;
 	call_adopt(c);
-	call_media_up(c);    /* rtptimeout counts from now */
+	call_media_up(c);    /* rtptimeout counts from now ... */
+	timeout_carry(c, s, nth);   /* ... or from a silence before the failover */
 	tmr_start(&c->snap_tmr, LOOK_MS, look, c);   /* journaled for a next standby */
 	log_notice("call %u restored (%s, %s -> %s): RTP ports %u and %u", c->id,
 		   s->cdr.uniqueid, c->caller, c->exten,
@@ -596,7 +628,7 @@ size_t call_survive_restore(void)
 		if (!cdr_store_call_open(s.cdr.uniqueid)) {
 			log_info("call %s: ended before the failover (not in cdr_open): not "
 				 "restored", s.cdr.uniqueid);
-		} else if ((err = restore_one(&s))) {
+		} else if ((err = restore_one(&s, n))) {
 			log_warn("call %s (%s -> %s): not restored (%s): cut", s.cdr.uniqueid,
 				 s.caller, s.exten, strerror(err));
 		} else {

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "core/loop.h"
@@ -179,6 +180,7 @@ static void snap_fill(struct call_snap *s)
 		r->out_ts = 4000000000u + (uint32_t)i;
 		r->out_wall_ms = 1764125004000 + i;
 	}
+	s->rtp[0].rx_wall_ms = 1764125010000;    /* the caller silent since then */
 	strcpy(s->cdr.uniqueid, "a-1764125000.17");
 	strcpy(s->cdr.linkedid, "a-1764125000.17");
 	strcpy(s->cdr.src, "100");
@@ -259,6 +261,7 @@ static void snap_eq(const struct call_snap *a, const struct call_snap *b)
 		assert_int_equal(x->out_seq, y->out_seq);
 		assert_int_equal(x->out_ts, y->out_ts);
 		assert_int_equal(x->out_wall_ms, y->out_wall_ms);
+		assert_int_equal(x->rx_wall_ms, y->rx_wall_ms);
 	}
 	assert_memory_equal(&a->cdr, &b->cdr, sizeof(a->cdr));
 }
@@ -279,6 +282,47 @@ static void t_snap_roundtrip(void **state)
 	assert_int_equal(call_snap_decode(&o, pl_of((const char *)b.p, b.len)), 0);
 	snap_eq(&s, &o);
 	call_snap_clear(&o);
+	jnl_wbuf_free(&b);
+	call_snap_clear(&s);
+}
+
+/* A snapshot from an older node: its relay legs lack N_RX_WALL (18), and
+ * a newer node's nested tag (99) is skipped. */
+static void t_snap_old(void **state)
+{
+	struct call_snap s, o;
+	struct jnl_wbuf b = { 0 }, old = { 0 };
+	struct pl tlv, v, in;
+	uint16_t tag, t;
+
+	(void)state;
+	snap_fill(&s);
+	assert_int_equal(call_snap_encode(&b, &s), 0);
+	tlv = pl_of((const char *)b.p, b.len);
+	while (jnl_tlv_next(&tlv, &tag, &v)) {
+		struct jnl_wbuf leg = { 0 };
+		struct pl f;
+
+		if (tag != 3 && tag != 4) {       /* T_RTP_A, T_RTP_B */
+			assert_int_equal(jnl_tlv_add(&old, tag, v), 0);
+			continue;
+		}
+		in = v;
+		while (jnl_tlv_next(&in, &t, &f))
+			if (t != 18)
+				assert_int_equal(jnl_tlv_add(&leg, t, f), 0);
+		assert_int_equal(jnl_tlv_add(&leg, 99, pl_of("x", 1)), 0);
+		assert_int_equal(jnl_tlv_add(&old, tag, pl_of((const char *)leg.p, leg.len)), 0);
+		jnl_wbuf_free(&leg);
+	}
+	assert_int_equal(tlv.l, 0);
+	assert_true(old.len < b.len);
+	assert_int_equal(call_snap_decode(&o, pl_of((const char *)old.p, old.len)), 0);
+	assert_int_equal(o.rtp[0].rx_wall_ms, 0);   /* rtptimeout from the restore */
+	s.rtp[0].rx_wall_ms = 0;
+	snap_eq(&s, &o);
+	call_snap_clear(&o);
+	jnl_wbuf_free(&old);
 	jnl_wbuf_free(&b);
 	call_snap_clear(&s);
 }
@@ -569,13 +613,75 @@ static void t_relay_restore(void **state)
 	assert_int_equal(mem_live(), before);
 }
 
+static void no_rtp(struct rtp_relay *r, enum rtp_leg_id leg, void *arg)
+{
+	(void)r;
+	(void)leg;
+	(void)arg;
+}
+
+/* rtptimeout carried: a leg silent for RTP_SILENT_MS or more says since
+ * when (wall clock), one sending says nothing; the restored relay's
+ * timeout counts from that moment, a past one fires after the floor. */
+static void t_relay_silence(void **state)
+{
+	struct sockaddr_storage lo;
+	struct rtp_relay *r;
+	struct rtp_leg_snap s[2];
+	struct timespec ts;
+	int64_t wall;
+	size_t before = mem_live();
+
+	(void)state;
+	assert_int_equal(loop_init(), 0);
+	assert_int_equal(rtp_init(NULL), 0);
+	sa4(&lo, "127.0.0.1", 0);
+	assert_int_equal(rtp_relay_alloc(&r, &lo, &lo), 0);
+	rtp_relay_snap(r, RTP_LEG_A, &s[0]);
+	assert_int_equal(s[0].rx_wall_ms, 0);          /* not watched */
+	rtp_relay_timeout(r, 30, no_rtp, NULL);
+	rtp_test_clock_skew(RTP_SILENT_MS - 1);
+	rtp_relay_snap(r, RTP_LEG_A, &s[0]);
+	assert_int_equal(s[0].rx_wall_ms, 0);          /* not silent long enough */
+	rtp_test_clock_skew(3001 - RTP_SILENT_MS);     /* 3 s since the arming */
+	r->leg[1].st.last_rx = rtp_now() - 10;         /* B sends */
+	rtp_relay_snap(r, RTP_LEG_A, &s[0]);
+	rtp_relay_snap(r, RTP_LEG_B, &s[1]);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	wall = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	assert_in_range(wall - s[0].rx_wall_ms, 3000, 3100);
+	assert_int_equal(s[1].rx_wall_ms, 0);
+	/* B on hold (recvonly): not watched, so never silent */
+	r->leg[1].conf.dir = SDP_RECVONLY;
+	r->leg[1].st.last_rx = 0;
+	rtp_relay_snap(r, RTP_LEG_B, &s[1]);
+	assert_int_equal(s[1].rx_wall_ms, 0);
+	/* silent 25 s before: fires 5 s on (not 30); 40 s: after the floor */
+	rtp_relay_timeout_since(r, 25000, 0);
+	assert_int_equal(r->armed_at, rtp_now() - 25000);
+	assert_in_range(tmr_left(&r->tmr), 5000, 5002);
+	rtp_relay_timeout_since(r, 40000, 70);
+	assert_in_range(tmr_left(&r->tmr), 69, 71);
+	/* disarmed: nothing */
+	rtp_relay_timeout(r, 0, NULL, NULL);
+	rtp_relay_timeout_since(r, 40000, 70);
+	assert_int_equal(tmr_left(&r->tmr), 0);
+	r = rtp_relay_free(r);
+	rtp_test_clock_skew(-3001);
+	rtp_close();
+	loop_close();
+	assert_int_equal(mem_live(), before);
+}
+
 int test_call_codec_run(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_dialog_roundtrip),
 		cmocka_unit_test(t_snap_roundtrip),
+		cmocka_unit_test(t_snap_old),
 		cmocka_unit_test(t_snap_hostile),
 		cmocka_unit_test(t_relay_restore),
+		cmocka_unit_test(t_relay_silence),
 		cmocka_unit_test(t_setup_roundtrip),
 		cmocka_unit_test(t_setup_hostile),
 	};
