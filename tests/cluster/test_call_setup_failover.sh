@@ -5,7 +5,7 @@
 # on the netns cluster (lib_netns.sh, keepalived); kill -9 of the active
 # while the call is in setup, then for each case:
 #  1. cancel: the callee rings (180) and does not answer
-#     (tests/e2e/sipp/call_uas_cancel.xml): the caller gets 500 from the
+#     (setup_uas_cancel.xml, below): the caller gets 500 from the
 #     new active within 3 s of the kill, the callee gets the CANCEL (same
 #     branch), answers 200 and 487, gets the ACK for the 487;
 #  2. crossed: the callee rings, and answers 200 as the new active's CANCEL
@@ -19,7 +19,9 @@
 #     in sync) while the callee rings, then the active is killed: the
 #     setup snapshot is journaled again for the standby that came into
 #     sync (call_survive.c setup_look), so the caller still gets its 500
-#     and the callee its CANCEL.
+#     and the callee its CANCEL (setup_uas_cancel.xml: call_uas_cancel.xml
+#     that also answers a retransmitted CANCEL, whose 200 can be lost
+#     while the address moves).
 # Each time: the record once on the new active, NO ANSWER, its uniqueid the
 # killed node's, "cut by failover"; no call left; the killed node back as
 # standby. No sanitizer report in either log. Needs root, keepalived,
@@ -156,7 +158,7 @@ PY
 }
 
 # 1. the callee rings and gets the CANCEL
-one cancel 300 5090 "$TANDEM_SRC/tests/e2e/sipp/call_uas_cancel.xml" Ringing
+one cancel 300 5090 "$NN_DIR/sipp/setup_uas_cancel.xml" Ringing
 grep -q '^CANCEL sip:' "$T"/uas.cancel/*_messages.log || nn_fail "[cancel] no CANCEL at the callee"
 python3 - "$T"/uas.cancel/*_messages.log > "$T/cancel.check" <<'PY' ||
 import re, sys
@@ -188,7 +190,7 @@ grep -q "that no call knows (Call-ID .*): ACK and BYE" "$T/$act.log" ||
 nn_note "ok: [late] $(grep -h 'that no call knows' "$T/$act.log" | tail -n 1 | sed 's/.*sip: //')"
 
 # 4. the standby restarted while the callee rings: told all the same
-one rejoin 303 5096 "$TANDEM_SRC/tests/e2e/sipp/call_uas_cancel.xml" Ringing restart
+one rejoin 303 5096 "$NN_DIR/sipp/setup_uas_cancel.xml" Ringing restart
 grep -q '^CANCEL sip:' "$T"/uas.rejoin/*_messages.log || nn_fail "[rejoin] no CANCEL at the callee"
 nn_note "ok: [rejoin] the callee got the CANCEL"
 
