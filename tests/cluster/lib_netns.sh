@@ -263,3 +263,15 @@ nn_reg_check() {
 		nn_fail "registrations: $(cat "$T/reg.check")"
 	nn_note "ok: $(cat "$T/reg.check")"
 }
+
+# nn_pair_up: start both nodes; wait until one is ACTIVE with the VIP and
+# the other STANDBY; act and other name them.
+nn_pair_up() {
+	nn_start a
+	nn_start b
+	nn_wait 30 "one node ACTIVE with the VIP" nn_one_active
+	act=$(nn_active)
+	other=$([ "$act" = a ] && echo b || echo a)
+	nn_wait 20 "$other STANDBY" nn_is "$other" STANDBY
+	nn_note "ok: $act ACTIVE with $VIP, $other STANDBY"
+}

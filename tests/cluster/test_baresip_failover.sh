@@ -34,13 +34,7 @@ nn_net
 bs_cluster_conf
 bs_tones
 
-nn_start a
-nn_start b
-nn_wait 30 "one node ACTIVE with the VIP" nn_one_active
-act=$(nn_active)
-other=$([ "$act" = a ] && echo b || echo a)
-nn_wait 20 "$other STANDBY" nn_is "$other" STANDBY
-nn_note "ok: $act ACTIVE with $VIP, $other STANDBY"
+nn_pair_up
 
 bs_start p101 101-tfg 5064 5065 "$T/tone440.wav" ";answermode=auto"
 bs_start p100 100-tfg 5062 5063 "$T/tone1000.wav" ""

@@ -45,13 +45,7 @@ for n in a b; do
 done
 printf 'SEQUENTIAL\n100-tfg;tf2020\n' > "$T/caller.csv"
 
-nn_start a
-nn_start b
-nn_wait 30 "one node ACTIVE with the VIP" nn_one_active
-act=$(nn_active)
-other=$([ "$act" = a ] && echo b || echo a)
-nn_wait 20 "$other STANDBY" nn_is "$other" STANDBY
-nn_note "ok: $act ACTIVE with $VIP, $other STANDBY"
+nn_pair_up
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 in_setup() { local s; s=$(calls_states "$1") && [ -n "$s" ] && [ "$s" != Up ]; }

@@ -49,13 +49,7 @@ for n in a b; do
 done
 bs_tones
 
-nn_start a
-nn_start b
-nn_wait 30 "one node ACTIVE with the VIP" nn_one_active
-act=$(nn_active)
-other=$([ "$act" = a ] && echo b || echo a)
-nn_wait 20 "$other STANDBY" nn_is "$other" STANDBY
-nn_note "ok: $act ACTIVE with $VIP, $other STANDBY"
+nn_pair_up
 
 ip netns exec "$NS_C" tcpdump -i eth0 -U -n -s 256 -w "$T/rtp.pcap" \
 	"udp and src host $VIP and not src port 5060" > "$T/tcpdump.log" 2>&1 &

@@ -27,13 +27,8 @@ for n in a b; do
 done
 printf 'SEQUENTIAL\n100-tfg;tf2020\n' > "$T/caller.csv"
 
-nn_start a
-nn_start b
-nn_wait 30 "one node ACTIVE with the VIP" nn_one_active
-act=$(nn_active)
-s=$([ "$act" = a ] && echo b || echo a)
-nn_wait 20 "$s STANDBY" nn_is "$s" STANDBY
-nn_note "ok: $act ACTIVE with $VIP, $s STANDBY"
+nn_pair_up
+s=$other
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 

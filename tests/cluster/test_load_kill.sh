@@ -49,13 +49,7 @@ for n in a b; do
 	printf '[general]\nformat = wav\nminsecs = 1\nmaxmsg = 9999\n\n[default]\ntfg => 2020,TFG\n' \
 		> "$c/voicemail.conf"
 done
-nn_start a
-nn_start b
-nn_wait 30 "one node ACTIVE with the VIP" nn_one_active
-act=$(nn_active)
-other=$([ "$act" = a ] && echo b || echo a)
-nn_wait 20 "$other STANDBY" nn_is "$other" STANDBY
-nn_note "ok: $act ACTIVE, $other STANDBY"
+nn_pair_up
 
 { echo SEQUENTIAL; seq -f 'u%g;tf2020' 2000 2049; } > "$T/users.csv"
 printf 'SEQUENTIAL\n101-tfg;tf2020\n' > "$T/callee.csv"
