@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -94,6 +95,20 @@ static inline int tlv_get_sa(const struct pl *v, struct sockaddr_storage *sa)
 		memcpy(&s6->sin6_addr, p + 1, 16);
 		memcpy(&s6->sin6_port, p + 17, 2);
 	}
+	return 0;
+}
+
+/* A copy of v's bytes, NUL-terminated, in *out (its old value freed). */
+static inline int tlv_dup(const struct pl *v, char **out)
+{
+	char *p = malloc(v->l + 1);
+
+	if (!p)
+		return ENOMEM;
+	memcpy(p, v->p, v->l);
+	p[v->l] = '\0';
+	free(*out);
+	*out = p;
 	return 0;
 }
 

@@ -281,17 +281,9 @@ int call_snap_encode(struct jnl_wbuf *b, const struct call_snap *s)
 
 static int heap_str(const struct pl *v, char **out)
 {
-	char *p;
-
 	if (v->l > 8192 || memchr(v->p, '\0', v->l))
 		return EBADMSG;
-	if (!(p = malloc(v->l + 1)))
-		return ENOMEM;
-	memcpy(p, v->p, v->l);
-	p[v->l] = '\0';
-	free(*out);
-	*out = p;
-	return 0;
+	return tlv_dup(v, out);
 }
 
 static int dlg_get(const struct pl *v, struct sip_dialog **dp)

@@ -69,18 +69,13 @@ int call_setup_encode(struct jnl_wbuf *b, const struct call_setup_snap *s)
 
 static int get_bytes(const struct pl *v, char **out, size_t *len)
 {
-	char *p;
+	int err;
 
 	if (!v->l || v->l > REQ_MAX)
 		return EBADMSG;
-	if (!(p = malloc(v->l + 1)))
-		return ENOMEM;
-	memcpy(p, v->p, v->l);
-	p[v->l] = '\0';
-	free(*out);
-	*out = p;
-	*len = v->l;
-	return 0;
+	if (!(err = tlv_dup(v, out)))
+		*len = v->l;
+	return err;
 }
 
 static int get_src(struct sip_src *s, uint16_t off, const struct pl *v)
