@@ -38,6 +38,14 @@ uint64_t loop_now_update(void)
 	return now_ms;
 }
 
+int64_t loop_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 uint64_t loop_now(void)
 {
 	return now_ms ? now_ms : loop_now_update();

@@ -43,6 +43,9 @@ int  loop_turn_hook(turn_h *h, void *arg);
 uint64_t loop_now(void);
 /** Refresh and return the monotonic clock. */
 uint64_t loop_now_update(void);
+/** Wall-clock (CLOCK_REALTIME) milliseconds since the epoch, read now: for
+ * times that travel to the other node, whose monotonic clock differs. */
+int64_t loop_wall_ms(void);
 
 static inline void tmr_init(struct tmr *t) { t->idx = 0; t->h = NULL; t->arg = NULL; }
 /** Arm (or re-arm) t to fire after delay ms. */

@@ -23,14 +23,6 @@
 #include "media/rtp.h"
 #include "media/rtp_int.h"
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void rtp_relay_snap(const struct rtp_relay *r, enum rtp_leg_id leg, struct rtp_leg_snap *s)
 {
 	const struct leg *l = &r->leg[leg & 1];
@@ -48,13 +40,13 @@ void rtp_relay_snap(const struct rtp_relay *r, enum rtp_leg_id leg, struct rtp_l
 	s->out_seq = l->out_seq;
 	s->out_ts = l->out_ts;
 	if (l->out_init)
-		s->out_wall_ms = wall_ms() - (int64_t)(now > l->out_ms ? now - l->out_ms : 0);
+		s->out_wall_ms = loop_wall_ms() - (int64_t)(now > l->out_ms ? now - l->out_ms : 0);
 	if (r->timeout_ms && r->th &&
 	    (l->conf.dir == SDP_SENDRECV || l->conf.dir == SDP_SENDONLY)) {
 		uint64_t last = l->st.last_rx > r->armed_at ? l->st.last_rx : r->armed_at;
 
 		if (now >= last + RTP_SILENT_MS)
-			s->rx_wall_ms = wall_ms() - (int64_t)(now - last);
+			s->rx_wall_ms = loop_wall_ms() - (int64_t)(now - last);
 	}
 }
 
@@ -63,7 +55,7 @@ static void out_restore(struct leg *l, const struct rtp_leg_snap *s)
 {
 	const struct codec_info *ci = s->conf.npts ? codec_info(s->conf.pts[0].codec) : NULL;
 	uint32_t rate = ci && ci->rate ? ci->rate : 8000;
-	int64_t el = wall_ms() - s->out_wall_ms;
+	int64_t el = loop_wall_ms() - s->out_wall_ms;
 
 	l->out_ssrc = s->out_ssrc;
 	if (!s->out_init || !s->out_wall_ms)

@@ -67,12 +67,10 @@ static bool survivable(const struct call *c)
 
 static void fill(struct call_snap *s, const struct call *c)
 {
-	struct timespec ts;
 	const struct leg *l = c->bridged;
 
 	memset(s, 0, sizeof(*s));
-	clock_gettime(CLOCK_REALTIME, &ts);
-	s->taken_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	s->taken_ms = loop_wall_ms();
 #define CP(dst, src) snprintf(dst, sizeof(dst), "%s", src)
 	CP(s->caller, c->caller);
 	CP(s->callerid, c->callerid);
@@ -116,30 +114,37 @@ static bool rtp_changed(const struct rtp_leg_snap *a, const struct rtp_leg_snap 
 	       memcmp(&a->src_rtp, &b->src_rtp, sizeof(a->src_rtp));
 }
 
+/* Journal b, the encoding of c's snapshot what (encode_err: how encoding
+ * went), as a CALL_SNAP keyed by uniqueid; 0, or the error, logged. */
+static int journal(const struct call *c, const char *what, int encode_err,
+		   const char *uniqueid, int64_t taken_ms, const struct jnl_wbuf *b)
+{
+	struct jnl_entry e = { .type = JNL_CALL_SNAP, .ts_us = taken_ms * 1000 };
+	int err;
+
+	if (encode_err) {
+		log_warn("call %u: %s for the standby not written: %s", c->id, what,
+			 strerror(encode_err));
+		return encode_err;
+	}
+	e.u.call = (struct jnl_call){ jnl_pl(uniqueid), 1, pl_of((const char *)b->p, b->len) };
+	if ((err = ha_write(&e)))
+		log_warn("call %u: %s for the standby not journaled: %s", c->id, what,
+			 strerror(err));
+	return err;
+}
+
 static void look(void *arg);
 
 static void emit(struct call *c)
 {
 	static struct jnl_wbuf b;
 	struct call_snap s;
-	struct jnl_entry e = { .type = JNL_CALL_SNAP };
-	int err;
 
 	fill(&s, c);
 	b.len = 0;
-	if ((err = call_snap_encode(&b, &s))) {
-		log_warn("call %u: snapshot for the standby not written: %s", c->id,
-			 strerror(err));
+	if (journal(c, "snapshot", call_snap_encode(&b, &s), s.cdr.uniqueid, s.taken_ms, &b))
 		return;
-	}
-	e.ts_us = s.taken_ms * 1000;
-	e.u.call = (struct jnl_call){ jnl_pl(s.cdr.uniqueid), 1,
-				      pl_of((const char *)b.p, b.len) };
-	if ((err = ha_write(&e))) {
-		log_warn("call %u: snapshot for the standby not journaled: %s", c->id,
-			 strerror(err));
-		return;
-	}
 	c->snapped = true;
 	c->snap_gen = gen;
 	c->snap_rtp[0] = s.rtp[0];
@@ -221,16 +226,12 @@ void call_survive_setup(struct call *c)
 	static struct jnl_wbuf b;
 	struct call_setup_snap s;
 	struct sip_msg inv;
-	struct timespec ts;
-	struct jnl_entry e = { .type = JNL_CALL_SNAP };
-	int err;
 
 	if (!ha_jnl() || !ha_recording() || !ha_serving() || !in_setup(c) ||
 	    sip_strans_request(c->st, &inv))
 		return;
 	memset(&s, 0, sizeof(s));
-	clock_gettime(CLOCK_REALTIME, &ts);
-	s.taken_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	s.taken_ms = loop_wall_ms();
 	snprintf(s.uniqueid, sizeof(s.uniqueid), "%s", cdr_uniqueid(c->cdr));
 	snprintf(s.caller, sizeof(s.caller), "%s", c->caller);
 	snprintf(s.exten, sizeof(s.exten), "%s", c->exten);
@@ -248,18 +249,8 @@ void call_survive_setup(struct call *c)
 		s.legs[s.nlegs++].dst = l->dst;
 	}
 	b.len = 0;
-	if ((err = call_setup_encode(&b, &s))) {
-		log_warn("call %u: setup snapshot for the standby not written: %s", c->id,
-			 strerror(err));
+	if (journal(c, "setup snapshot", call_setup_encode(&b, &s), s.uniqueid, s.taken_ms, &b))
 		return;
-	}
-	e.ts_us = s.taken_ms * 1000;
-	e.u.call = (struct jnl_call){ jnl_pl(s.uniqueid), 1, pl_of((const char *)b.p, b.len) };
-	if ((err = ha_write(&e))) {
-		log_warn("call %u: setup snapshot for the standby not journaled: %s", c->id,
-			 strerror(err));
-		return;
-	}
 	c->snapped = c->snapped_setup = true;
 	c->snap_gen = gen;
 	tmr_start(&c->snap_tmr, LOOK_MS, setup_look, c);
@@ -437,7 +428,6 @@ static void unbuild(struct call *c)
 
 static void timeout_carry(struct call *c, const struct call_snap *s, size_t nth)
 {
-	struct timespec ts;
 	int64_t now, since = 0;
 
 	for (int i = 0; i < 2; i++)
@@ -445,8 +435,7 @@ static void timeout_carry(struct call *c, const struct call_snap *s, size_t nth)
 			since = s->rtp[i].rx_wall_ms;
 	if (!since)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	now = loop_wall_ms();
 	if (since > now || now - since > 86400000)
 		return;        /* clocks disagree: counted from now */
 	rtp_relay_timeout_since(c->relay, (uint64_t)(now - since), nth % 10 * (SPREAD_MS / 10));
