@@ -9,6 +9,8 @@
 # (aufile), records what it receives (sndfile: dump-*-dec.wav in its
 # config dir) and is driven over ctrl_tcp (tests/e2e/audio/bctl.py).
 AUDIO_DIR=$TANDEM_SRC/tests/e2e/audio
+# shellcheck source=../e2e/baresip_conf.sh
+. "$TANDEM_SRC/tests/e2e/baresip_conf.sh"
 CL=10.0.0.10
 
 bs_require() {
@@ -52,21 +54,7 @@ declare -A BS_CTRL=()
 bs_start() {
 	local name=$1 user=$2 sport=$3 cport=$4 tone=$5 extra=$6 dir=$T/$1
 	mkdir -p "$dir"
-	cat > "$dir/config" <<EOT
-poll_method		epoll
-sip_listen		$CL:$sport
-net_interface		eth0
-module_path		/usr/lib/baresip/modules
-module			g711.so
-module			aufile.so
-module			sndfile.so
-module_app		account.so
-module_app		menu.so
-module_app		ctrl_tcp.so
-ctrl_tcp_listen		127.0.0.1:$cport
-audio_source		aufile,$tone
-snd_path		$dir
-EOT
+	baresip_config "$dir" "$CL:$sport" eth0 "$cport" "$tone"
 	echo "<sip:$user@$VIP:5060>;auth_pass=tf2020;regint=3600$extra" > "$dir/accounts"
 	# -s: SIP trace on stdout; -t and timeout bound its life
 	ip netns exec "$NS_C" timeout --foreground -k 3 300 baresip -f "$dir" -s -t 290 \

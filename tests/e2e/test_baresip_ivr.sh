@@ -17,6 +17,7 @@
 #            the menu and ivr-one in the received packets.
 # Each branch's NoOp is the call record's lastdata (tandemctl cdr).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/baresip_conf.sh"
 e2e_init
 need baresip sipp espeak-ng sox
 
@@ -69,21 +70,7 @@ tandem_start
 # ---------------------------------------------------------------- baresip
 BDIR=$T/baresip CPORT=$(free_port) BSPORT=$(free_port)
 mkdir -p "$BDIR"
-cat > "$BDIR/config" <<EOF
-poll_method		epoll
-sip_listen		127.0.0.1:$BSPORT
-net_interface		127.0.0.1
-module_path		/usr/lib/baresip/modules
-module			g711.so
-module			aufile.so
-module			sndfile.so
-module_app		account.so
-module_app		menu.so
-module_app		ctrl_tcp.so
-ctrl_tcp_listen		127.0.0.1:$CPORT
-audio_source		aufile,$T/quiet.wav
-snd_path		$BDIR
-EOF
+baresip_config "$BDIR" "127.0.0.1:$BSPORT" 127.0.0.1 "$CPORT" "$T/quiet.wav"
 echo "<sip:100-tfg@$(hostport "$SIP_ADDR" "$SIP_PORT")>;auth_pass=tf2020;regint=600" > "$BDIR/accounts"
 bg baresip timeout --foreground -k 3 120 baresip -f "$BDIR" -s -t 110
 BPID=$BG_PID

@@ -20,6 +20,7 @@
 # Case 1: both peers allow=alaw (PCMA end to end). Case 2: 100-tfg
 # allow=alaw, 101-tfg allow=ulaw: the relay translates between the laws.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/baresip_conf.sh"
 e2e_init
 need baresip sox ss
 
@@ -63,21 +64,7 @@ bs_start() {
 	local name=$1 user=$2 tone=$3 params=$4 dir=$T/$1 sport cport
 	sport=$(free_port) cport=$(free_port)
 	rm -rf "$dir"; mkdir -p "$dir"
-	cat > "$dir/config" <<EOF
-poll_method		epoll
-sip_listen		127.0.0.1:$sport
-net_interface		127.0.0.1
-module_path		/usr/lib/baresip/modules
-module			g711.so
-module			aufile.so
-module			sndfile.so
-module_app		account.so
-module_app		menu.so
-module_app		ctrl_tcp.so
-ctrl_tcp_listen		127.0.0.1:$cport
-audio_source		aufile,$tone
-snd_path		$dir
-EOF
+	baresip_config "$dir" "127.0.0.1:$sport" 127.0.0.1 "$cport" "$tone"
 	echo "<sip:$user@$(hostport "$SIP_ADDR" "$SIP_PORT")>;auth_pass=tf2020;regint=600$params" > "$dir/accounts"
 	# -s: SIP trace on stdout (the SDP it got); -t and timeout bound its life
 	bg "$name" timeout --foreground -k 3 60 baresip -f "$dir" -s -t 50
